@@ -1,0 +1,41 @@
+# posecast: `make run` serves the app, `make test` runs every test. Both set up what they need
+# first (virtualenv, front-end libraries, pose weights; for tests also Debian chromium + ffmpeg)
+# and skip every step whose inputs have not changed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test setup bench clean
+
+run: setup
+	$(BIN)/posecast serve
+
+test: setup .cache/system-deps.ok
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: setup .cache/system-deps.ok
+	$(BIN)/python -m bench.live_page
+
+setup: $(VENV)/.installed assets/.stamp.json
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json .npmrc
+	npm ci --no-fund --no-audit --loglevel=error
+	touch $@
+
+assets/.stamp.json: node_modules/.package-lock.json tools/assets.py tools/assets.json
+	$(BIN)/python tools/assets.py
+	touch $@
+
+.cache/system-deps.ok: tools/system-deps.sh
+	bash tools/system-deps.sh
+	mkdir -p .cache && touch $@
+
+clean:
+	rm -rf $(VENV) node_modules assets .cache .pytest_cache

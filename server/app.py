@@ -1,0 +1,46 @@
+"""The Flask application: configuration, database, blueprints, Socket.IO."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response
+
+from . import api, config as config_mod, db, static
+from .sockets import socketio
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app from the environment, with `config` overriding any setting (tests)."""
+    settings = config_mod.from_env()
+    settings.update(config or {})
+    settings = config_mod.resolve(settings)
+
+    app = Flask(__name__, static_folder=None, instance_path=settings["INSTANCE_PATH"])
+    app.config.update(settings)
+    logging.basicConfig(level=settings["LOG_LEVEL"],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(static.bp)
+    app.after_request(_security_headers)
+    socketio.init_app(app, async_mode=settings["ASYNC_MODE"], cors_allowed_origins=[])
+    return app
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    # Cross-origin isolation lets the TF.js wasm backend use its threaded SIMD build; everything
+    # is same-origin, so nothing is lost by it.
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    #headers.setdefault("Cross-Origin-Embedder-Policy", "require-corp")
+    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    # connect-src 'self' makes the browser itself refuse any CDN, model hub or font service.
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self' blob: 'unsafe-eval' 'wasm-unsafe-eval'; "
+        "worker-src 'self' blob:; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; "
+        "style-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    )
+    return response

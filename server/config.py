@@ -1,0 +1,71 @@
+"""Configuration: POSECAST_* environment variables (and DATABASE_URL) over safe defaults."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ASYNC_MODES = ("eventlet", "gevent", "threading")
+
+# name -> (environment variable, default, parser). Defaults that depend on other settings are
+# filled in by resolve().
+SETTINGS = {
+    "HOST": ("POSECAST_HOST", "127.0.0.1", str),
+    "PORT": ("POSECAST_PORT", "5000", int),
+    "ASYNC_MODE": ("POSECAST_ASYNC_MODE", "eventlet", str),
+    "INSTANCE_PATH": ("POSECAST_INSTANCE_PATH", str(PROJECT_ROOT / "instance"), str),
+    "DATABASE_URL": ("DATABASE_URL", None, str),
+    "SECRET_KEY": ("POSECAST_SECRET_KEY", None, str),
+    "WEB_DIR": ("POSECAST_WEB_DIR", str(PROJECT_ROOT / "web"), str),
+    "ASSETS_DIR": ("POSECAST_ASSETS_DIR", str(PROJECT_ROOT / "assets"), str),
+    "MODELS_DIR": ("POSECAST_MODELS_DIR", str(PROJECT_ROOT / "tfjs_models"), str),
+    "ASSET_MAX_AGE": ("POSECAST_ASSET_MAX_AGE", "86400", int),
+    "LOG_LEVEL": ("POSECAST_LOG_LEVEL", "INFO", str),
+    "CLIENT_LOG_MAX_BYTES": ("POSECAST_CLIENT_LOG_MAX_BYTES", "8192", int),
+}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def from_env(environ: dict[str, str] | None = None) -> dict:
+    """Read every setting from the environment; a malformed value is a ConfigError."""
+    environ = os.environ if environ is None else environ
+    config = {}
+    for name, (var, default, parse) in SETTINGS.items():
+        raw = environ.get(var, default)
+        if raw is None:
+            config[name] = None
+            continue
+        try:
+            config[name] = parse(raw)
+        except ValueError:
+            raise ConfigError(f"{var}={raw!r} is not a valid {parse.__name__}") from None
+    return config
+
+
+def resolve(config: dict) -> dict:
+    """Validate and fill derived defaults (database in the instance folder, a persisted key)."""
+    if config["ASYNC_MODE"] not in ASYNC_MODES:
+        raise ConfigError(f"POSECAST_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}")
+    if not 0 < config["PORT"] < 65536:
+        raise ConfigError("POSECAST_PORT must be between 1 and 65535")
+    instance = Path(config["INSTANCE_PATH"])
+    instance.mkdir(parents=True, exist_ok=True)
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = f"sqlite:///{instance / 'posecast.db'}"
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _persisted_secret(instance / "secret_key")
+    return config
+
+
+def _persisted_secret(path: Path) -> str:
+    """A random key made once per instance folder, so sessions survive restarts."""
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

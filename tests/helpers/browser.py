@@ -1,0 +1,96 @@
+"""Debian Chromium driven by Playwright, with a fake webcam fed from a real video (a .y4m made
+with ffmpeg at run time). Shared by the browser tests and bench/."""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
+
+CHROMIUM = os.environ.get("POSECAST_CHROMIUM", "/usr/bin/chromium")
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+ARGS = [
+    "--no-sandbox",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    # Any lookup but loopback fails, so nothing can leave the machine even by accident.
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+
+
+def missing_tools() -> list[str]:
+    return [tool for tool in (CHROMIUM, "ffmpeg") if not shutil.which(tool)]
+
+
+def make_y4m(source: Path, dest: Path, *, fps: float | None = None, still_seconds: float | None = None) -> Path:
+    """Convert a video (or loop a still image) into the raw .y4m that Chromium's fake camera plays."""
+    if dest.exists():
+        return dest
+    cmd = ["ffmpeg", "-loglevel", "error", "-y"]
+    if still_seconds:
+        cmd += ["-loop", "1", "-t", str(still_seconds), "-framerate", str(fps or 10)]
+    cmd += ["-i", str(source)]
+    filters = []
+    if fps and not still_seconds:
+        filters.append(f"fps={fps}")
+    # y4m 4:2:0 needs even dimensions.
+    filters.append("scale=trunc(iw/2)*2:trunc(ih/2)*2")
+    cmd += ["-vf", ",".join(filters), "-pix_fmt", "yuv420p", str(dest)]
+    subprocess.run(cmd, check=True)
+    return dest
+
+
+def is_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in ("blob", "data"):
+        return True
+    return parts.hostname in LOOPBACK
+
+
+@contextlib.contextmanager
+def chromium(playwright, *, camera: Path | None = None, camera_allowed: bool = True, extra_args=()):
+    """A headless Chromium; with `camera`, getUserMedia plays that .y4m file."""
+    args = list(ARGS) + list(extra_args)
+    if camera is not None:
+        args += ["--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={camera}"]
+        if camera_allowed:
+            args.append("--use-fake-ui-for-media-stream")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+class RecordedPage:
+    """A page that records every request it makes and every page error."""
+
+    def __init__(self, page):
+        self.page = page
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def outside_loopback(self) -> list[str]:
+        return sorted({u for u in self.requests if not is_loopback(u)})
+
+    def state(self, expr: str = "posecast"):
+        return self.page.evaluate(f"() => window.posecast && JSON.parse(JSON.stringify({expr}))")
+
+    def wait_for(self, js_condition: str, timeout_s: float = 60) -> None:
+        self.page.wait_for_function(
+            f"() => window.posecast && ({js_condition})", timeout=timeout_s * 1000, polling=100)
+
+
+def open_page(browser, url: str, *, grant_camera: bool = False) -> RecordedPage:
+    context = browser.new_context(viewport={"width": 1100, "height": 900},
+                                  permissions=["camera"] if grant_camera else [])
+    page = RecordedPage(context.new_page())
+    page.page.goto(url)
+    return page

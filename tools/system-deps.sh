@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Debian packages the browser tests and benchmarks need: chromium (driven by Playwright, never a
+# downloaded browser) and ffmpeg (turns the shared videos into fake-webcam .y4m files).
+# Installs only what is missing, so a second run costs nothing.
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "system-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,122 @@
+// The pose backbones the page can run. Each loader returns a detector with one shape:
+//   estimate(source) -> Promise<Pose[]>, Pose = {id?, score, keypoints: [{x, y, score, name}]}
+// in the source's own pixels; reset() forgets temporal state; dispose() frees the weights;
+// `smoothed` says whether it filters keypoints over time itself.
+import { snakeCase } from './skeleton.js';
+
+const WEIGHTS = '/assets/pose/';
+
+export const BACKBONES = Object.freeze({
+  'posenet': { label: 'PoseNet MobileNetV1 0.75 · 257 px', keypoints: 17, multi: 'optional' },
+  'movenet-lightning': { label: 'MoveNet Lightning', keypoints: 17, multi: 'no' },
+  'movenet-thunder': { label: 'MoveNet Thunder', keypoints: 17, multi: 'no' },
+  'movenet-multipose': { label: 'MoveNet MultiPose', keypoints: 17, multi: 'always' },
+  'blazepose-lite': { label: 'BlazePose lite (33 keypoints)', keypoints: 33, multi: 'no' },
+  'blazepose-full': { label: 'BlazePose full (33 keypoints)', keypoints: 33, multi: 'no' },
+});
+export const DEFAULT_BACKBONE = 'posenet';
+
+const LOADERS = {
+  'posenet': (opts) => loadPoseNet(opts),
+  'movenet-lightning': () => loadBodyPose('MoveNet', {
+    modelType: 'SINGLEPOSE_LIGHTNING', modelUrl: `${WEIGHTS}movenet-lightning.json` }),
+  'movenet-thunder': () => loadBodyPose('MoveNet', {
+    modelType: 'SINGLEPOSE_THUNDER', modelUrl: `${WEIGHTS}movenet-thunder.json` }),
+  'movenet-multipose': () => loadBodyPose('MoveNet', {
+    modelType: 'MULTIPOSE_LIGHTNING', modelUrl: `${WEIGHTS}movenet-multipose.json`,
+    enableTracking: true, minPoseScore: 0.2 }),
+  'blazepose-lite': () => loadBodyPose('BlazePose', {
+    runtime: 'tfjs', modelType: 'lite', detectorModelUrl: `${WEIGHTS}blazepose-detector.json`,
+    landmarkModelUrl: `${WEIGHTS}blazepose-lite.json` }),
+  'blazepose-full': () => loadBodyPose('BlazePose', {
+    runtime: 'tfjs', modelType: 'full', detectorModelUrl: `${WEIGHTS}blazepose-detector.json`,
+    landmarkModelUrl: `${WEIGHTS}blazepose-full.json` }),
+};
+
+export async function loadBackbone(name, { multi = false } = {}) {
+  const load = LOADERS[name];
+  if (!load) throw new Error(`unknown backbone "${name}"`);
+  return load({ multi });
+}
+
+async function loadPoseNet({ multi }) {
+  const net = await window.posenet.load({
+    architecture: 'MobileNetV1', outputStride: 16, inputResolution: 257, multiplier: 0.75,
+    modelUrl: `${WEIGHTS}posenet.json`,
+  });
+  const fromPoseNet = (p, dx, dy) => ({
+    score: p.score,
+    keypoints: p.keypoints.map((k) => ({
+      x: k.position.x + dx, y: k.position.y + dy, score: k.score, name: snakeCase(k.part),
+    })),
+  });
+  let region = null;
+  return {
+    multi,
+    smoothed: false,
+    // Single-person mode also uses the multi-pose decoder, capped at one person: it follows the
+    // part tree along the displacement fields instead of taking each part's heatmap argmax on its
+    // own, which keeps limbs attached. It also looks at a square around the last pose, as MoveNet
+    // does, so the person fills more of the 257 px input.
+    async estimate(source) {
+      const tf = window.tf;
+      const w = source.videoWidth || source.width;
+      const h = source.videoHeight || source.height;
+      const box = multi ? null : region;
+      const input = box
+        ? tf.tidy(() => tf.browser.fromPixels(source).slice([box.y, box.x, 0], [box.size, box.size, 3]))
+        : source;
+      let poses;
+      try {
+        poses = await net.estimateMultiplePoses(input, {
+          flipHorizontal: false, maxDetections: multi ? 6 : 1, scoreThreshold: multi ? 0.25 : 0.1, nmsRadius: 20,
+        });
+      } finally {
+        if (box) input.dispose();
+      }
+      const out = poses.map((p) => fromPoseNet(p, box ? box.x : 0, box ? box.y : 0));
+      region = multi ? null : cropAround(out[0], w, h);
+      return out;
+    },
+    reset() { region = null; },
+    dispose() { net.dispose(); },
+  };
+}
+
+// A square, 1.6x the pose's extent, inside the frame; null (use the whole frame) when the pose is
+// too unsure or already fills most of the frame.
+function cropAround(pose, w, h) {
+  const seen = pose?.keypoints.filter((k) => k.score >= 0.3) ?? [];
+  if (seen.length < 6) return null;
+  const xs = seen.map((k) => k.x); const ys = seen.map((k) => k.y);
+  const cx = (Math.min(...xs) + Math.max(...xs)) / 2;
+  const cy = (Math.min(...ys) + Math.max(...ys)) / 2;
+  const size = Math.round(Math.min(Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)) * 1.6, w, h));
+  if (size > 0.8 * Math.min(w, h) || size < 32) return null;
+  const x = Math.round(Math.min(Math.max(cx - size / 2, 0), w - size));
+  const y = Math.round(Math.min(Math.max(cy - size / 2, 0), h - size));
+  return { x, y, size };
+}
+
+async function loadBodyPose(model, options) {
+  // Outside p5's preload, ml5 factories resolve to the loaded model.
+  const bodyPose = await window.ml5.bodyPose(model, options);
+  return {
+    multi: options.modelType === 'MULTIPOSE_LIGHTNING',
+    smoothed: true, // ml5 turns on pose-detection's keypoint filter by default
+    async estimate(source) {
+      const poses = await bodyPose.detect(source);
+      return poses.map((p) => ({
+        id: p.id,
+        score: p.confidence ?? p.score ?? 0,
+        keypoints: p.keypoints.map((k) => ({
+          x: k.x, y: k.y, score: k.confidence ?? k.score ?? 0, name: k.name,
+        })),
+      }));
+    },
+    // MultiPose keeps only tracker state, which tolerates a new source; single-pose models crop
+    // around the last pose, so a new source must forget it.
+    reset() { if (options.modelType !== 'MULTIPOSE_LIGHTNING') bodyPose.model.reset(); },
+    dispose() { bodyPose.model?.dispose?.(); },
+  };
+}

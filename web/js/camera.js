@@ -1,0 +1,82 @@
+// Frame sources: the webcam, or a video / image file the user picks. Each open* resolves to
+// {kind, name, element, width, height, stop()} where element is what the detector reads.
+
+export class SourceError extends Error {}
+
+const CAMERA_MESSAGES = {
+  NotAllowedError: 'Camera permission was denied. Allow the camera for this site, or pick a video file below.',
+  SecurityError: 'The browser blocked the camera on this page. Pick a video file below.',
+  NotFoundError: 'No camera was found. Pick a video or image file below.',
+  NotReadableError: 'The camera is in use by another program. Close it, or pick a video file below.',
+  OverconstrainedError: 'The camera cannot deliver a usable format. Pick a video file below.',
+};
+
+export async function openWebcam(video) {
+  if (!navigator.mediaDevices?.getUserMedia) {
+    throw new SourceError('This browser offers no camera here (it needs https or localhost). Pick a video file below.');
+  }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({
+      // No size constraint: cameras default to a size the models handle quickly, and a constraint
+      // makes the browser crop the frame rather than scale it.
+      audio: false, video: { facingMode: 'user' },
+    });
+  } catch (err) {
+    throw new SourceError(CAMERA_MESSAGES[err.name] ?? `The camera could not start (${err.name}). Pick a video file below.`);
+  }
+  video.srcObject = stream;
+  video.loop = false;
+  await playing(video);
+  return { kind: 'webcam', name: 'webcam', element: video, ...sizeOf(video), stop: () => stopVideo(video) };
+}
+
+export async function openFile(file, { video, image }) {
+  const url = URL.createObjectURL(file);
+  if (file.type.startsWith('image/')) {
+    // The detector reads a detached copy whose width/height are its natural size: the displayed
+    // <img> is scaled by CSS, and TF.js would read the scaled size.
+    const still = new Image();
+    still.src = url;
+    try { await still.decode(); } catch { throw new SourceError(`"${file.name}" is not an image this browser can decode.`); }
+    still.width = still.naturalWidth;
+    still.height = still.naturalHeight;
+    image.src = url;
+    return { kind: 'image', name: file.name, element: still, width: still.width, height: still.height,
+      stop: () => { image.removeAttribute('src'); URL.revokeObjectURL(url); } };
+  }
+  if (!file.type.startsWith('video/')) throw new SourceError(`"${file.name}" is neither a video nor an image.`);
+  video.srcObject = null;
+  video.src = url;
+  video.loop = true;
+  try { await playing(video); } catch { throw new SourceError(`"${file.name}" is not a video this browser can play.`); }
+  return { kind: 'video', name: file.name, element: video, ...sizeOf(video),
+    stop: () => { stopVideo(video); URL.revokeObjectURL(url); } };
+}
+
+async function playing(video) {
+  video.muted = true;
+  video.playsInline = true;
+  if (video.readyState < HTMLMediaElement.HAVE_METADATA) {
+    await new Promise((resolve, reject) => {
+      video.addEventListener('loadedmetadata', resolve, { once: true });
+      video.addEventListener('error', () => reject(video.error), { once: true });
+    });
+  }
+  // TF.js and ml5 read element.width/height as the frame size: make them the intrinsic size.
+  video.width = video.videoWidth;
+  video.height = video.videoHeight;
+  await video.play();
+}
+
+function sizeOf(video) {
+  return { width: video.videoWidth, height: video.videoHeight };
+}
+
+function stopVideo(video) {
+  video.pause();
+  video.srcObject?.getTracks().forEach((t) => t.stop());
+  video.srcObject = null;
+  video.removeAttribute('src');
+  video.load();
+}

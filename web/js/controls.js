@@ -1,0 +1,51 @@
+// Settings live in the URL query (so a reload, a bookmark or a test can choose them) and in the
+// form controls; this module keeps the two in step.
+import { BACKBONES, DEFAULT_BACKBONE } from './backbones.js';
+import { BACKENDS } from './backend.js';
+
+const DEFAULTS = { backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam' };
+
+export function readSettings(search = window.location.search) {
+  const q = new URLSearchParams(search);
+  const threshold = Number.parseFloat(q.get('threshold'));
+  return {
+    backbone: BACKBONES[q.get('backbone')] ? q.get('backbone') : DEFAULTS.backbone,
+    backend: BACKENDS.includes(q.get('backend')) ? q.get('backend') : DEFAULTS.backend,
+    threshold: threshold >= 0 && threshold <= 1 ? threshold : DEFAULTS.threshold,
+    mirror: q.has('mirror') ? q.get('mirror') !== '0' : DEFAULTS.mirror,
+    multi: q.has('multi') ? q.get('multi') !== '0' : DEFAULTS.multi,
+    source: q.get('source') === 'none' ? 'none' : DEFAULTS.source,
+  };
+}
+
+function writeSettings(settings) {
+  const q = new URLSearchParams(window.location.search);
+  for (const [key, value] of Object.entries(settings)) {
+    q.set(key, typeof value === 'boolean' ? Number(value) : value);
+  }
+  window.history.replaceState(null, '', `?${q}`);
+}
+
+// Fills the form from settings and calls onChange(key, value) when the user changes something.
+export function bindControls(form, settings, onChange) {
+  const { backbone, backend, threshold, mirror, multi } = form.elements;
+  for (const [id, spec] of Object.entries(BACKBONES)) backbone.add(new Option(spec.label, id));
+  for (const id of BACKENDS) backend.add(new Option(id, id));
+  backbone.value = settings.backbone;
+  backend.value = settings.backend;
+  threshold.value = settings.threshold;
+  mirror.checked = settings.mirror;
+  multi.checked = settings.multi;
+  form.querySelector('output[for=threshold]').value = settings.threshold.toFixed(2);
+
+  const emit = (key, value) => { writeSettings({ [key]: value }); onChange(key, value); };
+  backbone.addEventListener('change', () => emit('backbone', backbone.value));
+  backend.addEventListener('change', () => emit('backend', backend.value));
+  mirror.addEventListener('change', () => emit('mirror', mirror.checked));
+  multi.addEventListener('change', () => emit('multi', multi.checked));
+  threshold.addEventListener('input', () => {
+    form.querySelector('output[for=threshold]').value = Number(threshold.value).toFixed(2);
+    emit('threshold', Number(threshold.value));
+  });
+  form.addEventListener('submit', (e) => e.preventDefault());
+}

@@ -1,0 +1,165 @@
+// The live page: wires settings, backend, backbone, source, loop and renderer together.
+import { BACKBONES, loadBackbone } from './backbones.js';
+import { useBackend } from './backend.js';
+import { SourceError, openFile, openWebcam } from './camera.js';
+import { bindControls, readSettings } from './controls.js';
+import { estimateOnce, startVideoLoop } from './loop.js';
+import { createRenderer } from './renderer.js';
+import { reportToServer } from './report.js';
+import { createSmoother } from './smoothing.js';
+import { createState } from './state.js';
+import { createTracker } from './tracker.js';
+
+const dom = {
+  body: document.body,
+  form: document.querySelector('#controls'),
+  stage: document.querySelector('#stage'),
+  video: document.querySelector('#video'),
+  image: document.querySelector('#still'),
+  canvas: document.querySelector('#overlay'),
+  message: document.querySelector('#message'),
+  hud: document.querySelector('#hud'),
+  file: document.querySelector('#file'),
+  webcam: document.querySelector('#webcam'),
+};
+
+function createLivePage(settings) {
+  const state = createState(showStatus);
+  const renderer = createRenderer(dom.canvas);
+  const tracker = createTracker();
+  const smoother = createSmoother();
+  let detector = null;
+  let source = null;
+  let loop = null;
+  let frameRequested = false;
+  let loading = Promise.resolve();
+  const notices = { backend: '', model: '', source: '' };
+
+  // The model, the backend and the source each have their own notice; the page shows them all.
+  function notify(kind, text, patch = {}) {
+    notices[kind] = text;
+    state.set({ ...patch, message: Object.values(notices).filter(Boolean).join(' ') });
+  }
+
+  function showStatus(view) {
+    dom.body.dataset.status = view.status;
+    dom.body.dataset.source = view.source;
+    dom.message.textContent = view.message;
+    dom.message.hidden = !view.message;
+  }
+
+  function render() {
+    frameRequested = false;
+    const view = state.view;
+    renderer.draw(view.poses, { threshold: settings.threshold, mirrored: settings.mirror && source?.kind === 'webcam' });
+    dom.hud.textContent = `${view.fps.toFixed(1)} fps · model ${view.latencyMs.toFixed(1)} ms · `
+      + `${view.poses.length} ${view.poses.length === 1 ? 'person' : 'people'} · ${view.backbone} · ${view.backend}`;
+  }
+
+  const requestRender = () => {
+    if (!frameRequested) { frameRequested = true; requestAnimationFrame(render); }
+  };
+
+  function onResult(poses, info) {
+    let tracked = tracker.assign(poses, performance.now());
+    if (!detector.smoothed && source.kind !== 'image') {
+      tracked = smoother.apply(tracked, info.frame.mediaTime, Math.max(source.width, source.height));
+    }
+    state.record(tracked, info);
+    requestRender();
+  }
+
+  function onError(err) {
+    const message = `Pose estimation stopped: ${err.message ?? err}`;
+    notify('model', message, { status: 'error' });
+    reportToServer('error', message, { backbone: settings.backbone, backend: settings.backend });
+  }
+
+  function restartLoop() {
+    loop?.stop();
+    loop = null;
+    state.resetStats();
+    tracker.reset();
+    smoother.reset();
+    detector?.reset();
+    if (!detector || !source) { requestRender(); return; }
+    const hooks = { estimate: (el) => detector.estimate(el), onResult, onError };
+    loop = source.kind === 'image' ? estimateOnce(source.element, hooks) : startVideoLoop(source.element, hooks);
+  }
+
+  async function setBackbone(name) {
+    loop?.stop();
+    detector?.dispose();
+    detector = null;
+    const spec = BACKBONES[name];
+    const multi = spec.multi === 'always' || (spec.multi === 'optional' && settings.multi);
+    dom.form.elements.multi.disabled = spec.multi !== 'optional';
+    notify('model', `Loading ${spec.label}…`, { status: 'loading', backbone: name });
+    try {
+      detector = await loadBackbone(name, { multi });
+    } catch (err) {
+      const message = `Could not load the ${spec.label} model (${err.message ?? err}). Choose another backbone or reload the page.`;
+      notify('model', message, { status: 'error' });
+      reportToServer('error', message, { backbone: name, backend: settings.backend });
+      return;
+    }
+    notify('model', '', { status: 'ready' });
+    restartLoop();
+  }
+
+  async function setSource(open) {
+    loop?.stop();
+    source?.stop();
+    source = null;
+    try {
+      source = await open();
+    } catch (err) {
+      if (!(err instanceof SourceError)) throw err;
+      notify('source', err.message, { source: 'none', sourceName: '' });
+      reportToServer('warning', err.message, { backbone: settings.backbone });
+      restartLoop();
+      return;
+    }
+    dom.stage.dataset.kind = source.kind;
+    dom.stage.style.aspectRatio = `${source.width} / ${source.height}`;
+    dom.stage.classList.toggle('mirrored', settings.mirror && source.kind === 'webcam');
+    renderer.resize(source.width, source.height);
+    notify('source', '', { source: source.kind, sourceName: source.name });
+    restartLoop();
+  }
+
+  // Changes are serialised so a quick succession of clicks never runs two loads at once.
+  const serial = (fn) => (...args) => { loading = loading.then(() => fn(...args)); return loading; };
+
+  return {
+    start: serial(async () => {
+      window.posecast = state.view;
+      try {
+        state.set({ backend: await useBackend(settings.backend) });
+      } catch (err) {
+        notify('backend', `TensorFlow.js could not start: ${err.message}`, { status: 'error' });
+        reportToServer('error', `backend ${settings.backend}: ${err.message}`, { backend: settings.backend });
+        return;
+      }
+      const webcam = settings.source === 'webcam' ? setSource(() => openWebcam(dom.video)) : null;
+      await setBackbone(settings.backbone);
+      await webcam;
+    }),
+    change: serial(async (key, value) => {
+      settings = { ...settings, [key]: value };
+      if (key === 'backbone' || key === 'multi') await setBackbone(settings.backbone);
+      else if (key === 'backend') window.location.reload();
+      else if (key === 'mirror') dom.stage.classList.toggle('mirrored', value && source?.kind === 'webcam');
+      requestRender();
+    }),
+    useWebcam: serial(() => setSource(() => openWebcam(dom.video))),
+    useFile: serial((file) => setSource(() => openFile(file, { video: dom.video, image: dom.image }))),
+  };
+}
+
+const settings = readSettings();
+const page = createLivePage(settings);
+bindControls(dom.form, settings, (key, value) => page.change(key, value));
+dom.file.addEventListener('change', () => { if (dom.file.files[0]) page.useFile(dom.file.files[0]); });
+dom.webcam.addEventListener('click', () => page.useWebcam());
+page.start();

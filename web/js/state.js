@@ -1,0 +1,62 @@
+// The page's state, owned here and changed only through set()/record(). window.posecast is a
+// read-only view of it for tests, benchmarks and tools.
+const HISTORY = 300;
+const FPS_WINDOW_MS = 1000;
+
+const freezePose = (p) => Object.freeze({
+  ...p, keypoints: Object.freeze(p.keypoints.map((k) => Object.freeze({ ...k }))),
+});
+
+export function createState(onChange) {
+  const store = {
+    status: 'loading', message: '', backbone: null, backend: null, source: 'none', sourceName: '',
+    fps: 0, latencyMs: 0, estimates: 0, firstPoseMs: null, poses: Object.freeze([]),
+    frame: null, history: [],
+  };
+  const stamps = [];
+
+  const view = Object.freeze({
+    get status() { return store.status; },
+    get message() { return store.message; },
+    get backbone() { return store.backbone; },
+    get backend() { return store.backend; },
+    get source() { return store.source; },
+    // the picked file's name, or 'webcam'
+    get sourceName() { return store.sourceName; },
+    get fps() { return store.fps; },
+    get latencyMs() { return store.latencyMs; },
+    get estimates() { return store.estimates; },
+    // ms from navigation start to the first frame with a person in it
+    get firstPoseMs() { return store.firstPoseMs; },
+    get poses() { return store.poses; },
+    get frame() { return store.frame; },
+    // the last results, oldest first: [{t, mediaTime, presentedFrames, poses}]
+    get history() { return store.history.slice(); },
+  });
+
+  return {
+    view,
+    set(patch) {
+      Object.assign(store, patch);
+      onChange(view);
+    },
+    record(poses, { frame, latencyMs }) {
+      const now = performance.now();
+      const frozen = Object.freeze(poses.map(freezePose));
+      stamps.push(now);
+      while (stamps[0] < now - FPS_WINDOW_MS) stamps.shift();
+      store.fps = stamps.length > 1 ? (1000 * (stamps.length - 1)) / (now - stamps[0]) : 0;
+      store.latencyMs = store.estimates ? 0.9 * store.latencyMs + 0.1 * latencyMs : latencyMs;
+      store.estimates += 1;
+      store.poses = frozen;
+      store.frame = Object.freeze({ mediaTime: frame.mediaTime, presentedFrames: frame.presentedFrames });
+      if (store.firstPoseMs == null && frozen.length) store.firstPoseMs = now;
+      store.history.push(Object.freeze({ t: now, ...store.frame, poses: frozen }));
+      if (store.history.length > HISTORY) store.history.shift();
+    },
+    resetStats() {
+      stamps.length = 0;
+      Object.assign(store, { fps: 0, latencyMs: 0, estimates: 0, poses: Object.freeze([]), frame: null, history: [] });
+    },
+  };
+}
