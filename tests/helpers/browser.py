@@ -83,9 +83,18 @@ class RecordedPage:
     def state(self, expr: str = "posecast"):
         return self.page.evaluate(f"() => window.posecast && JSON.parse(JSON.stringify({expr}))")
 
-    def wait_for(self, js_condition: str, timeout_s: float = 60) -> None:
-        self.page.wait_for_function(
-            f"() => window.posecast && ({js_condition})", timeout=timeout_s * 1000, polling=100)
+    def wait_for(self, js_condition: str, timeout_s: float = 45) -> None:
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            self.page.wait_for_function(
+                f"() => window.posecast && ({js_condition})", timeout=timeout_s * 1000, polling=100)
+        except PlaywrightTimeout:
+            summary = self.page.evaluate(
+                "() => window.posecast ? {status: posecast.status, message: posecast.message, source: posecast.source,"
+                " backbone: posecast.backbone, estimates: posecast.estimates} : 'window.posecast missing'")
+            raise AssertionError(f"waited {timeout_s}s for {js_condition!r}; page state {summary}; "
+                                 f"page errors {self.errors}") from None
 
 
 def open_page(browser, url: str, *, grant_camera: bool = False) -> RecordedPage:

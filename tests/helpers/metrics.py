@@ -72,10 +72,17 @@ class Pck:
     labelled: int = 0
     people: int = 0
     matched: int = 0
+    matched_labelled: int = 0
 
     @property
     def value(self) -> float:
+        """Over every labelled person: finding people counts as much as placing keypoints."""
         return self.correct / self.labelled if self.labelled else 0.0
+
+    @property
+    def matched_value(self) -> float:
+        """Over the people the model found: how well it places keypoints."""
+        return self.correct / self.matched_labelled if self.matched_labelled else 0.0
 
 
 def pck(predictions: list[dict], annotations: list[dict], *, alpha: float = 0.2, pck_out: Pck | None = None) -> Pck:
@@ -105,6 +112,7 @@ def pck(predictions: list[dict], annotations: list[dict], *, alpha: float = 0.2,
         used_pred.add(pi)
         out.correct += count
         out.matched += 1
+        out.matched_labelled += len(people[gi][0])
     out.people += len(people)
     out.labelled += sum(len(pts) for pts, _ in people)
     return out

@@ -89,6 +89,7 @@ function createLivePage(settings) {
 
   async function setBackbone(name) {
     loop?.stop();
+    state.resetStats();
     detector?.dispose();
     detector = null;
     const spec = BACKBONES[name];

@@ -46,13 +46,13 @@ export function startVideoLoop(video, { estimate, onResult, onError }) {
   return { stop() { stopped = true; if (wake) wake(); } };
 }
 
-export async function estimateOnce(image, { estimate, onResult, onError }) {
+// A still image: one estimate, dropped if the source changes while it runs.
+export function estimateOnce(image, { estimate, onResult, onError }) {
+  let stopped = false;
   const t0 = performance.now();
-  try {
-    const poses = await estimate(image);
-    onResult(poses, { frame: { mediaTime: 0, presentedFrames: 1 }, latencyMs: performance.now() - t0 });
-  } catch (err) {
-    onError(err);
-  }
-  return { stop() {} };
+  estimate(image).then(
+    (poses) => { if (!stopped) onResult(poses, { frame: { mediaTime: 0, presentedFrames: 1 }, latencyMs: performance.now() - t0 }); },
+    (err) => { if (!stopped) onError(err); },
+  );
+  return { stop() { stopped = true; } };
 }
