@@ -31,10 +31,9 @@ def create_app(config: dict | None = None) -> Flask:
 def _security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    # Cross-origin isolation lets the TF.js wasm backend use its threaded SIMD build; everything
-    # is same-origin, so nothing is lost by it.
+    # No Cross-Origin-Embedder-Policy on purpose: cross-origin isolation would switch TF.js to its
+    # threaded wasm build, which measured slower here (2 cores shared with video and rendering).
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    #headers.setdefault("Cross-Origin-Embedder-Policy", "require-corp")
     headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
     # connect-src 'self' makes the browser itself refuse any CDN, model hub or font service.
     headers.setdefault(
