@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="Socket.IO async mode (POSECAST_ASYNC_MODE, default eventlet)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.set_defaults(func=_serve)
+    from training.cli import add_parser as add_train
+
+    add_train(sub)
     return parser
 
 

@@ -1,6 +1,9 @@
 import pytest
 
 from server import create_app
+from tests.helpers import browser as hb
+from tests.helpers.paths import ROOT, SHARED_DATA, shared
+from tests.helpers.server import LiveServer
 
 
 @pytest.fixture
@@ -15,3 +18,50 @@ def app(tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# Browser fixtures: real headless Chromium against a live posecast server.
+
+
+@pytest.fixture(scope="session")
+def browser_ready():
+    missing = hb.missing_tools()
+    if missing:
+        pytest.skip(f"browser tests need {', '.join(missing)} (make test installs them)")
+    if not (ROOT / "assets" / "pose" / "posenet.json").exists():
+        pytest.skip("assets/ is not built: run `make test` (it runs tools/assets.py)")
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real test data not found at {SHARED_DATA} (CI has ../shared/data)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def live_server(browser_ready, tmp_path_factory):
+    server = LiveServer(tmp_path_factory.mktemp("server")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_session(browser_ready):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def y4m(shared_data, tmp_path_factory):
+    """y4m(name, **opts): a fake-webcam clip made once per session from a shared video/image."""
+    folder = tmp_path_factory.mktemp("y4m")
+
+    def make(relative: str, **opts) -> str:
+        tag = "-".join(f"{k}{v}" for k, v in sorted(opts.items()))
+        dest = folder / f"{relative.replace('/', '_')}{'-' + tag if tag else ''}.y4m"
+        return hb.make_y4m(shared(relative), dest, **opts)
+
+    return make

@@ -78,6 +78,24 @@ async function loadPoseNet({ multi }) {
       region = multi ? null : cropAround(out[0], w, h);
       return out;
     },
+    // Teachable Machine's pose features for the whole frame: PoseNet's heatmap scores and offsets
+    // at 257 px, concatenated per cell (17 x 17 x (17 + 34) = 14,739 floats).
+    async tmFeatures(source) {
+      const tf = window.tf;
+      const features = tf.tidy(() => {
+        const pixels = tf.browser.fromPixels(source);
+        const [h, w] = pixels.shape;
+        const padY = w > h ? Math.round(0.5 * (w - h)) : 0;
+        const padX = h > w ? Math.round(0.5 * (h - w)) : 0;
+        const square = tf.pad(pixels, [[padY, padY], [padX, padX], [0, 0]]);
+        const resized = tf.image.resizeBilinear(square, [257, 257]);
+        const { heatmapScores, offsets } = net.baseModel.predict(resized);
+        return tf.concat([heatmapScores, offsets], 2);
+      });
+      const data = await features.data();
+      features.dispose();
+      return data;
+    },
     reset() { region = null; },
     dispose() { net.dispose(); },
   };

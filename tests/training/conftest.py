@@ -1,0 +1,40 @@
+import pytest
+
+pytest.importorskip("tensorflow", reason="the training stack is installed by make test")
+
+from tests.helpers.paths import ROOT  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def posenet():
+    from training.posenet import PoseNet
+
+    model = ROOT / "assets" / "pose" / "posenet.json"
+    if not model.exists():
+        pytest.skip("assets/ not built (make test builds it)")
+    return PoseNet(model)
+
+
+@pytest.fixture(scope="session")
+def yoga_subset(shared_data):
+    """40 images per class, spread over the subjects: enough to learn, quick to extract."""
+    from training import data
+
+    return data.take_per_class(data.from_folder(shared_data / "yoga5" / "train"), 40)
+
+
+@pytest.fixture(scope="session")
+def yoga_features(posenet, yoga_subset):
+    from training import features
+
+    return {kind: features.extract(yoga_subset, kind, posenet) for kind in features.KINDS}
+
+
+@pytest.fixture(scope="session")
+def trained(yoga_subset, yoga_features):
+    """kind -> (model, classes, report), trained for real on the subset."""
+    from training import train
+
+    labels = [s.label for s in yoga_subset]
+    groups = [s.group for s in yoga_subset]
+    return {kind: train.train(x, labels, groups, kind, epochs=60) for kind, x in yoga_features.items()}

@@ -1,0 +1,72 @@
+"""Export a trained classifier to TF.js: Teachable Machine's pose format (tm features) or an
+ml5.neuralNetwork-loadable set (keypoint features), each with posecast's own metadata."""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .features import KEYPOINT_SPEC, size_of
+
+TFJS_VERSION = "4.22.0"
+TM_VERSION = "0.8.6"  # the version of the real Teachable Machine exports we read and write
+POSENET_SETTINGS = {"architecture": "MobileNetV1", "outputStride": 16, "inputResolution": 257, "multiplier": 0.75}
+
+
+def _layers_model(model, out_dir: Path, weights_name: str) -> dict:
+    """tensorflowjs' layers-model files, with the single weight shard renamed."""
+    import tensorflowjs as tfjs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tfjs.converters.save_keras_model(model, tmp)
+        topology = json.loads((Path(tmp) / "model.json").read_text())
+        shards = [p for group in topology["weightsManifest"] for p in group["paths"]]
+        with open(out_dir / weights_name, "wb") as out:
+            for shard in shards:
+                out.write((Path(tmp) / shard).read_bytes())
+    weights = [w for group in topology["weightsManifest"] for w in group["weights"]]
+    topology["weightsManifest"] = [{"paths": [weights_name], "weights": weights}]
+    return topology
+
+
+def export(model, classes: list[str], kind: str, out_dir: Path, *, name: str, report: dict,
+           backbone: str = "posenet") -> Path:
+    """Write the model into out_dir (created, must not exist yet); returns out_dir."""
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(out_dir.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    posecast_meta = {
+        "name": name, "features": kind, "inputs": size_of(kind), "labels": classes,
+        "backbone": backbone, "created": stamp,
+        "normalisation": KEYPOINT_SPEC if kind == "keypoints" else "none (raw PoseNet outputs)",
+        "metrics": report.get("validation"),
+    }
+    if kind == "tm":
+        topology = _layers_model(model, tmp, "weights.bin")
+        (tmp / "model.json").write_text(json.dumps(topology))
+        (tmp / "metadata.json").write_text(json.dumps({
+            "tfjsVersion": TFJS_VERSION, "tmVersion": TM_VERSION, "packageVersion": TM_VERSION,
+            "packageName": "@teachablemachine/pose", "timeStamp": stamp, "userMetadata": {"posecast": posecast_meta},
+            "modelName": name, "labels": classes, "modelSettings": {"posenet": POSENET_SETTINGS},
+        }))
+    else:
+        topology = _layers_model(model, tmp, "model.weights.bin")
+        (tmp / "model.json").write_text(json.dumps(topology))
+        n = size_of(kind)
+        (tmp / "model_meta.json").write_text(json.dumps({
+            "inputUnits": [n], "outputUnits": len(classes),
+            "inputs": {f"k{i}": {"dtype": "number", "min": -1, "max": 1} for i in range(n)},
+            "outputs": {"label": {"dtype": "string", "min": 0, "max": 1, "uniqueValues": classes,
+                                  "legend": {c: [int(i == j) for j in range(len(classes))] for i, c in enumerate(classes)}}},
+            "isNormalized": False,
+        }))
+    (tmp / "posecast.json").write_text(json.dumps(posecast_meta, indent=2))
+    (tmp / "report.json").write_text(json.dumps(report, indent=2))
+    if out_dir.exists():
+        raise FileExistsError(f"{out_dir} exists already")
+    tmp.rename(out_dir)
+    return out_dir
