@@ -68,3 +68,9 @@ def validate_client_log(payload) -> dict:
         raise BadRequest("message is empty")
     # Newlines would let a client forge extra log lines.
     return {k: " ".join(v.split()) for k, v in payload.items()}
+
+
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown_endpoint(rest: str):
+    """API paths answer JSON 404s, whatever the method (not the pages' 405)."""
+    return jsonify(error=f"no such endpoint: /api/{rest}"), 404

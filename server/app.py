@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask, Response
 
-from . import api, config as config_mod, db, static
+from . import api, config as config_mod, db, live, registry, static  # noqa: F401 (live registers handlers)
 from .sockets import socketio
 
 
@@ -21,6 +21,8 @@ def create_app(config: dict | None = None) -> Flask:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
+    db.create_tables(app)
+    registry.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(static.bp)
     app.after_request(_security_headers)

@@ -15,8 +15,11 @@ def init_app(app: Flask) -> None:
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    metadata.create_all(engine)
     app.extensions["posecast.db"] = engine
+
+
+def create_tables(app: Flask) -> None:
+    metadata.create_all(engine_of(app))
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -30,6 +33,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 def engine() -> Engine:
     return current_app.extensions["posecast.db"]
+
+
+def engine_of(app: Flask) -> Engine:
+    return app.extensions["posecast.db"]
 
 
 def ping() -> str:

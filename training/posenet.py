@@ -23,6 +23,13 @@ PART_NAMES = (
     "left_knee", "right_knee", "left_ankle", "right_ankle",
 )
 NUM_PARTS = len(PART_NAMES)
+# posenet's part tree (parent, child), by index: decoding walks it along the displacement fields.
+POSE_CHAIN = [(PART_NAMES.index(a), PART_NAMES.index(b)) for a, b in (
+    ("nose", "left_eye"), ("left_eye", "left_ear"), ("nose", "right_eye"), ("right_eye", "right_ear"),
+    ("nose", "left_shoulder"), ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
+    ("left_shoulder", "left_hip"), ("left_hip", "left_knee"), ("left_knee", "left_ankle"),
+    ("nose", "right_shoulder"), ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"),
+    ("right_shoulder", "right_hip"), ("right_hip", "right_knee"), ("right_knee", "right_ankle"))]
 TM_FEATURES = GRID * GRID * (NUM_PARTS + 2 * NUM_PARTS)  # 14,739: Teachable Machine's input
 
 
@@ -59,6 +66,8 @@ def _graph_def(model_json: Path):
 class PoseNetOutput:
     heatmap_scores: np.ndarray  # [17, 17, 17], sigmoid of the heatmap
     offsets: np.ndarray  # [17, 17, 34]: y offsets of the 17 parts, then x offsets
+    displacement_fwd: np.ndarray  # [17, 17, 32]: parent -> child, 16 edges' y then x
+    displacement_bwd: np.ndarray  # [17, 17, 32]: child -> parent
     scale_y: float  # source pixels per input pixel
     scale_x: float
     pad_top: int  # source pixels added above / left to make the frame square
@@ -69,17 +78,43 @@ class PoseNetOutput:
         return np.concatenate([self.heatmap_scores, self.offsets], axis=2).reshape(-1).astype(np.float32)
 
     def keypoints(self) -> list[dict]:
-        """Single-pose decoding (heatmap argmax + offset), in source pixels."""
-        out = []
-        for k, name in enumerate(PART_NAMES):
-            flat = int(np.argmax(self.heatmap_scores[:, :, k]))
-            y, x = divmod(flat, GRID)
-            py = y * OUTPUT_STRIDE + self.offsets[y, x, k]
-            px = x * OUTPUT_STRIDE + self.offsets[y, x, k + NUM_PARTS]
-            out.append({"name": name, "score": float(self.heatmap_scores[y, x, k]),
-                        "x": float(px * self.scale_x - self.pad_left),
-                        "y": float(py * self.scale_y - self.pad_top)})
-        return out
+        """One person, decoded as the live page decodes it (posenet's multi-pose decoder capped
+        at one detection): from the most confident part, walk the part tree along the
+        displacement fields. Positions in source pixels."""
+        scores = self.heatmap_scores
+        root_y, root_x, root_k = np.unravel_index(int(np.argmax(scores)), scores.shape)
+        found: dict[int, tuple[float, float, float]] = {
+            int(root_k): (*self._image_point(root_y, root_x, root_k), float(scores[root_y, root_x, root_k]))}
+        edges = list(enumerate(POSE_CHAIN))
+        for edge, (parent, child) in reversed(edges):  # towards the root, backward displacements
+            if child in found and parent not in found:
+                found[parent] = self._traverse(edge, found[child], parent, self.displacement_bwd)
+        for edge, (parent, child) in edges:  # away from the root, forward displacements
+            if parent in found and child not in found:
+                found[child] = self._traverse(edge, found[parent], child, self.displacement_fwd)
+        return [{"name": name, "score": found[k][2],
+                 "x": found[k][1] * self.scale_x - self.pad_left,
+                 "y": found[k][0] * self.scale_y - self.pad_top} for k, name in enumerate(PART_NAMES)]
+
+    def _image_point(self, y: int, x: int, k: int) -> tuple[float, float]:
+        return (y * OUTPUT_STRIDE + float(self.offsets[y, x, k]),
+                x * OUTPUT_STRIDE + float(self.offsets[y, x, k + NUM_PARTS]))
+
+    @staticmethod
+    def _cell(y: float, x: float) -> tuple[int, int]:
+        clamp = lambda v: min(max(_js_round(v / OUTPUT_STRIDE), 0), GRID - 1)
+        return clamp(y), clamp(x)
+
+    def _traverse(self, edge, source, target, displacements, refine_steps=2):
+        cy, cx = self._cell(source[0], source[1])
+        n_edges = displacements.shape[2] // 2
+        y = source[0] + float(displacements[cy, cx, edge])
+        x = source[1] + float(displacements[cy, cx, n_edges + edge])
+        for _ in range(refine_steps):
+            cy, cx = self._cell(y, x)
+            y, x = self._image_point(cy, cx, target)
+        cy, cx = self._cell(y, x)
+        return y, x, float(self.heatmap_scores[cy, cx, target])
 
 
 class PoseNet:
@@ -110,14 +145,16 @@ class PoseNet:
         x = tf.pad(tf.convert_to_tensor(image, tf.float32), [(top, bottom), (left, right), (0, 0)])
         x = tf.raw_ops.ResizeBilinear(images=x[None], size=(INPUT_SIZE, INPUT_SIZE),
                                       align_corners=False, half_pixel_centers=False)
-        offsets, heatmap, _, _ = self._fn(x / 127.5 - 1.0)
+        offsets, heatmap, fwd, bwd = self._fn(x / 127.5 - 1.0)
         return PoseNetOutput(
             heatmap_scores=tf.sigmoid(heatmap[0]).numpy(), offsets=offsets[0].numpy(),
+            displacement_fwd=fwd[0].numpy(), displacement_bwd=bwd[0].numpy(),
             scale_y=(h + top + bottom) / INPUT_SIZE, scale_x=(w + left + right) / INPUT_SIZE,
             pad_top=top, pad_left=left)
 
 
 def _js_round(value: float) -> int:
+    """JavaScript's Math.round (halves go up), which posenet uses throughout."""
     return int(np.floor(value + 0.5))
 
 

@@ -80,18 +80,42 @@ def test_python_features_equal_the_browsers_on_the_same_pixels(posenet, playwrig
         assert diff.max() <= FEATURE_TOLERANCE
 
 
-def test_keypoints_agree_with_the_browser_from_jpeg(posenet, playwright_session, live_server, shared_data):
-    from training.posenet import GRID, NUM_PARTS, PoseNetOutput
+def page_keypoints(playwright_session, live_server, files):
+    """The live page's own single-person PoseNet keypoints for each image file, picked by hand."""
+    with hb.chromium(playwright_session) as browser:
+        page = hb.open_page(browser, f"{live_server.url}/?source=none&backbone=posenet&multi=0")
+        page.wait_for("posecast.status === 'ready'")
+        out = []
+        for path in files:
+            page.page.set_input_files("#file", str(path))
+            page.wait_for(f"posecast.sourceName === {json.dumps(path.name)} && posecast.estimates >= 1")
+            out.append(page.state("posecast.poses")[0]["keypoints"])
+        return out
 
-    jpegs = [data_url("image/jpeg", shared(name).read_bytes()) for name in IMAGES]
+
+def test_python_keypoints_equal_the_pages(posenet, playwright_session, live_server, shared_data, tmp_path):
+    import tensorflow as tf
+
+    images = [load_image(shared(name)) for name in IMAGES]
+    pngs = []
+    for name, image in zip(IMAGES, images):
+        pngs.append(tmp_path / (shared(name).stem + ".png"))
+        pngs[-1].write_bytes(tf.io.encode_png(image).numpy())
+    for name, image, theirs in zip(IMAGES, images, page_keypoints(playwright_session, live_server, pngs)):
+        ours = posenet.run(image).keypoints()
+        worst = max(math.dist((a["x"], a["y"]), (b["x"], b["y"])) for a, b in zip(ours, theirs))
+        print(f"{name} as PNG: worst keypoint distance to the page's {worst:.3f} px")
+        assert [k["name"] for k in ours] == [k["name"] for k in theirs]
+        assert worst <= 0.5
+
+
+def test_keypoints_agree_with_the_page_from_jpeg(posenet, playwright_session, live_server, shared_data):
+    files = [shared(name) for name in IMAGES]
     close = []
-    for name, features in zip(IMAGES, browser_features(playwright_session, live_server, jpegs)):
-        ours = posenet.run(load_image(shared(name)))
-        cells = features.reshape(GRID, GRID, 3 * NUM_PARTS)
-        theirs = PoseNetOutput(cells[..., :NUM_PARTS], cells[..., NUM_PARTS:], ours.scale_y, ours.scale_x,
-                               ours.pad_top, ours.pad_left)
-        dists = [math.dist((a["x"], a["y"]), (b["x"], b["y"])) / ours.scale_x
-                 for a, b in zip(ours.keypoints(), theirs.keypoints()) if a["score"] >= 0.3]
+    for name, theirs in zip(IMAGES, page_keypoints(playwright_session, live_server, files)):
+        out = posenet.run(load_image(shared(name)))
+        dists = [math.dist((a["x"], a["y"]), (b["x"], b["y"])) / out.scale_x
+                 for a, b in zip(out.keypoints(), theirs) if a["score"] >= 0.3]
         print(f"{name} as JPEG: keypoint distances in input px: median {sorted(dists)[len(dists) // 2]:.2f}, "
               f"worst {max(dists):.2f}")
         close += [d <= KEYPOINT_TOLERANCE_INPUT_PX for d in dists]

@@ -6,6 +6,9 @@ import { bindControls, readSettings } from './controls.js';
 import { estimateOnce, startVideoLoop } from './loop.js';
 import { createRenderer } from './renderer.js';
 import { reportToServer } from './report.js';
+import { loadClassifier } from './classifier.js';
+import { LIVE_NAMESPACE, MODEL_ACTIVATED, MODEL_CLEARED } from './contract.js';
+import { io } from '/assets/lib/socket.io.esm.min.js';
 import { createSmoother } from './smoothing.js';
 import { createState } from './state.js';
 import { createTracker } from './tracker.js';
@@ -21,6 +24,10 @@ const dom = {
   hud: document.querySelector('#hud'),
   file: document.querySelector('#file'),
   webcam: document.querySelector('#webcam'),
+  classes: document.querySelector('#classes'),
+  label: document.querySelector('#label'),
+  bars: document.querySelector('#bars'),
+  modelName: document.querySelector('#model-name'),
 };
 
 function createLivePage(settings) {
@@ -32,8 +39,10 @@ function createLivePage(settings) {
   let source = null;
   let loop = null;
   let frameRequested = false;
+  let classifier = null;
+  let classifying = false;
   let loading = Promise.resolve();
-  const notices = { backend: '', model: '', source: '' };
+  const notices = { backend: '', model: '', source: '', classifier: '' };
 
   // The model, the backend and the source each have their own notice; the page shows them all.
   function notify(kind, text, patch = {}) {
@@ -52,8 +61,31 @@ function createLivePage(settings) {
     frameRequested = false;
     const view = state.view;
     renderer.draw(view.poses, { threshold: settings.threshold, mirrored: settings.mirror && source?.kind === 'webcam' });
+    renderClasses(view);
     dom.hud.textContent = `${view.fps.toFixed(1)} fps · model ${view.latencyMs.toFixed(1)} ms · `
       + `${view.poses.length} ${view.poses.length === 1 ? 'person' : 'people'} · ${view.backbone} · ${view.backend}`;
+  }
+
+  // Labels come from model files: always set as text, never as HTML.
+  function renderClasses(view) {
+    dom.classes.hidden = !view.model;
+    if (!view.model) return;
+    dom.modelName.textContent = `${view.model.name} v${view.model.version} · ${view.model.features}`;
+    const result = view.classification;
+    dom.label.textContent = result ? `${result.label} ${(100 * result.confidence).toFixed(0)} %` : '–';
+    if (dom.bars.children.length !== view.model.labels.length) {
+      dom.bars.replaceChildren(...view.model.labels.map(() => {
+        const li = document.createElement('li');
+        li.append(document.createElement('span'), document.createElement('b'));
+        return li;
+      }));
+    }
+    view.model.labels.forEach((label, i) => {
+      const p = result?.scores[i]?.p ?? 0;
+      const [name, bar] = dom.bars.children[i].children;
+      name.textContent = label;
+      bar.style.width = `${(100 * p).toFixed(1)}%`;
+    });
   }
 
   const requestRender = () => {
@@ -66,6 +98,42 @@ function createLivePage(settings) {
       tracked = smoother.apply(tracked, info.frame.mediaTime, Math.max(source.width, source.height));
     }
     state.record(tracked, info);
+    classify(tracked);
+    requestRender();
+  }
+
+  // At most one classification in flight; frames that arrive meanwhile are not classified.
+  async function classify(poses) {
+    if (!classifier || classifying) return;
+    classifying = true;
+    const current = classifier;
+    try {
+      const result = await current.classify(poses, detector, source.element);
+      if (current === classifier) state.set({ classification: result && Object.freeze(result) });
+    } catch (err) {
+      notify('model', `The classifier failed: ${err.message}`);
+    } finally {
+      classifying = false;
+    }
+  }
+
+  async function setClassifier(spec) {
+    const previous = classifier;
+    classifier = null;
+    previous?.dispose();
+    state.set({ model: null, classification: null });
+    if (!spec) return;
+    try {
+      classifier = await loadClassifier(spec);
+      state.set({ model: Object.freeze({ ...spec }) });
+      if (spec.features === 'tm' && !detector?.tmFeatures) {
+        notify('classifier', `${spec.name} uses Teachable Machine features: choose the PoseNet backbone.`);
+      } else notify('classifier', '');
+    } catch (err) {
+      const message = `Could not load the classifier ${spec.name} v${spec.version} (${err.message}).`;
+      notify('classifier', message);
+      reportToServer('error', message, { backbone: settings.backbone });
+    }
     requestRender();
   }
 
@@ -154,6 +222,7 @@ function createLivePage(settings) {
       requestRender();
     }),
     useWebcam: serial(() => setSource(() => openWebcam(dom.video))),
+    useClassifier: serial((spec) => setClassifier(spec)),
     useFile: serial((file) => setSource(() => openFile(file, { video: dom.video, image: dom.image }))),
   };
 }
@@ -164,3 +233,8 @@ bindControls(dom.form, settings, (key, value) => page.change(key, value));
 dom.file.addEventListener('change', () => { if (dom.file.files[0]) page.useFile(dom.file.files[0]); });
 dom.webcam.addEventListener('click', () => page.useWebcam());
 page.start();
+
+// The server says which classifier is active on connect and whenever it changes.
+const socket = io(LIVE_NAMESPACE, { transports: ['websocket'] });
+socket.on(MODEL_ACTIVATED, (spec) => page.useClassifier(spec));
+socket.on(MODEL_CLEARED, () => page.useClassifier(null));

@@ -11,7 +11,7 @@ export function createState(onChange) {
   const store = {
     status: 'loading', message: '', backbone: null, backend: null, source: 'none', sourceName: '',
     fps: 0, latencyMs: 0, estimates: 0, firstPoseMs: null, poses: Object.freeze([]),
-    frame: null, history: [],
+    frame: null, history: [], model: null, classification: null,
   };
   const stamps = [];
 
@@ -30,6 +30,10 @@ export function createState(onChange) {
     get firstPoseMs() { return store.firstPoseMs; },
     get poses() { return store.poses; },
     get frame() { return store.frame; },
+    // the active classifier {id, name, version, features, labels, url} and its last output
+    // {label, confidence, scores: [{label, p}], trackId}
+    get model() { return store.model; },
+    get classification() { return store.classification; },
     // the last results, oldest first: [{t, mediaTime, presentedFrames, poses}]
     get history() { return store.history.slice(); },
   });
@@ -56,7 +60,7 @@ export function createState(onChange) {
     },
     resetStats() {
       stamps.length = 0;
-      Object.assign(store, { fps: 0, latencyMs: 0, estimates: 0, poses: Object.freeze([]), frame: null, history: [] });
+      Object.assign(store, { fps: 0, latencyMs: 0, estimates: 0, poses: Object.freeze([]), frame: null, history: [], classification: null });
     },
   };
 }

@@ -1,0 +1,26 @@
+"""The Socket.IO event contract, read from web/contract.json (the single written copy)."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+CONTRACT_FILE = Path(__file__).resolve().parent.parent / "web" / "contract.json"
+
+
+@lru_cache(maxsize=1)
+def contract() -> dict:
+    return json.loads(CONTRACT_FILE.read_text())
+
+
+def event(namespace: str, name: str) -> str:
+    """The event's name, checked against the contract so a typo fails loudly."""
+    spec = contract()["namespaces"][namespace]
+    if name not in spec["server_to_client"] and name not in spec["client_to_server"]:
+        raise KeyError(f"{name!r} is not an event of {namespace} in web/contract.json")
+    return name
+
+
+LIVE = "/live"
+MODEL_ACTIVATED = event(LIVE, "model_activated")
+MODEL_CLEARED = event(LIVE, "model_cleared")

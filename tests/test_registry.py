@@ -1,0 +1,85 @@
+import json
+import shutil
+
+import pytest
+
+from server import create_app
+from server.sockets import socketio
+from tests.helpers.paths import ROOT
+
+DEFAULT = ROOT / "tfjs_models" / "yoga5" / "1"
+
+
+@pytest.fixture
+def models_dir(tmp_path):
+    """Two versions of the committed default model plus a Teachable Machine-style export."""
+    root = tmp_path / "models"
+    shutil.copytree(DEFAULT, root / "yoga5" / "1")
+    shutil.copytree(DEFAULT, root / "yoga5" / "2")
+    tm = root / "posture" / "1"
+    tm.mkdir(parents=True)
+    (tm / "model.json").write_text("{}")
+    (tm / "metadata.json").write_text(json.dumps({"packageName": "@teachablemachine/pose", "labels": ["good", "bad"]}))
+    (root / "not-a-model" / "1").mkdir(parents=True)
+    (root / "bad name!" / "1").mkdir(parents=True)
+    return root
+
+
+@pytest.fixture
+def app(tmp_path, models_dir):
+    return create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "ASYNC_MODE": "threading",
+                       "MODELS_DIR": str(models_dir)})
+
+
+def by_name(client):
+    return {(m["name"], m["version"]): m for m in client.get("/api/models").get_json()["models"]}
+
+
+def test_scan_registers_exports_and_activates_the_default(client):
+    models = by_name(client)
+    assert set(models) == {("yoga5", 1), ("yoga5", 2), ("posture", 1)}
+    assert models[("posture", 1)]["features"] == "tm" and models[("posture", 1)]["labels"] == ["good", "bad"]
+    active = client.get("/api/models/active").get_json()
+    assert (active["name"], active["version"]) == ("yoga5", 2)  # newest version of POSECAST_DEFAULT_MODEL
+    assert active["url"] == "/models/yoga5/2/model.json"
+    assert client.get(active["url"]).status_code == 200
+
+
+def test_live_page_gets_the_active_model_on_connect_and_on_every_change(app, client):
+    page = socketio.test_client(app, namespace="/live")
+    received = page.get_received("/live")
+    assert [e["name"] for e in received] == ["model_activated"]
+    assert received[0]["args"][0]["version"] == 2
+
+    posture = by_name(client)[("posture", 1)]
+    r = client.post(f"/api/models/{posture['id']}/activate")
+    assert r.status_code == 200 and r.get_json()["name"] == "posture"
+    pushed = page.get_received("/live")
+    assert pushed[-1]["name"] == "model_activated" and pushed[-1]["args"][0]["labels"] == ["good", "bad"]
+
+    r = client.post("/api/models/rollback")
+    assert (r.get_json()["name"], r.get_json()["version"]) == ("yoga5", 2)
+    assert page.get_received("/live")[-1]["args"][0]["name"] == "yoga5"
+    page.disconnect(namespace="/live")
+
+
+def test_delete(client, models_dir):
+    models = by_name(client)
+    active_id = models[("yoga5", 2)]["id"]
+    r = client.delete(f"/api/models/{active_id}")
+    assert r.status_code == 409 and "active" in r.get_json()["error"]
+    old = models[("yoga5", 1)]["id"]
+    assert client.delete(f"/api/models/{old}").status_code == 204
+    assert not (models_dir / "yoga5" / "1").exists()
+    assert ("yoga5", 1) not in by_name(client)
+
+
+@pytest.mark.parametrize("method, path, status", [
+    ("post", "/api/models/999/activate", 404),
+    ("delete", "/api/models/999", 404),
+    ("post", "/api/models/rollback", 409),
+    ("post", "/api/models/abc/activate", 404),
+])
+def test_bad_registry_requests(client, method, path, status):
+    r = getattr(client, method)(path)
+    assert r.status_code == status

@@ -1,0 +1,75 @@
+"""The live page classifies with the active model exactly as the Python pipeline does, and swaps
+models pushed by the server without a reload."""
+import json
+import shutil
+import urllib.request
+
+import numpy as np
+import pytest
+
+from tests.helpers import browser as hb
+from tests.helpers.paths import ROOT, shared
+from tests.helpers.server import LiveServer
+
+DEFAULT = ROOT / "tfjs_models" / "yoga5" / "1"
+
+
+@pytest.fixture(scope="module")
+def server(browser_ready, tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    shutil.copytree(DEFAULT, root / "yoga5" / "1")
+    shutil.copytree(DEFAULT, root / "yoga5-copy" / "1")
+    srv = LiveServer(tmp_path_factory.mktemp("srv"), env={"POSECAST_MODELS_DIR": str(root)}).start()
+    yield srv
+    srv.stop()
+
+
+def api(server, method, path):
+    req = urllib.request.Request(f"{server.url}{path}", method=method)
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)
+
+
+def test_page_probabilities_equal_the_python_pipeline(server, posenet, playwright_session, shared_data, tmp_path):
+    import tensorflow as tf
+    import tensorflowjs as tfjs
+
+    from training.features import keypoint_vector
+    from training.posenet import load_image
+
+    keras_model = tfjs.converters.load_keras_model(str(DEFAULT / "model.json"))
+    labels = json.loads((DEFAULT / "posecast.json").read_text())["labels"]
+    images = [sorted((shared_data / "yoga5" / "train" / c).glob("guy2_*"))[0] for c in ("cobra", "tree", "chair")]
+    with hb.chromium(playwright_session) as browser:
+        page = hb.open_page(browser, f"{server.url}/?source=none&backbone=posenet")
+        page.wait_for("posecast.status === 'ready' && posecast.model && posecast.model.name === 'yoga5'")
+        assert page.page.locator("#bars li").count() == len(labels)
+        for path in images:
+            pixels = load_image(path)
+            png = tmp_path / (path.stem + ".png")
+            png.write_bytes(tf.io.encode_png(pixels).numpy())  # same pixels on both sides
+            page.page.set_input_files("#file", str(png))
+            page.wait_for(f"posecast.sourceName === {json.dumps(png.name)} && posecast.classification")
+            result = page.state("posecast.classification")
+            expected = keras_model.predict(keypoint_vector(posenet.run(pixels).keypoints())[None], verbose=0)[0]
+            got = np.array([s["p"] for s in result["scores"]])
+            print(f"{path.name}: page says {result['label']} {result['confidence']:.3f}, "
+                  f"max diff to Python {np.abs(got - expected).max():.1e}")
+            assert result["label"] == labels[int(expected.argmax())]
+            assert np.abs(got - expected).max() <= 1e-4
+            assert page.page.locator("#label").inner_text().startswith(result["label"])
+
+
+def test_activation_swaps_the_model_without_reload(server, playwright_session, y4m):
+    with hb.chromium(playwright_session, camera=y4m("videos/tfjs-pose_1.mp4")) as browser:
+        page = hb.open_page(browser, f"{server.url}/?backbone=movenet-lightning")
+        page.wait_for("posecast.model && posecast.classification && posecast.estimates > 5")
+        page.page.evaluate("() => { window.__sameDocument = true; }")
+        copy = next(m for m in api(server, "GET", "/api/models")["models"] if m["name"] == "yoga5-copy")
+        api(server, "POST", f"/api/models/{copy['id']}/activate")
+        page.wait_for("posecast.model && posecast.model.name === 'yoga5-copy' && posecast.classification", 20)
+        assert page.page.evaluate("() => window.__sameDocument") is True
+        assert "yoga5-copy v1" in page.page.locator("#model-name").inner_text()
+        api(server, "POST", "/api/models/rollback")
+        page.wait_for("posecast.model && posecast.model.name === 'yoga5'", 20)
+        assert page.outside_loopback() == []

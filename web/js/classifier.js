@@ -1,0 +1,51 @@
+// The active pose classifier: a TF.js layers model exported by `posecast train` (keypoint
+// features) or Teachable Machine (tm features, needs PoseNet).
+import { COCO_KEYPOINTS } from './skeleton.js';
+
+const MIN_SCORE = 0.2; // training/features.py MIN_SCORE: both sides must normalise alike
+
+// 17 keypoints centred on the hips and scaled by the pose's extent, then their scores
+// (training/features.py keypoint_vector, line for line).
+export function keypointVector(pose) {
+  const byName = new Map(pose.keypoints.map((k) => [k.name, k]));
+  const pts = COCO_KEYPOINTS.map((n) => byName.get(n) ?? { x: 0, y: 0, score: 0 });
+  const lh = byName.get('left_hip'); const rh = byName.get('right_hip');
+  let cx; let cy;
+  if (lh && rh && lh.score >= MIN_SCORE && rh.score >= MIN_SCORE) {
+    cx = (lh.x + rh.x) / 2; cy = (lh.y + rh.y) / 2;
+  } else {
+    const w = pts.reduce((s, k) => s + k.score + 1e-6, 0);
+    cx = pts.reduce((s, k) => s + k.x * (k.score + 1e-6), 0) / w;
+    cy = pts.reduce((s, k) => s + k.y * (k.score + 1e-6), 0) / w;
+  }
+  const spread = Math.max(0, ...pts.filter((k) => k.score >= MIN_SCORE).map((k) => Math.hypot(k.x - cx, k.y - cy)));
+  const scale = spread > 1e-6 ? spread : 1;
+  return [...pts.map((k) => (k.x - cx) / scale), ...pts.map((k) => (k.y - cy) / scale), ...pts.map((k) => k.score)];
+}
+
+export async function loadClassifier(spec) {
+  const tf = window.tf;
+  const model = await tf.loadLayersModel(spec.url);
+  return {
+    spec,
+    // Classifies the most confident pose; null when the model cannot run on this backbone.
+    async classify(poses, detector, source) {
+      if (!poses.length) return null;
+      const pose = poses.reduce((a, b) => (b.score > a.score ? b : a));
+      let row;
+      if (spec.features === 'tm') {
+        if (!detector.tmFeatures) return null;
+        row = await detector.tmFeatures(source);
+      } else {
+        row = keypointVector(pose);
+      }
+      const output = tf.tidy(() => model.predict(tf.tensor2d(row, [1, row.length])));
+      const probs = await output.data();
+      output.dispose();
+      const scores = spec.labels.map((label, i) => ({ label, p: probs[i] }));
+      const best = scores.reduce((a, b) => (b.p > a.p ? b : a));
+      return { label: best.label, confidence: best.p, scores, trackId: pose.id ?? null };
+    },
+    dispose() { model.dispose(); },
+  };
+}
