@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import db
+from .errors import Invalid as BadRequest
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 client_log = logging.getLogger("posecast.client")
@@ -15,15 +16,6 @@ client_log = logging.getLogger("posecast.client")
 LEVELS = {"error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO}
 CLIENT_LOG_FIELDS = {"level": str, "message": str, "backbone": str, "backend": str, "page": str}
 CLIENT_LOG_LIMITS = {"message": 2000, "backbone": 64, "backend": 16, "page": 256}
-
-
-class BadRequest(ValueError):
-    pass
-
-
-@bp.errorhandler(BadRequest)
-def bad_request(exc: BadRequest):
-    return jsonify(error=str(exc)), 400
 
 
 @bp.get("/health")

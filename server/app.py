@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask, Response
 
-from . import api, config as config_mod, db, live, registry, static  # noqa: F401 (live registers handlers)
+from . import api, config as config_mod, datasets, db, errors, live, registry, static, training_runs  # noqa: F401
 from .sockets import socketio
 
 
@@ -20,9 +20,12 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(level=settings["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    errors.init_app(app)
     db.init_app(app)
     db.create_tables(app)
     registry.init_app(app)
+    app.register_blueprint(datasets.bp)
+    app.register_blueprint(training_runs.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(static.bp)
     app.after_request(_security_headers)

@@ -24,3 +24,5 @@ def event(namespace: str, name: str) -> str:
 LIVE = "/live"
 MODEL_ACTIVATED = event(LIVE, "model_activated")
 MODEL_CLEARED = event(LIVE, "model_cleared")
+TRAINER = "/trainer"
+TRAIN_PROGRESS = event(TRAINER, "train_progress")

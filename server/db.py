@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app
-from sqlalchemy import MetaData, create_engine, event, text
+from sqlalchemy import MetaData, create_engine, event, func, text  # noqa: F401 (func re-exported)
 from sqlalchemy.engine import Engine
 
 metadata = MetaData()

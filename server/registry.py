@@ -126,13 +126,22 @@ def get_active():
     return jsonify(as_json(row)) if row else _error(404, "no model is active")
 
 
+def activate_in(conn, model_id: int) -> None:
+    conn.execute(insert(activations).values(model_id=model_id, at=_now()))
+    announce(conn)
+
+
+def next_version(folder: Path) -> int:
+    versions = [int(p.name) for p in folder.glob("*") if p.is_dir() and p.name.isdigit()]
+    return max(versions, default=0) + 1
+
+
 @bp.post("/<int:model_id>/activate")
 def activate(model_id: int):
     with db.engine().begin() as conn:
         if conn.execute(select(models.c.id).where(models.c.id == model_id)).first() is None:
             return _error(404, f"no model with id {model_id}")
-        conn.execute(insert(activations).values(model_id=model_id, at=_now()))
-        announce(conn)
+        activate_in(conn, model_id)
         return jsonify(as_json(active_model(conn)))
 
 
@@ -144,8 +153,7 @@ def rollback():
         previous = next((m for m in history[1:] if m != history[0]), None) if history else None
         if previous is None:
             return _error(409, "there is no earlier model to roll back to")
-        conn.execute(insert(activations).values(model_id=previous, at=_now()))
-        announce(conn)
+        activate_in(conn, previous)
         return jsonify(as_json(active_model(conn)))
 
 

@@ -30,14 +30,10 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def next_version(folder: Path) -> int:
-    versions = [int(p.name) for p in folder.glob("*") if p.is_dir() and p.name.isdigit()]
-    return max(versions, default=0) + 1
-
-
 def run(args) -> int:
     import training  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
     from training import data, export, features, train
+    from server.registry import next_version
     from training.posenet import PoseNet
 
     name = args.name or args.data.resolve().name

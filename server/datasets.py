@@ -1,0 +1,231 @@
+"""Datasets of labelled pose samples recorded or uploaded by trainers, and their REST API.
+
+A sample is validated in full before anything is stored, and stored in one transaction with its
+files written first under temporary names, so a bad or interrupted upload leaves nothing behind.
+"""
+from __future__ import annotations
+
+import base64
+import math
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Integer, String, Table, delete, func, insert,
+                        select, update)
+from sqlalchemy.exc import IntegrityError
+
+from . import db
+from .errors import Invalid
+
+TM_FEATURES = 14739
+BACKBONE_KEYPOINTS = {"posenet": 17, "movenet-lightning": 17, "movenet-thunder": 17, "movenet-multipose": 17,
+                      "blazepose-lite": 33, "blazepose-full": 33}
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+LABEL = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
+MAX_THUMBNAIL = 64 * 1024
+MAX_DIMENSION = 8192
+
+datasets = Table(
+    "datasets", db.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+samples = Table(
+    "samples", db.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("label", String(64), nullable=False),
+    Column("backbone", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("keypoints", JSON, nullable=False),  # [{name, x, y, score}] in source pixels
+    Column("normalised", JSON, nullable=False),  # training.features.keypoint_vector of the COCO-17 subset
+    Column("has_tm", Integer, nullable=False, default=0),
+    Column("has_thumbnail", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+bp = Blueprint("datasets", __name__, url_prefix="/api")
+
+
+def _not_found(what):
+    return jsonify(error=f"no such {what}"), 404
+
+
+def folder(dataset_id: int) -> Path:
+    return Path(current_app.instance_path) / "samples" / str(dataset_id)
+
+
+def _number(value, what: str, lo: float = -math.inf, hi: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise Invalid(f"{what} must be a finite number")
+    if not lo <= value <= hi:
+        raise Invalid(f"{what} must be between {lo} and {hi}")
+    return float(value)
+
+
+def validate_sample(payload) -> dict:
+    """Check every field of a sample; returns the clean values (or raises Invalid)."""
+    if not isinstance(payload, dict):
+        raise Invalid("expected a JSON object")
+    allowed = {"label", "backbone", "width", "height", "keypoints", "tm", "thumbnail"}
+    unknown = set(payload) - allowed
+    if unknown:
+        raise Invalid(f"unknown field(s): {', '.join(sorted(unknown))}")
+    label = payload.get("label")
+    if not isinstance(label, str) or not LABEL.fullmatch(label) or not label.strip():
+        raise Invalid("label must be 1 to 64 printable characters")
+    backbone = payload.get("backbone")
+    if backbone not in BACKBONE_KEYPOINTS:
+        raise Invalid(f"backbone must be one of {', '.join(BACKBONE_KEYPOINTS)}")
+    width = int(_number(payload.get("width"), "width", 1, MAX_DIMENSION))
+    height = int(_number(payload.get("height"), "height", 1, MAX_DIMENSION))
+    kps = payload.get("keypoints")
+    if not isinstance(kps, list) or len(kps) != BACKBONE_KEYPOINTS[backbone]:
+        raise Invalid(f"keypoints must be a list of {BACKBONE_KEYPOINTS[backbone]} for {backbone}")
+    clean = []
+    for i, kp in enumerate(kps):
+        if not isinstance(kp, dict) or set(kp) != {"name", "x", "y", "score"} or not isinstance(kp["name"], str):
+            raise Invalid(f"keypoints[{i}] must be {{name, x, y, score}}")
+        clean.append({"name": kp["name"][:32],
+                      "x": _number(kp["x"], f"keypoints[{i}].x", -width, 2 * width),
+                      "y": _number(kp["y"], f"keypoints[{i}].y", -height, 2 * height),
+                      "score": _number(kp["score"], f"keypoints[{i}].score", 0, 1)})
+    from training.features import keypoint_vector  # numpy only: no TensorFlow in the server
+
+    try:
+        normalised = keypoint_vector(clean).tolist()
+    except KeyError as exc:
+        raise Invalid(f"keypoints lack {exc.args[0]}") from None
+    tm = None
+    if payload.get("tm") is not None:
+        if backbone != "posenet":
+            raise Invalid("tm features come from the posenet backbone only")
+        try:
+            tm = np.frombuffer(base64.b64decode(payload["tm"], validate=True), dtype="<f4")
+        except (ValueError, TypeError):
+            raise Invalid("tm must be base64 of little-endian float32") from None
+        if tm.shape != (TM_FEATURES,) or not np.isfinite(tm).all():
+            raise Invalid(f"tm must hold {TM_FEATURES} finite float32 values")
+    thumbnail = None
+    if payload.get("thumbnail") is not None:
+        thumb = payload["thumbnail"]
+        prefix = "data:image/jpeg;base64,"
+        if not isinstance(thumb, str) or not thumb.startswith(prefix):
+            raise Invalid("thumbnail must be a JPEG data URL")
+        try:
+            thumbnail = base64.b64decode(thumb[len(prefix):], validate=True)
+        except ValueError:
+            raise Invalid("thumbnail is not valid base64") from None
+        if len(thumbnail) > MAX_THUMBNAIL or not thumbnail.startswith(b"\xff\xd8"):
+            raise Invalid(f"thumbnail must be a JPEG of at most {MAX_THUMBNAIL} bytes")
+    return {"label": label.strip(), "backbone": backbone, "width": width, "height": height,
+            "keypoints": clean, "normalised": normalised, "tm": tm, "thumbnail": thumbnail}
+
+
+def _summary(conn, row) -> dict:
+    counts = dict(conn.execute(select(samples.c.label, func.count()).where(samples.c.dataset_id == row.id)
+                               .group_by(samples.c.label)).all())
+    return {"id": row.id, "name": row.name, "counts": counts, "created_at": row.created_at.isoformat()}
+
+
+@bp.post("/datasets")
+def create_dataset():
+    name = (request.get_json(silent=True) or {}).get("name")
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise Invalid("name must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    try:
+        with db.engine().begin() as conn:
+            new_id = conn.execute(insert(datasets).values(name=name, created_at=datetime.now(timezone.utc))).inserted_primary_key[0]
+            return jsonify(_summary(conn, conn.execute(select(datasets).where(datasets.c.id == new_id)).one())), 201
+    except IntegrityError:
+        return jsonify(error=f"a dataset named {name!r} exists already"), 409
+
+
+@bp.get("/datasets")
+def list_datasets():
+    with db.engine().connect() as conn:
+        return jsonify(datasets=[_summary(conn, r) for r in conn.execute(select(datasets).order_by(datasets.c.id))])
+
+
+@bp.get("/datasets/<int:dataset_id>")
+def get_dataset(dataset_id: int):
+    with db.engine().connect() as conn:
+        row = conn.execute(select(datasets).where(datasets.c.id == dataset_id)).first()
+        if row is None:
+            return _not_found("dataset")
+        rows = conn.execute(select(samples.c.id, samples.c.label, samples.c.backbone, samples.c.has_tm,
+                                   samples.c.has_thumbnail).where(samples.c.dataset_id == dataset_id)
+                            .order_by(samples.c.id)).all()
+        return jsonify({**_summary(conn, row), "samples": [
+            {"id": r.id, "label": r.label, "backbone": r.backbone, "tm": bool(r.has_tm),
+             "thumbnail": f"/api/samples/{r.id}/thumbnail" if r.has_thumbnail else None} for r in rows]})
+
+
+@bp.post("/datasets/<int:dataset_id>/samples")
+def add_sample(dataset_id: int):
+    if request.content_length and request.content_length > current_app.config["SAMPLE_MAX_BYTES"]:
+        raise Invalid(f"sample larger than {current_app.config['SAMPLE_MAX_BYTES']} bytes")
+    sample = validate_sample(request.get_json(silent=True))
+    target = folder(dataset_id)
+    written: list[Path] = []
+    try:
+        with db.engine().begin() as conn:
+            if conn.execute(select(datasets.c.id).where(datasets.c.id == dataset_id)).first() is None:
+                return _not_found("dataset")
+            sample_id = conn.execute(insert(samples).values(
+                dataset_id=dataset_id, label=sample["label"], backbone=sample["backbone"], width=sample["width"],
+                height=sample["height"], keypoints=sample["keypoints"], normalised=sample["normalised"],
+                has_tm=int(sample["tm"] is not None), has_thumbnail=int(sample["thumbnail"] is not None),
+                created_at=datetime.now(timezone.utc))).inserted_primary_key[0]
+            target.mkdir(parents=True, exist_ok=True)
+            for suffix, data in ((".f32", sample["tm"]), (".jpg", sample["thumbnail"])):
+                if data is not None:
+                    path = target / f"{sample_id}{suffix}"
+                    tmp = path.with_suffix(suffix + ".partial")
+                    tmp.write_bytes(data.tobytes() if isinstance(data, np.ndarray) else data)
+                    tmp.rename(path)
+                    written.append(path)
+    except Exception:
+        for path in written:  # the row was rolled back: take its files too
+            path.unlink(missing_ok=True)
+        raise
+    return jsonify(id=sample_id, label=sample["label"]), 201
+
+
+@bp.patch("/samples/<int:sample_id>")
+def relabel(sample_id: int):
+    label = (request.get_json(silent=True) or {}).get("label")
+    if not isinstance(label, str) or not LABEL.fullmatch(label) or not label.strip():
+        raise Invalid("label must be 1 to 64 printable characters")
+    with db.engine().begin() as conn:
+        done = conn.execute(update(samples).where(samples.c.id == sample_id).values(label=label.strip())).rowcount
+    return (jsonify(id=sample_id, label=label.strip()), 200) if done else _not_found("sample")
+
+
+@bp.delete("/samples/<int:sample_id>")
+def remove_sample(sample_id: int):
+    with db.engine().begin() as conn:
+        row = conn.execute(select(samples.c.dataset_id).where(samples.c.id == sample_id)).first()
+        if row is None:
+            return _not_found("sample")
+        conn.execute(delete(samples).where(samples.c.id == sample_id))
+    for suffix in (".f32", ".jpg"):
+        (folder(row.dataset_id) / f"{sample_id}{suffix}").unlink(missing_ok=True)
+    return "", 204
+
+
+@bp.get("/samples/<int:sample_id>/thumbnail")
+def thumbnail(sample_id: int):
+    from flask import send_file
+
+    with db.engine().connect() as conn:
+        row = conn.execute(select(samples.c.dataset_id).where(samples.c.id == sample_id,
+                                                                samples.c.has_thumbnail == 1)).first()
+    if row is None:
+        return _not_found("thumbnail")
+    return send_file(folder(row.dataset_id) / f"{sample_id}.jpg", mimetype="image/jpeg", max_age=3600)

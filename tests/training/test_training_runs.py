@@ -1,0 +1,124 @@
+"""From samples to an active model in every open page, through the real server: samples posted
+over REST, training in a subprocess, progress over Socket.IO, the new model pushed to /live."""
+import base64
+import json
+import shutil
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import socketio
+
+from tests.helpers.paths import ROOT
+from tests.helpers.server import LiveServer
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    models = tmp_path_factory.mktemp("models")
+    shutil.copytree(ROOT / "tfjs_models" / "yoga5" / "1", models / "yoga5" / "1")
+    srv = LiveServer(tmp_path_factory.mktemp("srv"), env={"POSECAST_MODELS_DIR": str(models)}).start()
+    yield srv
+    srv.stop()
+
+
+def call(server, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"{server.url}{path}", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+class Listener:
+    """A real Socket.IO client (websocket) on the /trainer and /live namespaces."""
+
+    def __init__(self, url):
+        self.events = []
+        self.done = threading.Event()
+        self.client = socketio.Client()
+        self.client.on("train_progress", self._progress, namespace="/trainer")
+        self.client.on("model_activated", lambda data: self.events.append(("model_activated", data)), namespace="/live")
+        self.client.connect(url, namespaces=["/trainer", "/live"], transports=["websocket"])
+
+    def _progress(self, data):
+        self.events.append(("train_progress", data))
+        if data["event"] in ("done", "error"):
+            self.done.set()
+
+    def of(self, name, event=None):
+        return [d for n, d in self.events if n == name and (event is None or d.get("event") == event)]
+
+
+@pytest.fixture(scope="module")
+def dataset(server, posenet, yoga_subset):
+    status, ds = call(server, "POST", "/api/datasets", {"name": "studio"})
+    assert status == 201
+    from training.posenet import load_image
+
+    for s in [s for s in yoga_subset if s.label in ("cobra", "tree")][::2]:
+        out = posenet.run(load_image(s.path))
+        status, _ = call(server, "POST", f"/api/datasets/{ds['id']}/samples", {
+            "label": s.label, "backbone": "posenet", "width": 300, "height": 300,
+            "keypoints": out.keypoints(), "tm": base64.b64encode(out.tm_features().astype("<f4").tobytes()).decode()})
+        assert status == 201
+    return ds
+
+
+def test_train_from_samples_and_push_the_model_to_live_pages(server, dataset):
+    listener = Listener(server.url)
+    try:
+        time.sleep(0.5)
+        assert listener.of("model_activated")[0]["name"] == "yoga5"  # sent on connect
+        status, run = call(server, "POST", f"/api/datasets/{dataset['id']}/train", {"epochs": 12})
+        assert status == 202
+        assert call(server, "POST", f"/api/datasets/{dataset['id']}/train", {})[0] == 409  # one at a time
+        assert listener.done.wait(180), listener.events[-3:]
+        deadline = time.monotonic() + 30
+        while listener.of("model_activated")[-1]["name"] != "studio" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        epochs = listener.of("train_progress", "epoch")
+        assert [e["epoch"] for e in epochs] == list(range(1, 13))
+        assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[-1])
+        assert listener.of("train_progress", "done")[0]["validation"]["accuracy"] >= 0.75
+        pushed = listener.of("model_activated")[-1]
+        assert pushed["name"] == "studio" and pushed["labels"] == ["cobra", "tree"]
+    finally:
+        listener.client.disconnect()
+    status, record = call(server, "GET", f"/api/runs/{run['id']}")
+    assert record["status"] == "done" and record["params"] == {"features": "keypoints", "epochs": 12, "name": "studio"}
+    assert record["duration_s"] > 0 and sum(record["counts"]["train"].values()) > 0
+    assert call(server, "GET", "/api/models/active")[1]["id"] == record["model_id"]
+    assert call(server, "GET", pushed["url"])[0] == 200
+
+
+def test_tm_training_and_a_failed_run_is_recorded(server, dataset):
+    listener = Listener(server.url)
+    try:
+        status, run = call(server, "POST", f"/api/datasets/{dataset['id']}/train",
+                           {"features": "tm", "epochs": 5, "name": "studio-tm"})
+        assert status == 202 and listener.done.wait(180)
+        assert listener.of("train_progress", "done")
+    finally:
+        listener.client.disconnect()
+    time.sleep(1)  # the run is recorded right after its last event
+    # A sample without TM features makes a tm run fail, and the failure is recorded.
+    status, _ = call(server, "POST", f"/api/datasets/{dataset['id']}/samples", {
+        "label": "tree", "backbone": "movenet-lightning", "width": 40, "height": 40,
+        "keypoints": [{"name": n, "x": 1.0 + i, "y": 2.0 * i, "score": 0.5} for i, n in enumerate(
+            json.loads((ROOT / "tfjs_models/yoga5/1/posecast.json").read_text())["normalisation"]["names"])]})
+    assert status == 201
+    listener = Listener(server.url)
+    try:
+        status, run = call(server, "POST", f"/api/datasets/{dataset['id']}/train", {"features": "tm", "epochs": 2})
+        assert status == 202 and listener.done.wait(120)
+        assert "no Teachable Machine features" in listener.of("train_progress", "error")[0]["message"]
+    finally:
+        listener.client.disconnect()
+    time.sleep(1)
+    assert call(server, "GET", f"/api/runs/{run['id']}")[1]["status"] == "failed"

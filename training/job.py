@@ -1,0 +1,68 @@
+"""A training run for the server, in its own process (TensorFlow never loads in the eventlet
+server). Reads a dataset's samples from the database, trains, exports, and reports progress as
+JSON lines on stdout: {"event": "start"|"epoch"|"done"|"error", ...}."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def emit(event: str, **data) -> None:
+    print(json.dumps({"event": event, **data}), flush=True)
+
+
+def load(database_url: str, dataset_id: int, kind: str, instance: Path):
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, label, normalised, has_tm FROM samples WHERE dataset_id = :d ORDER BY id"),
+                            {"d": dataset_id}).all()
+    if kind == "tm":
+        missing = [r.id for r in rows if not r.has_tm]
+        if missing:
+            raise ValueError(f"{len(missing)} sample(s) have no Teachable Machine features (record them with PoseNet)")
+        folder = instance / "samples" / str(dataset_id)
+        x = np.stack([np.fromfile(folder / f"{r.id}.f32", dtype="<f4") for r in rows]) if rows else np.zeros((0, 1))
+    else:
+        x = np.array([r.normalised if isinstance(r.normalised, list) else json.loads(r.normalised) for r in rows],
+                     dtype=np.float32)
+    return x, [r.label for r in rows], [str(r.id) for r in rows]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--database-url", required=True)
+    p.add_argument("--dataset-id", type=int, required=True)
+    p.add_argument("--instance", type=Path, required=True)
+    p.add_argument("--features", choices=("keypoints", "tm"), default="keypoints")
+    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--name", required=True)
+    p.add_argument("--out", type=Path, required=True, help="export folder (models/<name>/<version>)")
+    args = p.parse_args(argv)
+
+    import training  # noqa: F401  (environment for tf_keras before TensorFlow loads)
+    from training import export, train
+    from training.data import DatasetError
+
+    try:
+        x, labels, groups = load(args.database_url, args.dataset_id, args.features, args.instance)
+        emit("start", samples=len(labels), classes=sorted(set(labels)))
+        model, classes, report = train.train(
+            x, labels, groups, args.features, epochs=args.epochs,
+            on_epoch=lambda e, n, logs: emit("epoch", epoch=e, epochs=n, **logs))
+        out = export.export(model, classes, args.features, args.out, name=args.name, report=report)
+    except (DatasetError, ValueError, FileNotFoundError) as exc:
+        emit("error", message=str(exc))
+        return 1
+    emit("done", path=str(out), validation=report["validation"], duration_s=report["duration_s"],
+         counts=report["counts"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
