@@ -191,6 +191,7 @@ function createLivePage(settings) {
     }
     dom.stage.dataset.kind = source.kind;
     dom.stage.style.aspectRatio = `${source.width} / ${source.height}`;
+    dom.stage.style.setProperty('--aspect', source.width / source.height);
     dom.stage.classList.toggle('mirrored', settings.mirror && source.kind === 'webcam');
     renderer.resize(source.width, source.height);
     notify('source', '', { source: source.kind, sourceName: source.name });

@@ -1,0 +1,77 @@
+"""A trainer records two classes from the fake webcam (two different videos) on the trainer page,
+trains, and an open live page switches to the new model and shows its labels."""
+import shutil
+
+import pytest
+
+from tests.helpers import browser as hb
+from tests.helpers.paths import ROOT
+from tests.helpers.server import LiveServer
+
+
+@pytest.fixture(scope="module")
+def server(browser_ready, tmp_path_factory):
+    models = tmp_path_factory.mktemp("models")
+    shutil.copytree(ROOT / "tfjs_models" / "yoga5" / "1", models / "yoga5" / "1")
+    srv = LiveServer(tmp_path_factory.mktemp("srv"), env={"POSECAST_MODELS_DIR": str(models)}).start()
+    yield srv
+    srv.stop()
+
+
+def trainer_state(page, expr):
+    return page.page.evaluate(f"() => JSON.parse(JSON.stringify(window.posecastTrainer.{expr}))")
+
+
+def wait_trainer(page, condition, timeout_s=60):
+    page.page.wait_for_function(f"() => window.posecastTrainer && ({condition})", timeout=timeout_s * 1000)
+
+
+def record(page, label, samples):
+    """Add a class and hold its record button (a real mouse press) until `samples` are stored."""
+    page.page.fill("#class-form input[name=label]", label)
+    page.page.click("#class-form button")
+    button = page.page.locator(f'.class-card[data-label="{label}"] .record')
+    box = button.bounding_box()
+    before = trainer_state(page, "recorded")
+    page.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.page.mouse.down()
+    assert "Recording in" in button.inner_text()  # the countdown comes first
+    wait_trainer(page, f"posecastTrainer.recorded >= {before + samples}", 60)
+    page.page.mouse.up()
+    wait_trainer(page, f"posecastTrainer.counts[{label!r}] >= {samples}")
+
+
+def test_record_two_classes_train_and_live_page_switches(server, playwright_session, y4m):
+    dance, squats = y4m("videos/tfjs-pose_1.mp4"), y4m("videos/tfjs-pose_squats.mp4")
+    with hb.chromium(playwright_session, camera=dance) as live_browser, \
+            hb.chromium(playwright_session, camera=dance) as dance_browser, \
+            hb.chromium(playwright_session, camera=squats) as squat_browser:
+        live = hb.open_page(live_browser, f"{server.url}/?backbone=posenet")
+        live.wait_for("posecast.model && posecast.model.name === 'yoga5' && posecast.estimates > 3")
+
+        a = hb.open_page(dance_browser, f"{server.url}/trainer.html")
+        wait_trainer(a, "posecastTrainer.status === 'ready'")
+        a.page.fill("#dataset-form input[name=name]", "moves")
+        a.page.click("#dataset-form button")
+        wait_trainer(a, "posecastTrainer.dataset && posecastTrainer.dataset.name === 'moves'")
+        record(a, "dance", 8)
+
+        b = hb.open_page(squat_browser, f"{server.url}/trainer.html")
+        wait_trainer(b, "posecastTrainer.status === 'ready' && posecastTrainer.dataset "
+                        "&& posecastTrainer.counts.dance >= 8")
+        record(b, "squat", 8)
+        assert b.page.locator('.class-card[data-label="squat"] .thumbs img').count() >= 8
+
+        b.page.fill("#train-form input[name=epochs]", "30")
+        b.page.click("#train")
+        wait_trainer(b, "posecastTrainer.run && posecastTrainer.run.event === 'done'", 180)
+        assert trainer_state(b, "epochs") == 30
+        assert "validation accuracy" in b.page.locator("#train-status").inner_text()
+
+        live.wait_for("posecast.model && posecast.model.name === 'moves' && posecast.classification", 30)
+        assert live.state("posecast.model.labels") == ["dance", "squat"]
+        live.wait_for("posecast.classification.label === 'dance'", 20)  # its camera plays the dance
+        assert [t.strip() for t in live.page.locator("#bars li span").all_inner_texts()] == ["dance", "squat"]
+        for page in (live, a, b):
+            assert page.outside_loopback() == []
+            assert page.errors == []

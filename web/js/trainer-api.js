@@ -1,0 +1,25 @@
+// The trainer's REST calls (server/datasets.py, server/training_runs.py). Errors carry the
+// server's message, so the page can show exactly what was wrong.
+async function call(method, url, body) {
+  const response = await fetch(url, {
+    method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body && JSON.stringify(body),
+  });
+  const data = response.status === 204 ? null : await response.json();
+  if (!response.ok) throw new Error(data?.error ?? `${method} ${url}: ${response.status}`);
+  return data;
+}
+
+export const listDatasets = () => call('GET', '/api/datasets').then((d) => d.datasets);
+export const createDataset = (name) => call('POST', '/api/datasets', { name });
+export const getDataset = (id) => call('GET', `/api/datasets/${id}`);
+export const addSample = (id, sample) => call('POST', `/api/datasets/${id}/samples`, sample);
+export const deleteSample = (id) => call('DELETE', `/api/samples/${id}`);
+export const train = (id, options) => call('POST', `/api/datasets/${id}/train`, options);
+
+// Float32Array -> base64 of its little-endian bytes (every browser we serve is little-endian).
+export function float32ToBase64(values) {
+  const bytes = new Uint8Array(Float32Array.from(values).buffer);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}

@@ -1,0 +1,246 @@
+// The trainer page: pick or create a dataset, record samples per class from the webcam (hold to
+// record after a countdown, as Teachable Machine does), train, and watch the curves.
+import { loadBackbone } from './backbones.js';
+import { useBackend } from './backend.js';
+import { openWebcam } from './camera.js';
+import { drawCurves } from './curves.js';
+import { startVideoLoop } from './loop.js';
+import { createRenderer } from './renderer.js';
+import * as api from './trainer-api.js';
+import { io } from '/assets/lib/socket.io.esm.min.js';
+
+const COUNTDOWN_MS = 2000;
+const SAMPLE_EVERY_MS = 200;
+const $ = (selector) => document.querySelector(selector);
+
+const dom = {
+  message: $('#message'), video: $('#video'), stage: $('#stage'), hud: $('#hud'),
+  datasetForm: $('#dataset-form'), classList: $('#class-list'), classForm: $('#class-form'),
+  trainForm: $('#train-form'), trainStatus: $('#train-status'), curves: $('#curves'),
+  card: $('#class-card'),
+};
+
+const store = {
+  status: 'loading', backbone: new URLSearchParams(location.search).get('backbone') ?? 'posenet',
+  dataset: null, classes: [], samples: [], recorded: 0, run: null, epochs: [], lastPose: null,
+};
+window.posecastTrainer = Object.freeze({
+  get status() { return store.status; },
+  get dataset() { return store.dataset && { ...store.dataset }; },
+  get counts() { return Object.fromEntries(store.classes.map((c) => [c, store.samples.filter((s) => s.label === c).length])); },
+  get recorded() { return store.recorded; },
+  get run() { return store.run && { ...store.run }; },
+  get epochs() { return store.epochs.length; },
+});
+
+function say(text, isError = false) {
+  dom.message.textContent = text;
+  dom.message.hidden = !text;
+  document.body.dataset.status = isError ? 'error' : store.status;
+}
+
+let detector = null;
+
+async function startCamera() {
+  await useBackend('wasm');
+  detector = await loadBackbone(store.backbone);
+  const renderer = createRenderer($('#overlay'));
+  try {
+    const source = await openWebcam(dom.video);
+    dom.stage.dataset.kind = 'webcam';
+    dom.stage.style.aspectRatio = `${source.width} / ${source.height}`;
+    dom.stage.style.setProperty('--aspect', source.width / source.height);
+    renderer.resize(source.width, source.height);
+    startVideoLoop(dom.video, {
+      estimate: (el) => detector.estimate(el),
+      onResult: (poses) => {
+        store.lastPose = poses.length ? poses.reduce((a, b) => (b.score > a.score ? b : a)) : null;
+        renderer.draw(poses, { threshold: 0.3, mirrored: false });
+        dom.hud.textContent = store.lastPose ? `person seen · ${store.backbone}` : `no person · ${store.backbone}`;
+      },
+      onError: (err) => say(`Pose estimation stopped: ${err.message}`, true),
+    });
+  } catch (err) {
+    say(err.message, true);
+  }
+}
+
+// --- datasets and classes -------------------------------------------------------------------
+
+async function refreshDatasets(selectId) {
+  const select = dom.datasetForm.elements.dataset;
+  const all = await api.listDatasets();
+  select.replaceChildren(...all.map((d) => new Option(d.name, d.id)));
+  if (selectId ?? all[0]?.id) select.value = selectId ?? all[0].id;
+  if (select.value) await loadDataset(Number(select.value));
+}
+
+async function loadDataset(id) {
+  const ds = await api.getDataset(id);
+  store.dataset = { id: ds.id, name: ds.name };
+  store.samples = ds.samples;
+  store.classes = [...new Set([...store.classes, ...ds.samples.map((s) => s.label)])];
+  renderClasses();
+}
+
+function renderClasses() {
+  dom.classList.replaceChildren(...store.classes.map((label) => {
+    const card = dom.card.content.firstElementChild.cloneNode(true);
+    const mine = store.samples.filter((s) => s.label === label);
+    card.dataset.label = label;
+    card.querySelector('.label').textContent = label; // text, never HTML
+    card.querySelector('.count').textContent = `${mine.length} sample${mine.length === 1 ? '' : 's'}`;
+    bindRecord(card.querySelector('.record'), label);
+    card.querySelector('.thumbs').replaceChildren(...mine.slice(-40).map(thumbnail));
+    return card;
+  }));
+}
+
+function thumbnail(sample) {
+  const figure = document.createElement('figure');
+  const img = document.createElement('img');
+  img.alt = sample.label;
+  if (sample.thumbnail) img.src = sample.thumbnail;
+  const remove = document.createElement('button');
+  remove.type = 'button';
+  remove.textContent = '×';
+  remove.title = 'Delete this sample';
+  remove.addEventListener('click', async () => {
+    await api.deleteSample(sample.id).catch((err) => say(err.message, true));
+    store.samples = store.samples.filter((s) => s.id !== sample.id);
+    renderClasses();
+  });
+  figure.append(img, remove);
+  return figure;
+}
+
+// --- recording -------------------------------------------------------------------------------
+
+function thumbnailOf(video) {
+  const canvas = document.createElement('canvas');
+  const scale = 96 / Math.max(video.videoWidth, video.videoHeight);
+  canvas.width = Math.round(video.videoWidth * scale);
+  canvas.height = Math.round(video.videoHeight * scale);
+  canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+  return canvas.toDataURL('image/jpeg', 0.7);
+}
+
+async function captureSample(label) {
+  const pose = store.lastPose;
+  if (!pose || !store.dataset) return;
+  const sample = {
+    label, backbone: store.backbone, width: dom.video.videoWidth, height: dom.video.videoHeight,
+    keypoints: pose.keypoints.map(({ name, x, y, score }) => ({ name, x, y, score })),
+    thumbnail: thumbnailOf(dom.video),
+  };
+  if (detector.tmFeatures) sample.tm = api.float32ToBase64(await detector.tmFeatures(dom.video));
+  const saved = await api.addSample(store.dataset.id, sample);
+  store.samples.push({ id: saved.id, label, thumbnail: `/api/samples/${saved.id}/thumbnail` });
+  store.recorded += 1;
+}
+
+function bindRecord(button, label) {
+  let timer = null;
+  let recording = false;
+  const stop = () => {
+    clearTimeout(timer);
+    if (!recording && !button.classList.contains('counting')) return;
+    recording = false;
+    button.classList.remove('counting', 'recording');
+    button.textContent = 'Hold to record';
+    renderClasses();
+  };
+  button.addEventListener('pointerdown', (event) => {
+    if (!store.dataset) { say('Create or choose a dataset first.', true); return; }
+    button.setPointerCapture?.(event.pointerId);
+    button.classList.add('counting');
+    const started = performance.now();
+    const tick = async () => {
+      const left = COUNTDOWN_MS - (performance.now() - started);
+      if (left > 0) {
+        button.textContent = `Recording in ${Math.ceil(left / 1000)}…`;
+        timer = setTimeout(tick, Math.min(left, 250));
+        return;
+      }
+      if (!recording) {
+        recording = true;
+        button.classList.replace('counting', 'recording');
+      }
+      button.textContent = 'Recording… release to stop';
+      try {
+        await captureSample(label);
+      } catch (err) {
+        say(`A sample was refused: ${err.message}`, true);
+      }
+      if (recording) timer = setTimeout(tick, SAMPLE_EVERY_MS);
+    };
+    tick();
+  });
+  for (const type of ['pointerup', 'pointercancel', 'lostpointercapture']) button.addEventListener(type, stop);
+}
+
+// --- training --------------------------------------------------------------------------------
+
+function showProgress(event) {
+  if (!store.run || event.run_id !== store.run.id) return;
+  store.run = { ...store.run, event: event.event };
+  if (event.event === 'epoch') {
+    store.epochs.push(event);
+    dom.trainStatus.textContent = `epoch ${event.epoch}/${event.epochs} · loss ${event.loss.toFixed(3)} · `
+      + `val acc ${(event.val_accuracy ?? 0).toFixed(2)}`;
+    drawCurves(dom.curves, store.epochs, event.epochs);
+  } else if (event.event === 'done') {
+    dom.trainStatus.textContent = `Done: validation accuracy ${(100 * event.validation.accuracy).toFixed(0)} %. `
+      + 'The new model is now active in every open live page.';
+    dom.trainForm.elements.train.disabled = false;
+  } else if (event.event === 'error') {
+    dom.trainStatus.textContent = `Training failed: ${event.message}`;
+    dom.trainForm.elements.train.disabled = false;
+  }
+}
+
+dom.trainForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  if (!store.dataset) return;
+  const { features, epochs, train } = dom.trainForm.elements;
+  train.disabled = true;
+  store.epochs = [];
+  drawCurves(dom.curves, [], 1);
+  try {
+    const run = await api.train(store.dataset.id, { features: features.value, epochs: Number(epochs.value) });
+    store.run = { id: run.id, event: 'start' };
+    dom.trainStatus.textContent = 'Training…';
+  } catch (err) {
+    dom.trainStatus.textContent = err.message;
+    train.disabled = false;
+  }
+});
+
+dom.datasetForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    const ds = await api.createDataset(dom.datasetForm.elements.name.value.trim());
+    dom.datasetForm.elements.name.value = '';
+    store.classes = [];
+    await refreshDatasets(ds.id);
+    say('');
+  } catch (err) { say(err.message, true); }
+});
+dom.datasetForm.elements.dataset.addEventListener('change', (e) => {
+  store.classes = [];
+  loadDataset(Number(e.target.value)).catch((err) => say(err.message, true));
+});
+
+dom.classForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const label = dom.classForm.elements.label.value.trim();
+  if (label && !store.classes.includes(label)) store.classes.push(label);
+  dom.classForm.elements.label.value = '';
+  renderClasses();
+});
+
+io('/trainer', { transports: ['websocket'] }).on('train_progress', showProgress);
+await refreshDatasets().catch((err) => say(err.message, true));
+await startCamera().catch((err) => say(`Could not start: ${err.message}`, true));
+store.status = 'ready';
+document.body.dataset.status = 'ready';
