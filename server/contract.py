@@ -26,3 +26,4 @@ MODEL_ACTIVATED = event(LIVE, "model_activated")
 MODEL_CLEARED = event(LIVE, "model_cleared")
 TRAINER = "/trainer"
 TRAIN_PROGRESS = event(TRAINER, "train_progress")
+IMPORT_PROGRESS = event(TRAINER, "import_progress")

@@ -56,8 +56,8 @@ def _not_found(what):
     return jsonify(error=f"no such {what}"), 404
 
 
-def folder(dataset_id: int) -> Path:
-    return Path(current_app.instance_path) / "samples" / str(dataset_id)
+def folder(dataset_id: int, instance: str | None = None) -> Path:
+    return Path(instance or current_app.instance_path) / "samples" / str(dataset_id)
 
 
 def _number(value, what: str, lo: float = -math.inf, hi: float = math.inf) -> float:
@@ -166,17 +166,14 @@ def get_dataset(dataset_id: int):
              "thumbnail": f"/api/samples/{r.id}/thumbnail" if r.has_thumbnail else None} for r in rows]})
 
 
-@bp.post("/datasets/<int:dataset_id>/samples")
-def add_sample(dataset_id: int):
-    if request.content_length and request.content_length > current_app.config["SAMPLE_MAX_BYTES"]:
-        raise Invalid(f"sample larger than {current_app.config['SAMPLE_MAX_BYTES']} bytes")
-    sample = validate_sample(request.get_json(silent=True))
-    target = folder(dataset_id)
+def store_samples(conn, dataset_id: int, clean: list[dict], target: Path) -> list[int]:
+    """Insert validated samples and write their files inside the caller's transaction. Files go
+    in under temporary names first; if anything fails they are removed and the transaction rolls
+    back, so nothing is half-stored."""
     written: list[Path] = []
+    ids = []
     try:
-        with db.engine().begin() as conn:
-            if conn.execute(select(datasets.c.id).where(datasets.c.id == dataset_id)).first() is None:
-                return _not_found("dataset")
+        for sample in clean:
             sample_id = conn.execute(insert(samples).values(
                 dataset_id=dataset_id, label=sample["label"], backbone=sample["backbone"], width=sample["width"],
                 height=sample["height"], keypoints=sample["keypoints"], normalised=sample["normalised"],
@@ -187,13 +184,26 @@ def add_sample(dataset_id: int):
                 if data is not None:
                     path = target / f"{sample_id}{suffix}"
                     tmp = path.with_suffix(suffix + ".partial")
-                    tmp.write_bytes(data.tobytes() if isinstance(data, np.ndarray) else data)
+                    tmp.write_bytes(data.astype("<f4").tobytes() if isinstance(data, np.ndarray) else data)
                     tmp.rename(path)
                     written.append(path)
+            ids.append(sample_id)
     except Exception:
-        for path in written:  # the row was rolled back: take its files too
+        for path in written:
             path.unlink(missing_ok=True)
         raise
+    return ids
+
+
+@bp.post("/datasets/<int:dataset_id>/samples")
+def add_sample(dataset_id: int):
+    if request.content_length and request.content_length > current_app.config["SAMPLE_MAX_BYTES"]:
+        raise Invalid(f"sample larger than {current_app.config['SAMPLE_MAX_BYTES']} bytes")
+    sample = validate_sample(request.get_json(silent=True))
+    with db.engine().begin() as conn:
+        if conn.execute(select(datasets.c.id).where(datasets.c.id == dataset_id)).first() is None:
+            return _not_found("dataset")
+        (sample_id,) = store_samples(conn, dataset_id, [sample], folder(dataset_id))
     return jsonify(id=sample_id, label=sample["label"]), 201
 
 

@@ -75,3 +75,27 @@ def test_record_two_classes_train_and_live_page_switches(server, playwright_sess
         for page in (live, a, b):
             assert page.outside_loopback() == []
             assert page.errors == []
+
+
+def test_zip_import_from_the_trainer_page(server, playwright_session, shared_data, tmp_path):
+    import zipfile
+
+    archive = tmp_path / "poses.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for label in ("warrior", "chair"):
+            for path in sorted((shared_data / "yoga5" / "train" / label).glob("*.jpg"))[:3]:
+                z.write(path, f"{label}/{path.name}")
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("../outside/a.jpg", b"\xff\xd8")
+    with hb.chromium(playwright_session) as browser:
+        page = hb.open_page(browser, f"{server.url}/trainer.html")
+        page.page.wait_for_function("() => window.posecastTrainer && posecastTrainer.status === 'ready'", timeout=60000)
+        page.page.fill("#dataset-form input[name=name]", "zipped")
+        page.page.click("#dataset-form button")
+        wait_trainer(page, "posecastTrainer.dataset && posecastTrainer.dataset.name === 'zipped'")
+        page.page.set_input_files("#zip", str(bad))
+        page.page.wait_for_function("() => document.querySelector('#message').textContent.includes('unsafe path')")
+        page.page.set_input_files("#zip", str(archive))
+        wait_trainer(page, "posecastTrainer.counts.warrior === 3 && posecastTrainer.counts.chair === 3", 90)
+        assert page.page.locator(".class-card .thumbs img").count() == 6

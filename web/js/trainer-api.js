@@ -16,6 +16,15 @@ export const addSample = (id, sample) => call('POST', `/api/datasets/${id}/sampl
 export const deleteSample = (id) => call('DELETE', `/api/samples/${id}`);
 export const train = (id, options) => call('POST', `/api/datasets/${id}/train`, options);
 
+export async function importZip(id, file) {
+  const form = new FormData();
+  form.append('file', file);
+  const response = await fetch(`/api/datasets/${id}/import`, { method: 'POST', body: form });
+  const data = await response.json();
+  if (!response.ok) throw new Error(data.error);
+  return data;
+}
+
 // Float32Array -> base64 of its little-endian bytes (every browser we serve is little-endian).
 export function float32ToBase64(values) {
   const bytes = new Uint8Array(Float32Array.from(values).buffer);

@@ -239,7 +239,32 @@ dom.classForm.addEventListener('submit', (e) => {
   renderClasses();
 });
 
-io('/trainer', { transports: ['websocket'] }).on('train_progress', showProgress);
+// Zip uploads are checked and imported on the server; progress comes back over Socket.IO.
+let pendingImport = null;
+$('#zip').addEventListener('change', async (e) => {
+  const file = e.target.files[0];
+  e.target.value = '';
+  if (!file || !store.dataset) return;
+  say(`Uploading ${file.name}…`);
+  try {
+    const reply = await api.importZip(store.dataset.id, file);
+    pendingImport = reply.import_id;
+    say(`Importing ${reply.images} images…`);
+  } catch (err) { say(`The zip was refused: ${err.message}`, true); }
+});
+
+function showImport(event) {
+  if (event.import_id !== pendingImport) return;
+  if (event.event === 'progress') say(`Importing: ${event.done} / ${event.total} images`);
+  else if (event.event === 'done') {
+    say(`Imported ${event.added} samples.`);
+    loadDataset(store.dataset.id);
+  } else say(`The import failed, nothing was stored: ${event.message}`, true);
+}
+
+const trainerSocket = io('/trainer', { transports: ['websocket'] });
+trainerSocket.on('train_progress', showProgress);
+trainerSocket.on('import_progress', showImport);
 await refreshDatasets().catch((err) => say(err.message, true));
 await startCamera().catch((err) => say(`Could not start: ${err.message}`, true));
 store.status = 'ready';
