@@ -119,6 +119,13 @@ def list_models():
     return jsonify(models=[{**as_json(r), "active": bool(active and r.id == active.id)} for r in rows])
 
 
+@bp.post("/import")
+def import_teachable_machine():
+    from .tm_import import import_export
+
+    return import_export()
+
+
 @bp.get("/active")
 def get_active():
     with db.engine().connect() as conn:

@@ -10,6 +10,7 @@ from tests.helpers.server import LiveServer
 def app(tmp_path):
     return create_app({
         "INSTANCE_PATH": str(tmp_path / "instance"),
+        "MODELS_DIR": str(tmp_path / "models"),  # never the repository's tfjs_models/
         "ASYNC_MODE": "threading",
         "TESTING": True,
     })

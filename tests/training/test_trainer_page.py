@@ -68,10 +68,16 @@ def test_record_two_classes_train_and_live_page_switches(server, playwright_sess
         assert trainer_state(b, "epochs") == 30
         assert "validation accuracy" in b.page.locator("#train-status").inner_text()
 
+        b.page.wait_for_selector('tr[data-model="moves/1"]', timeout=10000)
+        assert "(active)" in b.page.locator('tr[data-model="moves/1"]').inner_text()
         live.wait_for("posecast.model && posecast.model.name === 'moves' && posecast.classification", 30)
         assert live.state("posecast.model.labels") == ["dance", "squat"]
         live.wait_for("posecast.classification.label === 'dance'", 20)  # its camera plays the dance
         assert [t.strip() for t in live.page.locator("#bars li span").all_inner_texts()] == ["dance", "squat"]
+        # Roll back from the trainer page: the live page returns to the previous model.
+        b.page.click("#rollback")
+        live.wait_for("posecast.model && posecast.model.name === 'yoga5'", 20)
+        b.page.wait_for_function("() => document.querySelector('tr[data-model=\"yoga5/1\"]').textContent.includes('active')")
         for page in (live, a, b):
             assert page.outside_loopback() == []
             assert page.errors == []

@@ -117,6 +117,12 @@ function createLivePage(settings) {
     }
   }
 
+  function checkClassifierFits() {
+    const spec = classifier?.spec;
+    const misfit = spec?.features === 'tm' && detector && !detector.tmFeatures;
+    notify('classifier', misfit ? `${spec.name} uses Teachable Machine features: choose the PoseNet backbone.` : '');
+  }
+
   async function setClassifier(spec) {
     const previous = classifier;
     classifier = null;
@@ -126,9 +132,7 @@ function createLivePage(settings) {
     try {
       classifier = await loadClassifier(spec);
       state.set({ model: Object.freeze({ ...spec }) });
-      if (spec.features === 'tm' && !detector?.tmFeatures) {
-        notify('classifier', `${spec.name} uses Teachable Machine features: choose the PoseNet backbone.`);
-      } else notify('classifier', '');
+      checkClassifierFits();
     } catch (err) {
       const message = `Could not load the classifier ${spec.name} v${spec.version} (${err.message}).`;
       notify('classifier', message);
@@ -173,6 +177,7 @@ function createLivePage(settings) {
       return;
     }
     notify('model', '', { status: 'ready' });
+    checkClassifierFits();
     restartLoop();
   }
 

@@ -32,3 +32,8 @@ export function float32ToBase64(values) {
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary);
 }
+
+export const listModels = () => call('GET', '/api/models').then((d) => d.models);
+export const activateModel = (id) => call('POST', `/api/models/${id}/activate`);
+export const rollbackModel = () => call('POST', '/api/models/rollback');
+export const deleteModel = (id) => call('DELETE', `/api/models/${id}`);

@@ -193,6 +193,7 @@ function showProgress(event) {
     dom.trainStatus.textContent = `Done: validation accuracy ${(100 * event.validation.accuracy).toFixed(0)} %. `
       + 'The new model is now active in every open live page.';
     dom.trainForm.elements.train.disabled = false;
+    setTimeout(() => refreshModels().catch(() => {}), 500); // the server registers it right after
   } else if (event.event === 'error') {
     dom.trainStatus.textContent = `Training failed: ${event.message}`;
     dom.trainForm.elements.train.disabled = false;
@@ -239,6 +240,38 @@ dom.classForm.addEventListener('submit', (e) => {
   renderClasses();
 });
 
+// --- the model registry ------------------------------------------------------------------------
+
+function button(text, onClick, disabled = false) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = text;
+  b.disabled = disabled;
+  b.addEventListener('click', () => onClick().then(refreshModels).catch((err) => say(err.message, true)));
+  return b;
+}
+
+async function refreshModels() {
+  const models = await api.listModels();
+  $('#model-rows').replaceChildren(...models.map((m) => {
+    const row = document.createElement('tr');
+    row.dataset.model = `${m.name}/${m.version}`;
+    const accuracy = m.metrics?.accuracy;
+    for (const text of [`${m.name} v${m.version}${m.active ? ' (active)' : ''}`, m.features, m.labels.join(', '),
+      accuracy == null ? '–' : `${(100 * accuracy).toFixed(0)} %`]) {
+      const cell = document.createElement('td');
+      cell.textContent = text; // names and labels are text, never HTML
+      row.append(cell);
+    }
+    const actions = document.createElement('td');
+    actions.append(button('Activate', () => api.activateModel(m.id), m.active),
+      button('Delete', () => api.deleteModel(m.id), m.active));
+    row.append(actions);
+    return row;
+  }));
+}
+$('#rollback').addEventListener('click', () => api.rollbackModel().then(refreshModels).catch((err) => say(err.message, true)));
+
 // Zip uploads are checked and imported on the server; progress comes back over Socket.IO.
 let pendingImport = null;
 $('#zip').addEventListener('change', async (e) => {
@@ -266,6 +299,7 @@ const trainerSocket = io('/trainer', { transports: ['websocket'] });
 trainerSocket.on('train_progress', showProgress);
 trainerSocket.on('import_progress', showImport);
 await refreshDatasets().catch((err) => say(err.message, true));
+await refreshModels().catch((err) => say(err.message, true));
 await startCamera().catch((err) => say(`Could not start: ${err.message}`, true));
 store.status = 'ready';
 document.body.dataset.status = 'ready';

@@ -1,0 +1,89 @@
+"""Import a Teachable Machine pose export (model.json + metadata.json + weights.bin, or the zip
+Teachable Machine downloads) into the model registry."""
+from __future__ import annotations
+
+import io
+import json
+import math
+import zipfile
+from pathlib import Path
+
+from flask import current_app, jsonify, request
+from sqlalchemy import select
+
+from . import db, registry
+from .errors import Invalid
+
+FILES = ("model.json", "metadata.json", "weights.bin")
+MAX_BYTES = 64 * 1024 * 1024
+TM_INPUTS = 14739
+
+
+def _from_request() -> dict[str, bytes]:
+    if request.content_length is None or request.content_length > MAX_BYTES:
+        raise Invalid(f"a Teachable Machine export is at most {MAX_BYTES // (1024 * 1024)} MB")
+    files = {name: request.files[name].read() for name in FILES if name in request.files}
+    if "zip" in request.files:
+        data = request.files["zip"].read()
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for info in archive.infolist():
+                    base = Path(info.filename).name
+                    if base in FILES and info.file_size <= MAX_BYTES:
+                        files[base] = archive.read(info)
+        except zipfile.BadZipFile:
+            raise Invalid("the zip is not a zip file") from None
+    missing = [name for name in FILES if name not in files]
+    if missing:
+        raise Invalid(f"missing {', '.join(missing)} (send the three files, or the zip Teachable Machine downloads)")
+    return files
+
+
+def validate(files: dict[str, bytes]) -> tuple[dict, dict]:
+    try:
+        model = json.loads(files["model.json"])
+        meta = json.loads(files["metadata.json"])
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise Invalid("model.json and metadata.json must be JSON") from None
+    if not isinstance(meta, dict) or meta.get("packageName") != "@teachablemachine/pose":
+        raise Invalid("metadata.json is not a Teachable Machine pose export (packageName)")
+    labels = meta.get("labels")
+    if not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(l, str) and 0 < len(l) <= 64 for l in labels):
+        raise Invalid("metadata.json needs 2 or more labels")
+    try:
+        layers = model["modelTopology"]["config"]["layers"]
+        input_shape = layers[0]["config"]["batch_input_shape"]
+        weights = [w for group in model["weightsManifest"] for w in group["weights"]]
+    except (KeyError, IndexError, TypeError):
+        raise Invalid("model.json is not a TF.js layers model") from None
+    if input_shape[-1] != TM_INPUTS:
+        raise Invalid(f"the model takes {input_shape[-1]} inputs; Teachable Machine pose models take {TM_INPUTS}")
+    expected = 4 * sum(math.prod(w["shape"]) for w in weights)
+    if len(files["weights.bin"]) != expected:
+        raise Invalid(f"weights.bin has {len(files['weights.bin'])} bytes; model.json describes {expected}")
+    if weights[-1]["shape"][-1] != len(labels):
+        raise Invalid("the model's outputs do not match the labels in metadata.json")
+    model["weightsManifest"] = [{"paths": ["weights.bin"], "weights": weights}]
+    return model, meta
+
+
+def import_export():
+    """POST /api/models/import: multipart model.json, metadata.json, weights.bin (or zip); name?"""
+    name = request.form.get("name") or "teachable-machine"
+    if not registry.NAME.fullmatch(name):
+        raise Invalid("name must be 1-64 letters, digits, '.', '_' or '-'")
+    files = _from_request()
+    model, meta = validate(files)
+    root = Path(current_app.config["MODELS_DIR"]) / name
+    out = root / str(registry.next_version(root))
+    tmp = out.with_name(out.name + ".partial")
+    tmp.mkdir(parents=True)
+    (tmp / "model.json").write_text(json.dumps(model))
+    (tmp / "metadata.json").write_text(json.dumps(meta))
+    (tmp / "weights.bin").write_bytes(files["weights.bin"])
+    tmp.rename(out)
+    registry.scan(current_app)
+    with db.engine().connect() as conn:
+        row = conn.execute(select(registry.models).where(registry.models.c.name == name,
+                                                         registry.models.c.version == int(out.name))).one()
+    return jsonify(registry.as_json(row)), 201
