@@ -5,7 +5,8 @@ import logging
 
 from flask import Flask, Response
 
-from . import api, config as config_mod, datasets, db, errors, live, registry, static, training_runs  # noqa: F401
+from . import (api, config as config_mod, datasets, db, errors, live, registry, sample_import,  # noqa: F401
+               static, training_runs)
 from .sockets import socketio
 
 
@@ -26,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     registry.init_app(app)
     app.register_blueprint(datasets.bp)
     app.register_blueprint(training_runs.bp)
+    app.register_blueprint(sample_import.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(static.bp)
     app.after_request(_security_headers)

@@ -3,20 +3,16 @@ progress relayed to trainer pages over Socket.IO, its record kept in the databas
 new model activated (and so pushed to every live page) when it finishes."""
 from __future__ import annotations
 
-import json
-import shutil
 import subprocess
-import sys
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, String, Table, insert, select, update
 
-from . import db, registry, uploads
-from .contract import IMPORT_PROGRESS, TRAIN_PROGRESS, TRAINER
-from .datasets import LABEL, NAME, datasets, samples
+from . import db, jobs, registry
+from .contract import TRAIN_PROGRESS, TRAINER
+from .datasets import NAME, datasets, samples
 from .errors import Invalid
 from .sockets import socketio
 
@@ -78,32 +74,16 @@ def start(dataset_id: int):
                                                   counts=counts, started_at=_now())).inserted_primary_key[0]
     models_dir = Path(current_app.config["MODELS_DIR"])
     out = models_dir / name / str(registry.next_version(models_dir / name))
-    cmd = [sys.executable, "-m", "training.job", "--database-url", current_app.config["DATABASE_URL"],
-           "--dataset-id", str(dataset_id), "--instance", current_app.instance_path, "--features", features,
-           "--epochs", str(epochs), "--name", name, "--out", str(out)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = jobs.spawn("training.job", "--database-url", current_app.config["DATABASE_URL"],
+                      "--dataset-id", str(dataset_id), "--instance", current_app.instance_path,
+                      "--features", features, "--epochs", str(epochs), "--name", name, "--out", str(out))
     socketio.start_background_task(_watch, current_app._get_current_object(), run_id, proc)
     return jsonify(id=run_id, status="running", params=params), 202
 
 
 def _watch(app, run_id: int, proc: subprocess.Popen) -> None:
-    """Relay the job's JSON lines to trainer pages; record the outcome; activate the new model.
-    The outcome is acted on as soon as the job reports it: TensorFlow takes seconds to exit."""
-    final = None
-    for line in proc.stdout:
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        socketio.emit(TRAIN_PROGRESS, {"run_id": run_id, **event}, namespace=TRAINER)
-        if event.get("event") in ("done", "error"):
-            final = event
-            break
-    if final is None:  # the job died without saying why: its stderr does
-        proc.wait()
-        lines = proc.stderr.read().strip().splitlines()
-        final = {"event": "error", "message": lines[-1] if lines else f"training exited with {proc.returncode}"}
-        socketio.emit(TRAIN_PROGRESS, {"run_id": run_id, **final}, namespace=TRAINER)
+    """Relay the run's progress to trainer pages, then record it and activate the new model."""
+    final = jobs.relay(proc, TRAIN_PROGRESS, {"run_id": run_id})
     with app.app_context():
         _record(app, run_id, final)
     proc.communicate()
@@ -145,54 +125,3 @@ def get_run(run_id: int):
 def on_trainer_connect(auth=None):
     """A trainer page connects; from now on it receives `train_progress` for every run."""
     return True
-
-
-@bp.post("/datasets/<int:dataset_id>/import")
-def import_zip(dataset_id: int):
-    """Upload a zip of class folders; the images are checked, extracted and imported by a
-    subprocess that reports on /trainer as `import_progress`."""
-    limit = current_app.config["UPLOAD_MAX_BYTES"]
-    if request.content_length is None or request.content_length > limit:
-        raise Invalid(f"uploads are limited to {limit // (1024 * 1024)} MB")
-    upload = request.files.get("file")
-    if upload is None:
-        raise Invalid("send the zip as the multipart field 'file'")
-    with db.engine().connect() as conn:
-        if conn.execute(select(datasets.c.id).where(datasets.c.id == dataset_id)).first() is None:
-            return jsonify(error="no such dataset"), 404
-    work = Path(current_app.instance_path) / "uploads"
-    work.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=work, suffix=".zip", delete=False) as tmp:
-        upload.save(tmp)
-    try:
-        extracted = uploads.extract(Path(tmp.name), work)
-    finally:
-        Path(tmp.name).unlink(missing_ok=True)
-    for label_dir in extracted.iterdir():
-        if not LABEL.fullmatch(label_dir.name):
-            shutil.rmtree(extracted)
-            raise Invalid(f"class folder name {label_dir.name!r} is not a valid label")
-    cmd = [sys.executable, "-m", "training.import_job", "--database-url", current_app.config["DATABASE_URL"],
-           "--dataset-id", str(dataset_id), "--instance", current_app.instance_path, "--folder", str(extracted),
-           "--weights", str(Path(current_app.config["ASSETS_DIR"]) / "pose" / "posenet.json")]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    token = extracted.name
-    socketio.start_background_task(_relay_import, token, proc, extracted)
-    return jsonify(import_id=token, images=sum(1 for _ in extracted.glob("*/*"))), 202
-
-
-def _relay_import(token: str, proc: subprocess.Popen, extracted: Path) -> None:
-    final = None
-    for line in proc.stdout:
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        final = event if event.get("event") in ("done", "error") else final
-        socketio.emit(IMPORT_PROGRESS, {"import_id": token, **event}, namespace=TRAINER)
-    _, stderr = proc.communicate()
-    if final is None:
-        lines = stderr.strip().splitlines()
-        socketio.emit(IMPORT_PROGRESS, {"import_id": token, "event": "error",
-                                        "message": lines[-1] if lines else "import failed"}, namespace=TRAINER)
-    shutil.rmtree(extracted, ignore_errors=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import browser as hb
-from tests.helpers.paths import ROOT, shared
+from tests.helpers.paths import ROOT
 from tests.helpers.server import LiveServer
 
 DEFAULT = ROOT / "tfjs_models" / "yoga5" / "1"

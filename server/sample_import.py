@@ -1,0 +1,59 @@
+"""Zip uploads of class folders into a dataset: checked and extracted here (server/uploads.py),
+imported by a subprocess (training/import_job.py) that reports on /trainer as `import_progress`."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+
+from . import db, jobs, uploads
+from .contract import IMPORT_PROGRESS
+from .datasets import LABEL, datasets
+from .errors import Invalid
+from .sockets import socketio
+
+bp = Blueprint("sample_import", __name__, url_prefix="/api")
+
+
+@bp.post("/datasets/<int:dataset_id>/import")
+def import_zip(dataset_id: int):
+    """Upload a zip of class folders; the images are checked, extracted and imported by a
+    subprocess that reports on /trainer as `import_progress`."""
+    limit = current_app.config["UPLOAD_MAX_BYTES"]
+    if request.content_length is None or request.content_length > limit:
+        raise Invalid(f"uploads are limited to {limit // (1024 * 1024)} MB")
+    upload = request.files.get("file")
+    if upload is None:
+        raise Invalid("send the zip as the multipart field 'file'")
+    with db.engine().connect() as conn:
+        if conn.execute(select(datasets.c.id).where(datasets.c.id == dataset_id)).first() is None:
+            return jsonify(error="no such dataset"), 404
+    work = Path(current_app.instance_path) / "uploads"
+    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=work, suffix=".zip", delete=False) as tmp:
+        upload.save(tmp)
+    try:
+        extracted = uploads.extract(Path(tmp.name), work)
+    finally:
+        Path(tmp.name).unlink(missing_ok=True)
+    for label_dir in extracted.iterdir():
+        if not LABEL.fullmatch(label_dir.name):
+            shutil.rmtree(extracted)
+            raise Invalid(f"class folder name {label_dir.name!r} is not a valid label")
+    proc = jobs.spawn("training.import_job", "--database-url", current_app.config["DATABASE_URL"],
+                      "--dataset-id", str(dataset_id), "--instance", current_app.instance_path,
+                      "--folder", str(extracted),
+                      "--weights", str(Path(current_app.config["ASSETS_DIR"]) / "pose" / "posenet.json"))
+    token = extracted.name
+    socketio.start_background_task(_relay_import, token, proc, extracted)
+    return jsonify(import_id=token, images=sum(1 for _ in extracted.glob("*/*"))), 202
+
+
+def _relay_import(token: str, proc: subprocess.Popen, extracted: Path) -> None:
+    jobs.relay(proc, IMPORT_PROGRESS, {"import_id": token})
+    proc.communicate()
+    shutil.rmtree(extracted, ignore_errors=True)
