@@ -105,3 +105,28 @@ def test_zip_import_from_the_trainer_page(server, playwright_session, shared_dat
         page.page.set_input_files("#zip", str(archive))
         wait_trainer(page, "posecastTrainer.counts.warrior === 3 && posecastTrainer.counts.chair === 3", 90)
         assert page.page.locator(".class-card .thumbs img").count() == 6
+
+
+def test_upload_images_and_a_video_per_class_and_relabel(server, playwright_session, shared_data):
+    with hb.chromium(playwright_session) as browser:
+        page = hb.open_page(browser, f"{server.url}/trainer.html")
+        page.page.wait_for_function("() => window.posecastTrainer && posecastTrainer.status === 'ready'", timeout=60000)
+        page.page.fill("#dataset-form input[name=name]", "uploads")
+        page.page.click("#dataset-form button")
+        wait_trainer(page, "posecastTrainer.dataset && posecastTrainer.dataset.name === 'uploads'")
+        for label in ("tree", "dance"):
+            page.page.fill("#class-form input[name=label]", label)
+            page.page.click("#class-form button")
+        trees = sorted((shared_data / "yoga5" / "train" / "tree").glob("*.jpg"))[:3]
+        page.page.set_input_files('.class-card[data-label="tree"] .upload input', [str(p) for p in trees])
+        wait_trainer(page, "posecastTrainer.counts.tree === 3", 60)
+        page.page.set_input_files('.class-card[data-label="dance"] .upload input',
+                                  str(shared_data / "videos" / "tfjs-pose_1.mp4"))
+        page.page.wait_for_function(
+            "() => document.querySelector('#message').textContent.startsWith('tfjs-pose_1.mp4:')", timeout=90000)
+        dance = trainer_state(page, "counts.dance")
+        assert dance >= 15  # a 4 s clip sampled every 200 ms
+        # Move one tree sample to "dance".
+        page.page.locator('.class-card[data-label="tree"] .thumbs select').first.select_option("dance")
+        wait_trainer(page, f"posecastTrainer.counts.tree === 2 && posecastTrainer.counts.dance === {dance + 1}")
+        assert page.errors == []

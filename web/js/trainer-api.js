@@ -14,6 +14,7 @@ export const createDataset = (name) => call('POST', '/api/datasets', { name });
 export const getDataset = (id) => call('GET', `/api/datasets/${id}`);
 export const addSample = (id, sample) => call('POST', `/api/datasets/${id}/samples`, sample);
 export const deleteSample = (id) => call('DELETE', `/api/samples/${id}`);
+export const relabelSample = (id, label) => call('PATCH', `/api/samples/${id}`, { label });
 export const train = (id, options) => call('POST', `/api/datasets/${id}/train`, options);
 
 export async function importZip(id, file) {

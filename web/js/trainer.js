@@ -91,6 +91,11 @@ function renderClasses() {
     card.querySelector('.label').textContent = label; // text, never HTML
     card.querySelector('.count').textContent = `${mine.length} sample${mine.length === 1 ? '' : 's'}`;
     bindRecord(card.querySelector('.record'), label);
+    card.querySelector('.upload input').addEventListener('change', (e) => {
+      const files = [...e.target.files];
+      e.target.value = '';
+      addFiles(label, files).catch((err) => say(err.message, true));
+    });
     card.querySelector('.thumbs').replaceChildren(...mine.slice(-40).map(thumbnail));
     return card;
   }));
@@ -110,33 +115,101 @@ function thumbnail(sample) {
     store.samples = store.samples.filter((s) => s.id !== sample.id);
     renderClasses();
   });
-  figure.append(img, remove);
+  // Move the sample to another class.
+  const move = document.createElement('select');
+  move.title = 'Class of this sample';
+  move.append(...store.classes.map((c) => new Option(c, c)));
+  move.value = sample.label;
+  move.addEventListener('change', async () => {
+    try {
+      await api.relabelSample(sample.id, move.value);
+      sample.label = move.value;
+    } catch (err) { say(err.message, true); }
+    renderClasses();
+  });
+  figure.append(img, remove, move);
   return figure;
 }
 
 // --- recording -------------------------------------------------------------------------------
 
-function thumbnailOf(video) {
+const sizeOf = (el) => [el.videoWidth || el.naturalWidth, el.videoHeight || el.naturalHeight];
+
+function thumbnailOf(element) {
+  const [w, h] = sizeOf(element);
   const canvas = document.createElement('canvas');
-  const scale = 96 / Math.max(video.videoWidth, video.videoHeight);
-  canvas.width = Math.round(video.videoWidth * scale);
-  canvas.height = Math.round(video.videoHeight * scale);
-  canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+  const scale = 96 / Math.max(w, h);
+  canvas.width = Math.round(w * scale);
+  canvas.height = Math.round(h * scale);
+  canvas.getContext('2d').drawImage(element, 0, 0, canvas.width, canvas.height);
   return canvas.toDataURL('image/jpeg', 0.7);
 }
 
-async function captureSample(label) {
-  const pose = store.lastPose;
-  if (!pose || !store.dataset) return;
+// Stores one sample of `pose` as seen in `element` (the webcam video, an image or a video frame).
+async function storeSample(label, pose, element, using) {
+  const [width, height] = sizeOf(element);
   const sample = {
-    label, backbone: store.backbone, width: dom.video.videoWidth, height: dom.video.videoHeight,
+    label, backbone: store.backbone, width, height,
     keypoints: pose.keypoints.map(({ name, x, y, score }) => ({ name, x, y, score })),
-    thumbnail: thumbnailOf(dom.video),
+    thumbnail: thumbnailOf(element),
   };
-  if (detector.tmFeatures) sample.tm = api.float32ToBase64(await detector.tmFeatures(dom.video));
+  if (using.tmFeatures) sample.tm = api.float32ToBase64(await using.tmFeatures(element));
   const saved = await api.addSample(store.dataset.id, sample);
   store.samples.push({ id: saved.id, label, thumbnail: `/api/samples/${saved.id}/thumbnail` });
   store.recorded += 1;
+}
+
+async function captureSample(label) {
+  if (store.lastPose && store.dataset) await storeSample(label, store.lastPose, dom.video, detector);
+}
+
+// --- uploads per class: images, or a short video sampled every 200 ms ---------------------------
+
+let uploadDetector = null; // its own instance: the webcam loop's keeps per-frame state
+
+const bestPose = (poses) => (poses.length ? poses.reduce((a, b) => (b.score > a.score ? b : a)) : null);
+
+async function addFiles(label, files) {
+  if (!store.dataset) throw new Error('Create or choose a dataset first.');
+  uploadDetector ??= await loadBackbone(store.backbone);
+  let added = 0; let skipped = 0;
+  for (const file of files) {
+    const url = URL.createObjectURL(file);
+    try {
+      if (file.type.startsWith('image/')) {
+        const img = new Image();
+        img.src = url;
+        await img.decode();
+        img.width = img.naturalWidth; img.height = img.naturalHeight;
+        uploadDetector.reset();
+        const pose = bestPose(await uploadDetector.estimate(img));
+        if (pose) { await storeSample(label, pose, img, uploadDetector); added += 1; } else skipped += 1;
+      } else if (file.type.startsWith('video/')) {
+        [added, skipped] = (await addVideoFrames(label, url)).map((n, i) => n + [added, skipped][i]);
+      } else skipped += 1;
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+    say(`${file.name}: ${added} sample(s) added${skipped ? `, ${skipped} without a person skipped` : ''}`);
+  }
+  renderClasses();
+}
+
+async function addVideoFrames(label, url, everySeconds = 0.2, maxFrames = 60) {
+  const video = document.createElement('video');
+  video.muted = true;
+  video.src = url;
+  await new Promise((resolve, reject) => { video.onloadeddata = resolve; video.onerror = () => reject(new Error('the video cannot be played')); });
+  video.width = video.videoWidth; video.height = video.videoHeight;
+  uploadDetector.reset();
+  let added = 0; let skipped = 0;
+  for (let t = 0, n = 0; t < video.duration && n < maxFrames; t += everySeconds, n += 1) {
+    video.currentTime = t;
+    await new Promise((resolve) => { video.onseeked = resolve; });
+    const pose = bestPose(await uploadDetector.estimate(video));
+    if (pose) { await storeSample(label, pose, video, uploadDetector); added += 1; } else skipped += 1;
+  }
+  return [added, skipped];
 }
 
 function bindRecord(button, label) {
