@@ -119,6 +119,13 @@ def list_models():
     return jsonify(models=[{**as_json(r), "active": bool(active and r.id == active.id)} for r in rows])
 
 
+@bp.post("/scan")
+def rescan():
+    """Register exports written by `posecast train` while the server runs."""
+    added = scan(current_app)
+    return jsonify(added=added)
+
+
 @bp.post("/import")
 def import_teachable_machine():
     from .tm_import import import_export

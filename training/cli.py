@@ -18,7 +18,9 @@ def _bar(done: int, total: int, text: str = "", width: int = 30) -> None:
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a pose classifier and export it to TF.js")
-    p.add_argument("data", type=Path, help="folder with one sub-folder of images per class")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("data", type=Path, nargs="?", help="folder with one sub-folder of images per class")
+    source.add_argument("--dataset", help="a dataset recorded on the trainer page (from the database)")
     p.add_argument("--features", choices=("keypoints", "tm"), default="keypoints",
                    help="keypoints (any backbone, default) or tm (Teachable Machine's PoseNet features)")
     p.add_argument("--name", help="model name (default: the data folder's name)")
@@ -27,42 +29,114 @@ def add_parser(sub) -> None:
     p.add_argument("--models-dir", type=Path, default=PROJECT_ROOT / "tfjs_models")
     p.add_argument("--weights", type=Path, default=PROJECT_ROOT / "assets" / "pose" / "posenet.json",
                    help="PoseNet graph model used for feature extraction")
+    p.add_argument("--activate", metavar="URL", nargs="?", const="http://127.0.0.1:5000",
+                   help="tell the running server (default http://127.0.0.1:5000) to register the model and "
+                        "push it to every open live page")
     p.set_defaults(func=run)
+
+
+def _settings() -> dict:
+    from server.config import from_env, resolve
+
+    return resolve(from_env())
+
+
+def _record_run(settings: dict, params: dict, report: dict, dataset_id: int | None) -> None:
+    """Every run is recorded in the database, as the server records its own."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import create_engine, insert
+
+    from server import db
+    from server.training_runs import runs
+
+    engine = create_engine(settings["DATABASE_URL"])
+    db.metadata.create_all(engine)
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        conn.execute(insert(runs).values(dataset_id=dataset_id, status="done", params=params,
+                                         counts=report["counts"], metrics=report["validation"],
+                                         duration_s=report["duration_s"], started_at=now, finished_at=now))
+
+
+def _activate(url: str, name: str, version: int) -> str:
+    import urllib.request
+
+    def call(method, path):
+        req = urllib.request.Request(url.rstrip("/") + path, method=method)
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.load(r)
+
+    try:
+        call("POST", "/api/models/scan")
+        model = next(m for m in call("GET", "/api/models")["models"] if (m["name"], m["version"]) == (name, version))
+        call("POST", f"/api/models/{model['id']}/activate")
+    except (OSError, StopIteration) as exc:
+        return f"could not activate it on {url} ({exc}); the server registers it when it starts"
+    return f"activated on {url}: every open live page now runs it"
 
 
 def run(args) -> int:
     import training  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
-    from training import data, export, features, train
     from server.registry import next_version
+    from training import data, export, features, train
     from training.posenet import PoseNet
 
-    name = args.name or args.data.resolve().name
+    settings = _settings()
+    name = args.name or (args.dataset or args.data.resolve().name)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
         print(f"posecast train: invalid model name {name!r}", file=sys.stderr)
         return 2
+    dataset_id = None
     try:
-        samples = data.from_folder(args.data)
-        if args.per_class:
-            samples = data.take_per_class(samples, args.per_class)
-    except data.DatasetError as exc:
+        if args.dataset:
+            x, labels, groups, dataset_id = _from_database(settings, args.dataset, args.features)
+            data.check([data.Sample(Path(g), label, g) for label, g in zip(labels, groups)])
+            print(f"dataset {args.dataset}: {len(labels)} samples, {len(set(labels))} classes")
+        else:
+            samples = data.from_folder(args.data)
+            if args.per_class:
+                samples = data.take_per_class(samples, args.per_class)
+    except (data.DatasetError, ValueError) as exc:
         print(f"posecast train: {exc}", file=sys.stderr)
         return 2
-    if not args.weights.exists():
-        print(f"posecast train: {args.weights} not found (run `make setup`)", file=sys.stderr)
-        return 2
-    print(f"{len(samples)} images, {len({s.label for s in samples})} classes, {len({s.group for s in samples})} groups")
-    net = PoseNet(args.weights)
-    print(f"extracting {args.features} features")
-    x = features.extract(samples, args.features, net, progress=_bar)
+    if not args.dataset:
+        if not args.weights.exists():
+            print(f"posecast train: {args.weights} not found (run `make setup`)", file=sys.stderr)
+            return 2
+        print(f"{len(samples)} images, {len({s.label for s in samples})} classes, {len({s.group for s in samples})} groups")
+        net = PoseNet(args.weights)
+        print(f"extracting {args.features} features")
+        x = features.extract(samples, args.features, net, progress=_bar)
+        labels, groups = [s.label for s in samples], [s.group for s in samples]
     print(f"training ({args.epochs} epochs)")
     model, classes, report = train.train(
-        x, [s.label for s in samples], [s.group for s in samples], args.features, epochs=args.epochs,
+        x, labels, groups, args.features, epochs=args.epochs,
         on_epoch=lambda e, n, logs: _bar(e, n, f"loss {logs['loss']:.3f} acc {logs['accuracy']:.2f} "
                                                f"val_acc {logs.get('val_accuracy', 0):.2f}"))
     folder = args.models_dir / name
-    out = export.export(model, classes, args.features, folder / str(next_version(folder)), name=name, report=report)
+    version = next_version(folder)
+    out = export.export(model, classes, args.features, folder / str(version), name=name, report=report)
+    _record_run(settings, {"features": args.features, "epochs": args.epochs, "name": name,
+                           "source": args.dataset or str(args.data)}, report, dataset_id)
     val = report["validation"]
     print(f"validation accuracy {val['accuracy']:.3f} (held out: {', '.join(report['validation_groups']) or 'random'})")
     print(json.dumps(val["per_class"]))
     print(f"exported to {out}")
+    if args.activate:
+        print(_activate(args.activate, name, version))
     return 0
+
+
+def _from_database(settings: dict, dataset: str, kind: str):
+    from sqlalchemy import create_engine, text
+
+    from training.job import load
+
+    engine = create_engine(settings["DATABASE_URL"])
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT id FROM datasets WHERE name = :n"), {"n": dataset}).first()
+    if row is None:
+        raise ValueError(f"no dataset named {dataset!r} in {settings['DATABASE_URL']}")
+    x, labels, groups = load(settings["DATABASE_URL"], row.id, kind, Path(settings["INSTANCE_PATH"]))
+    return x, labels, groups, row.id

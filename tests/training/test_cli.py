@@ -5,31 +5,77 @@ import sys
 from tests.helpers.paths import ROOT
 
 
-def posecast(*args, timeout=600):
+def posecast(*args, timeout=600, instance=None):
+    import os
+
+    env = {**os.environ, **({"POSECAST_INSTANCE_PATH": str(instance)} if instance else {})}
     return subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, env=env)
 
 
 def test_train_command_exports_a_versioned_model(shared_data, tmp_path):
     args = ["train", str(shared_data / "yoga5" / "train"), "--per-class", "12", "--epochs", "8",
             "--name", "yoga-cli", "--models-dir", str(tmp_path)]
-    first = posecast(*args)
+    first = posecast(*args, instance=tmp_path / "instance")
     assert first.returncode == 0, first.stderr[-2000:]
     assert "validation accuracy" in first.stdout
     assert "[##############################] 8/8" in first.stderr  # the progress bar reached the end
     report = json.loads((tmp_path / "yoga-cli" / "1" / "report.json").read_text())
     assert report["counts"]["train"] and report["validation_groups"]
     assert (tmp_path / "yoga-cli" / "1" / "model_meta.json").exists()
-    second = posecast(*args, "--features", "tm")
+    second = posecast(*args, "--features", "tm", instance=tmp_path / "instance")
     assert second.returncode == 0, second.stderr[-2000:]
     assert (tmp_path / "yoga-cli" / "2" / "metadata.json").exists()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "instance" / "posecast.db") as db:
+        rows = db.execute("SELECT status, params, duration_s FROM training_runs").fetchall()
+    assert len(rows) == 2 and all(r[0] == "done" and r[2] > 0 for r in rows)  # every run is recorded
 
 
 def test_train_command_refuses_bad_input_clearly(tmp_path):
     (tmp_path / "only" / "tree").mkdir(parents=True)
-    result = posecast("train", str(tmp_path / "only"), "--models-dir", str(tmp_path / "m"))
+    result = posecast("train", str(tmp_path / "only"), "--models-dir", str(tmp_path / "m"), instance=tmp_path / "i")
     assert result.returncode == 2
     assert "at least 2 classes" in result.stderr
-    result = posecast("train", str(tmp_path / "only"), "--name", "../escape")
+    result = posecast("train", str(tmp_path / "only"), "--name", "../escape", instance=tmp_path / "i")
     assert result.returncode == 2 and "invalid model name" in result.stderr
     assert not (tmp_path / "m").exists()
+
+
+def test_train_a_recorded_dataset_and_activate_it_on_the_running_server(tmp_path, posenet, yoga_subset):
+    import base64
+    import json
+    import urllib.request
+
+    from tests.helpers.server import LiveServer
+    from training.posenet import load_image
+
+    instance, models = tmp_path / "instance", tmp_path / "models"
+    server = LiveServer(tmp_path, env={"POSECAST_INSTANCE_PATH": str(instance),
+                                       "POSECAST_MODELS_DIR": str(models)}).start()
+
+    def call(method, path, body=None):
+        req = urllib.request.Request(server.url + path, method=method, data=body and json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req) as r:
+            return json.load(r)
+
+    try:
+        ds = call("POST", "/api/datasets", {"name": "recorded"})
+        for s in [s for s in yoga_subset if s.label in ("chair", "cobra")][::4]:
+            out = posenet.run(load_image(s.path))
+            call("POST", f"/api/datasets/{ds['id']}/samples", {
+                "label": s.label, "backbone": "posenet", "width": 300, "height": 300, "keypoints": out.keypoints(),
+                "tm": base64.b64encode(out.tm_features().astype("<f4").tobytes()).decode()})
+        result = posecast("train", "--dataset", "recorded", "--epochs", "10", "--models-dir", str(models),
+                          "--activate", server.url, instance=instance)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "every open live page now runs it" in result.stdout
+        active = call("GET", "/api/models/active")
+        assert (active["name"], active["labels"]) == ("recorded", ["chair", "cobra"])
+        assert call("GET", "/api/runs")["runs"][0]["params"]["source"] == "recorded"
+    finally:
+        server.stop()
+    missing = posecast("train", "--dataset", "nope", instance=instance)
+    assert missing.returncode == 2 and "no dataset named 'nope'" in missing.stderr
