@@ -19,11 +19,11 @@ from sqlalchemy.exc import IntegrityError
 
 from . import db
 from .errors import Invalid
+from .registry import NAME
+from training.posenet import TM_FEATURES  # numpy only: no TensorFlow in the server
 
-TM_FEATURES = 14739
 BACKBONE_KEYPOINTS = {"posenet": 17, "movenet-lightning": 17, "movenet-thunder": 17, "movenet-multipose": 17,
                       "blazepose-lite": 33, "blazepose-full": 33}
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 LABEL = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
 MAX_THUMBNAIL = 64 * 1024
 MAX_DIMENSION = 8192

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from . import db, registry
 from .errors import Invalid
+from training.posenet import TM_FEATURES as TM_INPUTS  # numpy only
 
 FILES = ("model.json", "metadata.json", "weights.bin")
 MAX_BYTES = 64 * 1024 * 1024
-TM_INPUTS = 14739
 
 
 def _from_request() -> dict[str, bytes]:

@@ -9,9 +9,10 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from training.data import IMAGE_SUFFIXES
+
 from .errors import Invalid
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
 MAX_ENTRIES = 5000
 MAX_TOTAL_BYTES = 512 * 1024 * 1024
 MAX_ENTRY_BYTES = 32 * 1024 * 1024

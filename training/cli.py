@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -78,13 +77,13 @@ def _activate(url: str, name: str, version: int) -> str:
 
 def run(args) -> int:
     import training  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
-    from server.registry import next_version
+    from server.registry import NAME, next_version
     from training import data, export, features, train
     from training.posenet import PoseNet
 
     settings = _settings()
     name = args.name or (args.dataset or args.data.resolve().name)
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+    if not NAME.fullmatch(name):
         print(f"posecast train: invalid model name {name!r}", file=sys.stderr)
         return 2
     dataset_id = None

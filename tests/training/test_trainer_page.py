@@ -26,6 +26,17 @@ def wait_trainer(page, condition, timeout_s=60):
     page.page.wait_for_function(f"() => window.posecastTrainer && ({condition})", timeout=timeout_s * 1000)
 
 
+def open_trainer(browser, server, dataset=None):
+    """The trainer page, ready; with `dataset`, a new dataset of that name created and chosen."""
+    page = hb.open_page(browser, f"{server.url}/trainer.html")
+    wait_trainer(page, "posecastTrainer.status === 'ready'")
+    if dataset:
+        page.page.fill("#dataset-form input[name=name]", dataset)
+        page.page.click("#dataset-form button")
+        wait_trainer(page, f"posecastTrainer.dataset && posecastTrainer.dataset.name === {dataset!r}")
+    return page
+
+
 def record(page, label, samples):
     """Add a class and hold its record button (a real mouse press) until `samples` are stored."""
     page.page.fill("#class-form input[name=label]", label)
@@ -49,11 +60,7 @@ def test_record_two_classes_train_and_live_page_switches(server, playwright_sess
         live = hb.open_page(live_browser, f"{server.url}/?backbone=posenet")
         live.wait_for("posecast.model && posecast.model.name === 'yoga5' && posecast.estimates > 3")
 
-        a = hb.open_page(dance_browser, f"{server.url}/trainer.html")
-        wait_trainer(a, "posecastTrainer.status === 'ready'")
-        a.page.fill("#dataset-form input[name=name]", "moves")
-        a.page.click("#dataset-form button")
-        wait_trainer(a, "posecastTrainer.dataset && posecastTrainer.dataset.name === 'moves'")
+        a = open_trainer(dance_browser, server, "moves")
         record(a, "dance", 8)
 
         b = hb.open_page(squat_browser, f"{server.url}/trainer.html")
@@ -95,11 +102,7 @@ def test_zip_import_from_the_trainer_page(server, playwright_session, shared_dat
     with zipfile.ZipFile(bad, "w") as z:
         z.writestr("../outside/a.jpg", b"\xff\xd8")
     with hb.chromium(playwright_session) as browser:
-        page = hb.open_page(browser, f"{server.url}/trainer.html")
-        page.page.wait_for_function("() => window.posecastTrainer && posecastTrainer.status === 'ready'", timeout=60000)
-        page.page.fill("#dataset-form input[name=name]", "zipped")
-        page.page.click("#dataset-form button")
-        wait_trainer(page, "posecastTrainer.dataset && posecastTrainer.dataset.name === 'zipped'")
+        page = open_trainer(browser, server, "zipped")
         page.page.set_input_files("#zip", str(bad))
         page.page.wait_for_function("() => document.querySelector('#message').textContent.includes('unsafe path')")
         page.page.set_input_files("#zip", str(archive))
@@ -109,11 +112,7 @@ def test_zip_import_from_the_trainer_page(server, playwright_session, shared_dat
 
 def test_upload_images_and_a_video_per_class_and_relabel(server, playwright_session, shared_data):
     with hb.chromium(playwright_session) as browser:
-        page = hb.open_page(browser, f"{server.url}/trainer.html")
-        page.page.wait_for_function("() => window.posecastTrainer && posecastTrainer.status === 'ready'", timeout=60000)
-        page.page.fill("#dataset-form input[name=name]", "uploads")
-        page.page.click("#dataset-form button")
-        wait_trainer(page, "posecastTrainer.dataset && posecastTrainer.dataset.name === 'uploads'")
+        page = open_trainer(browser, server, "uploads")
         for label in ("tree", "dance"):
             page.page.fill("#class-form input[name=label]", label)
             page.page.click("#class-form button")

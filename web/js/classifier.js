@@ -1,6 +1,6 @@
 // The active pose classifier: a TF.js layers model exported by `posecast train` (keypoint
 // features) or Teachable Machine (tm features, needs PoseNet).
-import { COCO_KEYPOINTS } from './skeleton.js';
+import { COCO_KEYPOINTS, mostConfident } from './skeleton.js';
 
 const MIN_SCORE = 0.2; // training/features.py MIN_SCORE: both sides must normalise alike
 
@@ -30,8 +30,8 @@ export async function loadClassifier(spec) {
     spec,
     // Classifies the most confident pose; null when the model cannot run on this backbone.
     async classify(poses, detector, source) {
-      if (!poses.length) return null;
-      const pose = poses.reduce((a, b) => (b.score > a.score ? b : a));
+      const pose = mostConfident(poses);
+      if (!pose) return null;
       let row;
       if (spec.features === 'tm') {
         if (!detector.tmFeatures) return null;

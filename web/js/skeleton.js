@@ -40,6 +40,11 @@ export function edgesFor(keypoints) {
   return edges;
 }
 
+// The pose the model is surest of, or null.
+export function mostConfident(poses) {
+  return poses.length ? poses.reduce((a, b) => (b.score > a.score ? b : a)) : null;
+}
+
 // PoseNet names parts in camelCase; everything else uses COCO snake_case.
 export function snakeCase(name) {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

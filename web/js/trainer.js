@@ -6,6 +6,7 @@ import { openWebcam } from './camera.js';
 import { drawCurves } from './curves.js';
 import { startVideoLoop } from './loop.js';
 import { createRenderer } from './renderer.js';
+import { mostConfident } from './skeleton.js';
 import * as api from './trainer-api.js';
 import { io } from '/assets/lib/socket.io.esm.min.js';
 
@@ -54,7 +55,7 @@ async function startCamera() {
     startVideoLoop(dom.video, {
       estimate: (el) => detector.estimate(el),
       onResult: (poses) => {
-        store.lastPose = poses.length ? poses.reduce((a, b) => (b.score > a.score ? b : a)) : null;
+        store.lastPose = mostConfident(poses);
         renderer.draw(poses, { threshold: 0.3, mirrored: false });
         dom.hud.textContent = store.lastPose ? `person seen · ${store.backbone}` : `no person · ${store.backbone}`;
       },
@@ -167,8 +168,6 @@ async function captureSample(label) {
 
 let uploadDetector = null; // its own instance: the webcam loop's keeps per-frame state
 
-const bestPose = (poses) => (poses.length ? poses.reduce((a, b) => (b.score > a.score ? b : a)) : null);
-
 async function addFiles(label, files) {
   if (!store.dataset) throw new Error('Create or choose a dataset first.');
   uploadDetector ??= await loadBackbone(store.backbone);
@@ -182,7 +181,7 @@ async function addFiles(label, files) {
         await img.decode();
         img.width = img.naturalWidth; img.height = img.naturalHeight;
         uploadDetector.reset();
-        const pose = bestPose(await uploadDetector.estimate(img));
+        const pose = mostConfident(await uploadDetector.estimate(img));
         if (pose) { await storeSample(label, pose, img, uploadDetector); added += 1; } else skipped += 1;
       } else if (file.type.startsWith('video/')) {
         [added, skipped] = (await addVideoFrames(label, url)).map((n, i) => n + [added, skipped][i]);
@@ -206,7 +205,7 @@ async function addVideoFrames(label, url, everySeconds = 0.2, maxFrames = 60) {
   for (let t = 0, n = 0; t < video.duration && n < maxFrames; t += everySeconds, n += 1) {
     video.currentTime = t;
     await new Promise((resolve) => { video.onseeked = resolve; });
-    const pose = bestPose(await uploadDetector.estimate(video));
+    const pose = mostConfident(await uploadDetector.estimate(video));
     if (pose) { await storeSample(label, pose, video, uploadDetector); added += 1; } else skipped += 1;
   }
   return [added, skipped];
