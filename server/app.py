@@ -5,8 +5,8 @@ import logging
 
 from flask import Flask, Response
 
-from . import (api, config as config_mod, datasets, db, errors, live, registry, sample_import,  # noqa: F401
-               static, training_runs)
+from . import (alerts, api, auth, config as config_mod, dashboard, datasets, db, errors, history,  # noqa: F401
+               ingest, live, registry, sample_import, static, training_runs)
 from .sockets import socketio
 
 
@@ -24,10 +24,14 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     db.init_app(app)
     db.create_tables(app)
+    auth.init_app(app)
     registry.init_app(app)
+    ingest.init_app(app)
     app.register_blueprint(datasets.bp)
     app.register_blueprint(training_runs.bp)
     app.register_blueprint(sample_import.bp)
+    app.register_blueprint(history.bp)
+    app.register_blueprint(alerts.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(static.bp)
     app.after_request(_security_headers)

@@ -37,10 +37,54 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"posecast: {exc}", file=sys.stderr)
         return 2
+    from .history import start_retention
+
+    start_retention(app)
     host, port = app.config["HOST"], app.config["PORT"]
     app.logger.info("posecast serving http://%s:%s/ (async mode %s)", host, port, mode)
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=(mode == "threading"),
                  log_output=args.access_log)
+    return 0
+
+
+def _read_password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        raise SystemExit("posecast users: the passwords differ")
+    return first
+
+
+def _users(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from . import create_app, db
+    from .auth import add_user, set_password, users
+    from .errors import Invalid
+
+    app = create_app({"ASYNC_MODE": "threading"})
+    try:
+        with db.engine_of(app).begin() as conn:
+            if args.action == "add":
+                add_user(conn, args.username, _read_password(args), args.role)
+                print(f"added {args.username} ({args.role})")
+            elif args.action == "passwd":
+                if not set_password(conn, args.username, _read_password(args)):
+                    raise Invalid(f"no user {args.username!r}")
+                print(f"changed the password of {args.username}; their sessions have ended")
+            elif args.action == "remove":
+                if conn.execute(users.delete().where(users.c.username == args.username)).rowcount == 0:
+                    raise Invalid(f"no user {args.username!r}")
+                print(f"removed {args.username}")
+            else:
+                for row in conn.execute(select(users.c.username, users.c.role).order_by(users.c.username)):
+                    print(f"{row.username}\t{row.role}")
+    except Invalid as exc:
+        print(f"posecast users: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -54,6 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="Socket.IO async mode (POSECAST_ASYNC_MODE, default eventlet)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.set_defaults(func=_serve)
+    users = sub.add_parser("users", help="manage trainer, operator and admin logins (in the database)")
+    users_sub = users.add_subparsers(dest="action", required=True)
+    add = users_sub.add_parser("add", help="add a user")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=("admin", "trainer", "operator", "viewer"))
+    passwd = users_sub.add_parser("passwd", help="set a user's password")
+    passwd.add_argument("username")
+    for p in (add, passwd):
+        p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    users_sub.add_parser("remove", help="remove a user").add_argument("username")
+    users_sub.add_parser("list", help="list users and roles")
+    users.set_defaults(func=_users)
     from training.cli import add_parser as add_train
 
     add_train(sub)

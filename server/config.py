@@ -8,6 +8,17 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ASYNC_MODES = ("eventlet", "gevent", "threading")
 
+
+def flag(raw: str) -> bool:
+    """1/true/yes/on or 0/false/no/off."""
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(raw)
+
+
 # name -> (environment variable, default, parser). Defaults that depend on other settings are
 # filled in by resolve().
 SETTINGS = {
@@ -26,11 +37,21 @@ SETTINGS = {
     "DEFAULT_MODEL": ("POSECAST_DEFAULT_MODEL", "yoga5", str),
     "SAMPLE_MAX_BYTES": ("POSECAST_SAMPLE_MAX_BYTES", str(256 * 1024), int),
     "UPLOAD_MAX_BYTES": ("POSECAST_UPLOAD_MAX_BYTES", str(200 * 1024 * 1024), int),
+    "LIVE_LOGIN": ("POSECAST_LIVE_LOGIN", "0", flag),
+    "ADMIN_USER": ("POSECAST_ADMIN_USER", "admin", str),
+    "ADMIN_PASSWORD": ("POSECAST_ADMIN_PASSWORD", None, str),
+    "SESSION_COOKIE_SECURE": ("POSECAST_COOKIE_SECURE", "0", flag),
+    "RETENTION_DAYS": ("POSECAST_RETENTION_DAYS", "90", int),
+    "RATE_EVENTS_PER_S": ("POSECAST_RATE_EVENTS_PER_S", "300", int),
+    "RATE_BURST": ("POSECAST_RATE_BURST", "3000", int),
+    "BATCH_MAX_EVENTS": ("POSECAST_BATCH_MAX_EVENTS", "500", int),
+    "DASHBOARD_TICK_MS": ("POSECAST_DASHBOARD_TICK_MS", "100", int),
 }
 
 
 class ConfigError(ValueError):
     pass
+
 
 
 def from_env(environ: dict[str, str] | None = None) -> dict:
@@ -55,6 +76,9 @@ def resolve(config: dict) -> dict:
         raise ConfigError(f"POSECAST_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}")
     if not 0 < config["PORT"] < 65536:
         raise ConfigError("POSECAST_PORT must be between 1 and 65535")
+    for name in ("RETENTION_DAYS", "RATE_EVENTS_PER_S", "RATE_BURST", "BATCH_MAX_EVENTS", "DASHBOARD_TICK_MS"):
+        if config[name] < (0 if name == "RETENTION_DAYS" else 1):
+            raise ConfigError(f"{SETTINGS[name][0]} must be a {'non-negative' if name == 'RETENTION_DAYS' else 'positive'} number")
     instance = Path(config["INSTANCE_PATH"])
     instance.mkdir(parents=True, exist_ok=True)
     if not config.get("DATABASE_URL"):

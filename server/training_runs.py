@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, String, Table, insert, select, update
 
-from . import db, jobs, registry
+from . import auth, db, jobs, registry
 from .contract import TRAIN_PROGRESS, TRAINER
 from .datasets import NAME, datasets, samples
 from .errors import Invalid
@@ -122,6 +122,8 @@ def get_run(run_id: int):
 
 
 @socketio.on("connect", namespace=TRAINER)
-def on_trainer_connect(auth=None):
-    """A trainer page connects; from now on it receives `train_progress` for every run."""
-    return True
+def on_trainer_connect(auth_payload=None):
+    """A trainer page connects (refused unless logged in as trainer or admin); from now on it
+    receives `train_progress` and `import_progress`."""
+    if not auth.socket_user_may("trainer"):
+        raise ConnectionRefusedError("the trainer needs the trainer role")

@@ -2,6 +2,7 @@ import pytest
 
 from server import create_app
 from tests.helpers import browser as hb
+from tests.helpers.auth import ADMIN, ADMIN_CONFIG, login
 from tests.helpers.paths import ROOT, SHARED_DATA, shared
 from tests.helpers.server import LiveServer
 
@@ -13,12 +14,37 @@ def app(tmp_path):
         "MODELS_DIR": str(tmp_path / "models"),  # never the repository's tfjs_models/
         "ASYNC_MODE": "threading",
         "TESTING": True,
+        **ADMIN_CONFIG,
     })
 
 
 @pytest.fixture
+def anon(app):
+    """A client that is not logged in (but has a CSRF token, so refusals are about the role)."""
+    client = app.test_client()
+    client.environ_base["HTTP_X_CSRF_TOKEN"] = client.get("/api/me").get_json()["csrf_token"]
+    return client
+
+
+@pytest.fixture
 def client(app):
-    return app.test_client()
+    """Logged in as the admin, who may use every route."""
+    return login(app.test_client(), *ADMIN)
+
+
+@pytest.fixture
+def user_client(app):
+    """user_client(role): a client logged in as a new user with that role."""
+    from server import db
+    from server.auth import add_user
+
+    def make(role: str):
+        name = f"{role}-user"
+        with db.engine_of(app).begin() as conn:
+            add_user(conn, name, f"{role}-password", role)
+        return login(app.test_client(), name, f"{role}-password")
+
+    return make
 
 
 # Browser fixtures: real headless Chromium against a live posecast server.

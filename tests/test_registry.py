@@ -4,6 +4,7 @@ import shutil
 import pytest
 
 from server import create_app
+from tests.helpers.auth import ADMIN_CONFIG
 from server.sockets import socketio
 from tests.helpers.paths import ROOT
 
@@ -28,7 +29,7 @@ def models_dir(tmp_path):
 @pytest.fixture
 def app(tmp_path, models_dir):
     return create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "ASYNC_MODE": "threading",
-                       "MODELS_DIR": str(models_dir)})
+                       "MODELS_DIR": str(models_dir), **ADMIN_CONFIG})
 
 
 def by_name(client):

@@ -29,7 +29,8 @@ def add_parser(sub) -> None:
     p.add_argument("--weights", type=Path, default=PROJECT_ROOT / "assets" / "pose" / "posenet.json",
                    help="PoseNet graph model used for feature extraction")
     p.add_argument("--activate", metavar="URL", nargs="?", const="http://127.0.0.1:5000",
-                   help="tell the running server (default http://127.0.0.1:5000) to register the model and "
+                   help="tell the running server (default http://127.0.0.1:5000; log in with POSECAST_USER and "
+                        "POSECAST_PASSWORD) to register the model and "
                         "push it to every open live page")
     p.set_defaults(func=run)
 
@@ -59,17 +60,35 @@ def _record_run(settings: dict, params: dict, report: dict, dataset_id: int | No
 
 
 def _activate(url: str, name: str, version: int) -> str:
+    """Register and activate the new model on a running server, logged in as POSECAST_USER
+    (POSECAST_PASSWORD), a trainer or admin."""
+    import http.cookiejar
+    import os
+    import urllib.error
     import urllib.request
 
-    def call(method, path):
-        req = urllib.request.Request(url.rstrip("/") + path, method=method)
-        with urllib.request.urlopen(req, timeout=10) as r:
+    user, password = os.environ.get("POSECAST_USER"), os.environ.get("POSECAST_PASSWORD")
+    if not user or not password:
+        return (f"not activated on {url}: set POSECAST_USER and POSECAST_PASSWORD (a trainer's login); "
+                "the server registers the model when it starts")
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    token = ""
+
+    def call(method, path, body=None):
+        req = urllib.request.Request(url.rstrip("/") + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", "X-CSRF-Token": token})
+        with opener.open(req, timeout=10) as r:
             return json.load(r)
 
     try:
+        token = call("GET", "/api/me")["csrf_token"]
+        token = call("POST", "/api/login", {"username": user, "password": password})["csrf_token"]
         call("POST", "/api/models/scan")
         model = next(m for m in call("GET", "/api/models")["models"] if (m["name"], m["version"]) == (name, version))
         call("POST", f"/api/models/{model['id']}/activate")
+    except urllib.error.HTTPError as exc:
+        return f"could not activate it on {url} ({exc.code}: {exc.read().decode(errors='replace')[:200]})"
     except (OSError, StopIteration) as exc:
         return f"could not activate it on {url} ({exc}); the server registers it when it starts"
     return f"activated on {url}: every open live page now runs it"

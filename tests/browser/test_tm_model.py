@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pytest
-import requests
 
 from tests.helpers import browser as hb
 from tests.helpers.paths import shared
@@ -19,11 +18,11 @@ def server(browser_ready, shared_data, tmp_path_factory):
     model = json.loads((folder / "model.json").read_text())
     size = sum(int(np.prod(w["shape"])) for g in model["weightsManifest"] for w in g["weights"])
     weights = np.random.default_rng(1).normal(0, 0.02, size).astype("<f4").tobytes()
-    r = requests.post(f"{srv.url}/api/models/import", data={"name": "tm-tree"}, files={
+    r = srv.api("POST", "/api/models/import", data={"name": "tm-tree"}, files={
         "model.json": (folder / "model.json").read_bytes(), "metadata.json": (folder / "metadata.json").read_bytes(),
         "weights.bin": weights})
     assert r.status_code == 201, r.text
-    assert requests.post(f"{srv.url}/api/models/{r.json()['id']}/activate").status_code == 200
+    assert srv.api("POST", f"/api/models/{r.json()['id']}/activate").status_code == 200
     yield srv
     srv.stop()
 

@@ -97,9 +97,23 @@ class RecordedPage:
                                  f"page errors {self.errors}") from None
 
 
-def open_page(browser, url: str, *, grant_camera: bool = False) -> RecordedPage:
+def login_context(context, base_url: str, username: str, password: str) -> None:
+    """Log a browser context in through the API (it shares the context's cookies)."""
+    token = context.request.get(f"{base_url}/api/me").json()["csrf_token"]
+    r = context.request.post(f"{base_url}/api/login", data={"username": username, "password": password},
+                             headers={"X-CSRF-Token": token})
+    assert r.ok, r.text()
+
+
+def open_page(browser, url: str, *, grant_camera: bool = False, login: tuple[str, str] | None = None) -> RecordedPage:
+    """A new context and page at `url`; with `login` (username, password), logged in first."""
     context = browser.new_context(viewport={"width": 1100, "height": 900},
                                   permissions=["camera"] if grant_camera else [])
+    if login:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        login_context(context, f"{parts.scheme}://{parts.netloc}", *login)
     page = RecordedPage(context.new_page())
     page.page.goto(url)
     return page

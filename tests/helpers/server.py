@@ -9,6 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from .auth import ADMIN, ADMIN_ENV
 from .paths import ROOT
 
 
@@ -28,9 +29,40 @@ class LiveServer:
             "POSECAST_PORT": str(self.port),
             "POSECAST_HOST": "127.0.0.1",
             "POSECAST_INSTANCE_PATH": str(workdir / f"instance-{self.port}"),
+            **ADMIN_ENV,
             **(env or {}),
         }
         self.proc: subprocess.Popen | None = None
+        self._admin = None
+
+    def session(self, username: str = ADMIN[0], password: str = ADMIN[1]):
+        """A requests.Session logged in as `username`, sending its CSRF token on every request."""
+        import requests
+
+        s = requests.Session()
+        token = s.get(f"{self.url}/api/me", timeout=10).json()["csrf_token"]
+        r = s.post(f"{self.url}/api/login", json={"username": username, "password": password},
+                   headers={"X-CSRF-Token": token}, timeout=10)
+        r.raise_for_status()
+        s.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        return s
+
+    def api(self, method: str, path: str, **kwargs):
+        """A request as the admin (logged in once per server): returns the requests.Response."""
+        if self._admin is None:
+            self._admin = self.session()
+        return self._admin.request(method, f"{self.url}{path}", timeout=60, **kwargs)
+
+    def cookie(self) -> str:
+        """The admin session's Cookie header, for Socket.IO clients."""
+        self.api("GET", "/api/me")
+        return "; ".join(f"{k}={v}" for k, v in self._admin.cookies.items())
+
+    def add_user(self, username: str, role: str, password: str | None = None) -> tuple[str, str]:
+        password = password or f"{username}-password"
+        r = self.api("POST", "/api/users", json={"username": username, "password": password, "role": role})
+        assert r.status_code == 201, r.text
+        return username, password
 
     def start(self, timeout: float = 30) -> "LiveServer":
         log = open(self.log_path, "wb")

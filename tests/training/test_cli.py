@@ -5,10 +5,10 @@ import sys
 from tests.helpers.paths import ROOT
 
 
-def posecast(*args, timeout=600, instance=None):
+def posecast(*args, timeout=600, instance=None, env=None):
     import os
 
-    env = {**os.environ, **({"POSECAST_INSTANCE_PATH": str(instance)} if instance else {})}
+    env = {**os.environ, **({"POSECAST_INSTANCE_PATH": str(instance)} if instance else {}), **(env or {})}
     return subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, env=env)
 
@@ -45,8 +45,6 @@ def test_train_command_refuses_bad_input_clearly(tmp_path):
 
 def test_train_a_recorded_dataset_and_activate_it_on_the_running_server(tmp_path, posenet, yoga_subset):
     import base64
-    import json
-    import urllib.request
 
     from tests.helpers.server import LiveServer
     from training.posenet import load_image
@@ -56,10 +54,9 @@ def test_train_a_recorded_dataset_and_activate_it_on_the_running_server(tmp_path
                                        "POSECAST_MODELS_DIR": str(models)}).start()
 
     def call(method, path, body=None):
-        req = urllib.request.Request(server.url + path, method=method, data=body and json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req) as r:
-            return json.load(r)
+        r = server.api(method, path, json=body)
+        assert r.ok, r.text
+        return r.json()
 
     try:
         ds = call("POST", "/api/datasets", {"name": "recorded"})
@@ -69,7 +66,8 @@ def test_train_a_recorded_dataset_and_activate_it_on_the_running_server(tmp_path
                 "label": s.label, "backbone": "posenet", "width": 300, "height": 300, "keypoints": out.keypoints(),
                 "tm": base64.b64encode(out.tm_features().astype("<f4").tobytes()).decode()})
         result = posecast("train", "--dataset", "recorded", "--epochs", "10", "--models-dir", str(models),
-                          "--activate", server.url, instance=instance)
+                          "--activate", server.url, instance=instance,
+                          env=dict(zip(("POSECAST_USER", "POSECAST_PASSWORD"), server.add_user("coach", "trainer"))))
         assert result.returncode == 0, result.stderr[-2000:]
         assert "every open live page now runs it" in result.stdout
         active = call("GET", "/api/models/active")

@@ -2,11 +2,9 @@
 thumbnails), all or nothing."""
 import io
 import threading
-import urllib.request
 import zipfile
 
 import pytest
-import requests
 import socketio
 
 from tests.helpers.server import LiveServer
@@ -34,9 +32,9 @@ def upload(server, dataset_id, entries):
             done.set()
 
     client.on("import_progress", on_progress, namespace="/trainer")
-    client.connect(server.url, namespaces=["/trainer"], transports=["websocket"])
+    client.connect(server.url, namespaces=["/trainer"], transports=["websocket"], headers={"Cookie": server.cookie()})
     try:
-        r = requests.post(f"{server.url}/api/datasets/{dataset_id}/import", files={"file": ("set.zip", buf.getvalue())})
+        r = server.api("POST", f"/api/datasets/{dataset_id}/import", files={"file": ("set.zip", buf.getvalue())})
         assert r.status_code == 202, r.text
         assert done.wait(120)
     finally:
@@ -45,7 +43,7 @@ def upload(server, dataset_id, entries):
 
 
 def test_zip_import_all_or_nothing(server, shared_data):
-    ds = requests.post(f"{server.url}/api/datasets", json={"name": "zipped"}).json()
+    ds = server.api("POST", "/api/datasets", json={"name": "zipped"}).json()
     entries = {}
     for label in ("tree", "cobra"):
         for path in sorted((shared_data / "yoga5" / "train" / label).glob("*.jpg"))[:6]:
@@ -53,15 +51,15 @@ def test_zip_import_all_or_nothing(server, shared_data):
     reply, events = upload(server, ds["id"], entries)
     assert reply["images"] == 12
     assert events[-1]["event"] == "done" and events[-1]["counts"] == {"cobra": 6, "tree": 6}
-    detail = requests.get(f"{server.url}/api/datasets/{ds['id']}").json()
+    detail = server.api("GET", f"/api/datasets/{ds['id']}").json()
     assert detail["counts"] == {"cobra": 6, "tree": 6}
     assert all(s["tm"] and s["thumbnail"] for s in detail["samples"])
-    with urllib.request.urlopen(f"{server.url}{detail['samples'][0]['thumbnail']}") as r:
-        assert r.headers["Content-Type"] == "image/jpeg" and r.read(2) == b"\xff\xd8"
+    r = server.api("GET", detail["samples"][0]["thumbnail"])
+    assert r.headers["Content-Type"] == "image/jpeg" and r.content[:2] == b"\xff\xd8"
 
     # One undecodable file among good ones: an error naming it, and nothing of the zip is stored.
     entries["yoga/tree/broken.jpg"] = b"this is not a jpeg"
     _, events = upload(server, ds["id"], entries)
     assert events[-1]["event"] == "error"
     assert "broken.jpg is not an image" in events[-1]["message"]
-    assert requests.get(f"{server.url}/api/datasets/{ds['id']}").json()["counts"] == {"cobra": 6, "tree": 6}
+    assert server.api("GET", f"/api/datasets/{ds['id']}").json()["counts"] == {"cobra": 6, "tree": 6}

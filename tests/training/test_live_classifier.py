@@ -2,7 +2,6 @@
 models pushed by the server without a reload."""
 import json
 import shutil
-import urllib.request
 
 import numpy as np
 import pytest
@@ -25,9 +24,9 @@ def server(browser_ready, tmp_path_factory):
 
 
 def api(server, method, path):
-    req = urllib.request.Request(f"{server.url}{path}", method=method)
-    with urllib.request.urlopen(req) as r:
-        return json.load(r)
+    r = server.api(method, path)
+    assert r.ok, r.text
+    return r.json()
 
 
 def test_page_probabilities_equal_the_python_pipeline(server, posenet, playwright_session, shared_data, tmp_path):

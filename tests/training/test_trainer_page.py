@@ -5,6 +5,7 @@ import shutil
 import pytest
 
 from tests.helpers import browser as hb
+from tests.helpers.auth import ADMIN
 from tests.helpers.paths import ROOT
 from tests.helpers.server import LiveServer
 
@@ -28,7 +29,7 @@ def wait_trainer(page, condition, timeout_s=60):
 
 def open_trainer(browser, server, dataset=None):
     """The trainer page, ready; with `dataset`, a new dataset of that name created and chosen."""
-    page = hb.open_page(browser, f"{server.url}/trainer.html")
+    page = hb.open_page(browser, f"{server.url}/trainer.html", login=ADMIN)
     wait_trainer(page, "posecastTrainer.status === 'ready'")
     if dataset:
         page.page.fill("#dataset-form input[name=name]", dataset)
@@ -63,7 +64,7 @@ def test_record_two_classes_train_and_live_page_switches(server, playwright_sess
         a = open_trainer(dance_browser, server, "moves")
         record(a, "dance", 8)
 
-        b = hb.open_page(squat_browser, f"{server.url}/trainer.html")
+        b = hb.open_page(squat_browser, f"{server.url}/trainer.html", login=ADMIN)
         wait_trainer(b, "posecastTrainer.status === 'ready' && posecastTrainer.dataset "
                         "&& posecastTrainer.counts.dance >= 8")
         record(b, "squat", 8)

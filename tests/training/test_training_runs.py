@@ -5,8 +5,6 @@ import json
 import shutil
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 import socketio
@@ -25,26 +23,21 @@ def server(tmp_path_factory):
 
 
 def call(server, method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"{server.url}{path}", data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+    r = server.api(method, path, json=body)
+    return r.status_code, (r.json() if r.content else None)
 
 
 class Listener:
     """A real Socket.IO client (websocket) on the /trainer and /live namespaces."""
 
-    def __init__(self, url):
+    def __init__(self, server):
         self.events = []
         self.done = threading.Event()
         self.client = socketio.Client()
         self.client.on("train_progress", self._progress, namespace="/trainer")
         self.client.on("model_activated", lambda data: self.events.append(("model_activated", data)), namespace="/live")
-        self.client.connect(url, namespaces=["/trainer", "/live"], transports=["websocket"])
+        self.client.connect(server.url, namespaces=["/trainer", "/live"], transports=["websocket"],
+                            headers={"Cookie": server.cookie()})
 
     def _progress(self, data):
         self.events.append(("train_progress", data))
@@ -71,7 +64,7 @@ def dataset(server, posenet, yoga_subset):
 
 
 def test_train_from_samples_and_push_the_model_to_live_pages(server, dataset):
-    listener = Listener(server.url)
+    listener = Listener(server)
     try:
         time.sleep(0.5)
         assert listener.of("model_activated")[0]["name"] == "yoga5"  # sent on connect
@@ -98,7 +91,7 @@ def test_train_from_samples_and_push_the_model_to_live_pages(server, dataset):
 
 
 def test_tm_training_and_a_failed_run_is_recorded(server, dataset):
-    listener = Listener(server.url)
+    listener = Listener(server)
     try:
         status, run = call(server, "POST", f"/api/datasets/{dataset['id']}/train",
                            {"features": "tm", "epochs": 5, "name": "studio-tm"})
@@ -113,7 +106,7 @@ def test_tm_training_and_a_failed_run_is_recorded(server, dataset):
         "keypoints": [{"name": n, "x": 1.0 + i, "y": 2.0 * i, "score": 0.5} for i, n in enumerate(
             json.loads((ROOT / "tfjs_models/yoga5/1/posecast.json").read_text())["normalisation"]["names"])]})
     assert status == 201
-    listener = Listener(server.url)
+    listener = Listener(server)
     try:
         status, run = call(server, "POST", f"/api/datasets/{dataset['id']}/train", {"features": "tm", "epochs": 2})
         assert status == 202 and listener.done.wait(120)

@@ -10,6 +10,7 @@ import { loadClassifier } from './classifier.js';
 import { LIVE_NAMESPACE, MODEL_ACTIVATED, MODEL_CLEARED } from './contract.js';
 import { io } from '/assets/lib/socket.io.esm.min.js';
 import { createSmoother } from './smoothing.js';
+import { createLabelStream } from './stream.js';
 import { createState } from './state.js';
 import { createTracker } from './tracker.js';
 
@@ -28,10 +29,14 @@ const dom = {
   label: document.querySelector('#label'),
   bars: document.querySelector('#bars'),
   modelName: document.querySelector('#model-name'),
+  clientName: document.querySelector('#client-name'),
+  streamStatus: document.querySelector('#stream-status'),
 };
 
-function createLivePage(settings) {
+function createLivePage(settings, streamReady) {
   const state = createState(showStatus);
+  let stream = null;
+  streamReady.then((s) => { stream = s; });
   const renderer = createRenderer(dom.canvas);
   const tracker = createTracker();
   const smoother = createSmoother();
@@ -109,12 +114,26 @@ function createLivePage(settings) {
     const current = classifier;
     try {
       const result = await current.classify(poses, detector, source.element);
-      if (current === classifier) state.set({ classification: result && Object.freeze(result) });
+      if (current === classifier) {
+        state.set({ classification: result && Object.freeze(result) });
+        if (result) sendLabel(result, current.spec, poses);
+      }
     } catch (err) {
       notify('model', `The classifier failed: ${err.message}`);
     } finally {
       classifying = false;
     }
+  }
+
+  // Every classified frame is one label event; the first person's pose also goes to dashboards.
+  function sendLabel(result, spec, poses) {
+    if (!stream) return;
+    stream.push({
+      label: result.label, confidence: result.confidence, model: spec.name, model_version: spec.version,
+      backbone: settings.backbone, person: Math.max(0, result.trackId ?? 0), fps: Math.round(state.view.fps * 10) / 10,
+    });
+    const pose = poses.find((p) => (p.id ?? null) === result.trackId) ?? poses[0];
+    if (pose) stream.skeleton(pose, source.width, source.height);
   }
 
   function checkClassifierFits() {
@@ -228,13 +247,26 @@ function createLivePage(settings) {
       requestRender();
     }),
     useWebcam: serial(() => setSource(() => openWebcam(dom.video))),
+    streamChanged: (status) => state.set({ stream: status }),
     useClassifier: serial((spec) => setClassifier(spec)),
     useFile: serial((file) => setSource(() => openFile(file, { video: dom.video, image: dom.image }))),
   };
 }
 
+function showStream(status) {
+  const text = status.connected ? `streaming · ${status.buffered} queued` : `offline · ${status.buffered} queued`;
+  dom.streamStatus.textContent = status.lastError ? `${text} · ${status.lastError}` : text;
+  dom.streamStatus.dataset.connected = String(status.connected);
+}
+
 const settings = readSettings();
-const page = createLivePage(settings);
+let page = null;
+const streamReady = createLabelStream(io, { onChange: (status) => { showStream(status); page?.streamChanged(status); } });
+page = createLivePage(settings, streamReady);
+streamReady.then((stream) => {
+  dom.clientName.value = stream.status().name ?? '';
+  dom.clientName.addEventListener('change', () => stream.setName(dom.clientName.value.trim()));
+});
 bindControls(dom.form, settings, (key, value) => page.change(key, value));
 dom.file.addEventListener('change', () => { if (dom.file.files[0]) page.useFile(dom.file.files[0]); });
 dom.webcam.addEventListener('click', () => page.useWebcam());

@@ -11,7 +11,7 @@ export function createState(onChange) {
   const store = {
     status: 'loading', message: '', backbone: null, backend: null, source: 'none', sourceName: '',
     fps: 0, latencyMs: 0, estimates: 0, firstPoseMs: null, poses: Object.freeze([]),
-    frame: null, history: [], model: null, classification: null,
+    frame: null, history: [], model: null, classification: null, stream: null,
   };
   const stamps = [];
 
@@ -36,6 +36,9 @@ export function createState(onChange) {
     get classification() { return store.classification; },
     // the last results, oldest first: [{t, mediaTime, presentedFrames, poses}]
     get history() { return store.history.slice(); },
+    // label streaming to the server: {clientId, name, connected, buffered, nextSeq, sent, acked,
+    // duplicates, rejected, dropped, lastError}
+    get stream() { return store.stream; },
   });
 
   return {

@@ -1,7 +1,9 @@
 // The trainer's REST calls (server/datasets.py, server/training_runs.py). Errors carry the
 // server's message, so the page can show exactly what was wrong.
+import { apiFetch } from './session.js';
+
 async function call(method, url, body) {
-  const response = await fetch(url, {
+  const response = await apiFetch(url, {
     method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body && JSON.stringify(body),
   });
   const data = response.status === 204 ? null : await response.json();
@@ -20,7 +22,7 @@ export const train = (id, options) => call('POST', `/api/datasets/${id}/train`, 
 export async function importZip(id, file) {
   const form = new FormData();
   form.append('file', file);
-  const response = await fetch(`/api/datasets/${id}/import`, { method: 'POST', body: form });
+  const response = await apiFetch(`/api/datasets/${id}/import`, { method: 'POST', body: form });
   const data = await response.json();
   if (!response.ok) throw new Error(data.error);
   return data;

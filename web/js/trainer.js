@@ -8,6 +8,7 @@ import { startVideoLoop } from './loop.js';
 import { createRenderer } from './renderer.js';
 import { mostConfident } from './skeleton.js';
 import * as api from './trainer-api.js';
+import { showUser } from './session.js';
 import { io } from '/assets/lib/socket.io.esm.min.js';
 
 const COUNTDOWN_MS = 2000;
@@ -367,6 +368,7 @@ function showImport(event) {
   } else say(`The import failed, nothing was stored: ${event.message}`, true);
 }
 
+showUser(document.querySelector('#user'));
 const trainerSocket = io('/trainer', { transports: ['websocket'] });
 trainerSocket.on('train_progress', showProgress);
 trainerSocket.on('import_progress', showImport);

@@ -1,0 +1,229 @@
+"""Users, roles, login sessions and CSRF.
+
+Roles: `admin` may do everything; `trainer` the trainer page and model registry; `operator` the
+dashboard, label log and alerts; `viewer` only the live page (when POSECAST_LIVE_LOGIN requires
+one). Every route is checked in one place (`_guard`, by path), so a new route cannot be forgotten:
+tests/test_auth.py walks the URL map and fails on any route this table does not cover.
+"""
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+import time
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app, g, jsonify, redirect, request, session
+from sqlalchemy import Column, DateTime, Integer, String, Table, insert, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import db
+from .errors import Invalid
+
+ROLES = ("admin", "trainer", "operator", "viewer")
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
+MIN_PASSWORD = 8
+
+users = Table(
+    "users", db.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Paths anyone may use. Everything under /api that is not here needs the role in PROTECTED.
+PUBLIC_API = {"/api/health", "/api/client-log", "/api/login", "/api/logout", "/api/me"}
+PROTECTED = (  # (path prefix, role); the first match wins
+    ("/api/users", "admin"),
+    ("/api/datasets", "trainer"), ("/api/samples", "trainer"), ("/api/runs", "trainer"),
+    ("/api/models", "trainer"), ("/trainer.html", "trainer"),
+    ("/api/labels", "operator"), ("/api/clients", "operator"), ("/api/alerts", "operator"),
+    ("/api/alert-rules", "operator"), ("/api/stats", "operator"), ("/dashboard.html", "operator"),
+)
+LIVE_PAGES = ("/", "/index.html")
+CSRF_EXEMPT = {"/api/client-log"}  # an anonymous error beacon that changes nothing
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+bp = Blueprint("auth", __name__, url_prefix="/api")
+
+
+def _now():
+    return datetime.now(timezone.utc)
+
+
+def may(role: str | None, needed: str) -> bool:
+    """Whether a user with `role` may use something that needs `needed` (admin may use all)."""
+    if role is None:
+        return False
+    return role == "admin" or role == needed or needed == "viewer"
+
+
+def required_role(path: str) -> str | None:
+    """The role a path needs, or None when anyone may use it."""
+    for prefix, role in PROTECTED:
+        if path == prefix or path.startswith(prefix + "/") or (prefix.endswith(".html") and path == prefix):
+            return role
+    if path in LIVE_PAGES and current_app.config["LIVE_LOGIN"]:
+        return "viewer"
+    return None
+
+
+def current_user() -> dict | None:
+    """The logged-in user of this request (or Socket.IO connect), checked against the database."""
+    if "user" in g:
+        return g.user
+    user = None
+    uid = session.get("uid")
+    if uid is not None:
+        with db.engine().connect() as conn:
+            row = conn.execute(select(users).where(users.c.id == uid)).first()
+        # A changed password (or a deleted user) ends every session made with the old one.
+        if row and hmac.compare_digest(session.get("pw", ""), row.password_hash[-16:]):
+            user = {"id": row.id, "username": row.username, "role": row.role}
+    g.user = user
+    return user
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _guard():
+    path = request.path
+    if request.method in UNSAFE and path not in CSRF_EXEMPT:
+        sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+        if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+            return jsonify(error="missing or wrong CSRF token (GET /api/me gives one)"), 403
+    needed = required_role(path)
+    if needed is None:
+        return None
+    user = current_user()
+    if may(user and user["role"], needed):
+        return None
+    if path.endswith(".html") or path in LIVE_PAGES:
+        if user is None:
+            return redirect(f"/login.html?next={path}")
+        return f"{user['role']} may not open {path}", 403, {"Content-Type": "text/plain; charset=utf-8"}
+    if user is None:
+        return jsonify(error="log in first"), 401
+    return jsonify(error=f"this needs the {needed} role"), 403
+
+
+def init_app(app) -> None:
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.before_request(_guard)
+    app.register_blueprint(bp)
+    admin, password = app.config.get("ADMIN_USER"), app.config.get("ADMIN_PASSWORD")
+    if admin and password:
+        with db.engine_of(app).begin() as conn:
+            if not conn.execute(select(users.c.id).where(users.c.username == admin)).first():
+                add_user(conn, admin, password, "admin")
+                app.logger.info("created the first admin %r from POSECAST_ADMIN_USER", admin)
+
+
+def add_user(conn, username: str, password: str, role: str) -> int:
+    """Create a user; raises Invalid for a bad name, a short password, an unknown role or a taken name."""
+    if not isinstance(username, str) or not USERNAME.fullmatch(username):
+        raise Invalid("username: 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise Invalid(f"password: at least {MIN_PASSWORD} characters")
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}")
+    if conn.execute(select(users.c.id).where(users.c.username == username)).first():
+        raise Invalid(f"user {username!r} exists already")
+    return conn.execute(insert(users).values(username=username, password_hash=generate_password_hash(password),
+                                             role=role, created_at=_now())).inserted_primary_key[0]
+
+
+def set_password(conn, username: str, password: str) -> bool:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise Invalid(f"password: at least {MIN_PASSWORD} characters")
+    return conn.execute(users.update().where(users.c.username == username)
+                        .values(password_hash=generate_password_hash(password))).rowcount == 1
+
+
+# A few wrong passwords per name and address per minute, then wait: slows guessing, not users.
+_failures: dict[tuple[str, str], list[float]] = {}
+MAX_FAILURES, FAILURE_WINDOW_S = 5, 60.0
+
+
+def _throttled(key) -> bool:
+    now = time.monotonic()
+    recent = [t for t in _failures.get(key, []) if now - t < FAILURE_WINDOW_S]
+    _failures[key] = recent
+    return len(recent) >= MAX_FAILURES
+
+
+@bp.get("/me")
+def me():
+    """Who is logged in, and the CSRF token every form and fetch must send back."""
+    user = current_user()
+    return jsonify(user=user, csrf_token=csrf_token(), live_login=current_app.config["LIVE_LOGIN"])
+
+
+@bp.post("/login")
+def login():
+    """{username, password} -> a session cookie. The same answer for an unknown name and a wrong password."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("username"), str) or not isinstance(body.get("password"), str):
+        raise Invalid("expected {username: string, password: string}")
+    key = (body["username"][:64], request.remote_addr or "")
+    if _throttled(key):
+        return jsonify(error="too many failed logins; try again in a minute"), 429
+    with db.engine().connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == body["username"])).first()
+    if row is None or not check_password_hash(row.password_hash, body["password"]):
+        _failures.setdefault(key, []).append(time.monotonic())
+        return jsonify(error="wrong username or password"), 401
+    session.clear()  # a fresh session (and CSRF token) at every login
+    session.update(uid=row.id, pw=row.password_hash[-16:])
+    session.permanent = True
+    user = {"id": row.id, "username": row.username, "role": row.role}
+    return jsonify(user=user, csrf_token=csrf_token())
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return jsonify(user=None, csrf_token=csrf_token())
+
+
+@bp.get("/users")
+def list_users():
+    with db.engine().connect() as conn:
+        rows = conn.execute(select(users.c.id, users.c.username, users.c.role).order_by(users.c.id)).all()
+    return jsonify(users=[dict(r._mapping) for r in rows])
+
+
+@bp.post("/users")
+def create_user():
+    """Admin only: {username, password, role}."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or set(body) - {"username", "password", "role"}:
+        raise Invalid("expected {username, password, role}")
+    with db.engine().begin() as conn:
+        uid = add_user(conn, body.get("username"), body.get("password"), body.get("role"))
+    return jsonify(id=uid, username=body["username"], role=body["role"]), 201
+
+
+@bp.delete("/users/<int:user_id>")
+def delete_user(user_id: int):
+    if user_id == current_user()["id"]:
+        raise Invalid("you cannot delete yourself")
+    with db.engine().begin() as conn:
+        if conn.execute(users.delete().where(users.c.id == user_id)).rowcount == 0:
+            return jsonify(error="no such user"), 404
+    return "", 204
+
+
+def socket_user_may(needed: str | None) -> bool:
+    """For Socket.IO connect handlers: may this connection's session use a namespace needing `needed`?"""
+    if needed is None:
+        return True
+    user = current_user()
+    return may(user and user["role"], needed)

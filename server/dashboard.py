@@ -1,0 +1,44 @@
+"""The /dashboard namespace: operators' live view (see web/contract.json)."""
+from flask import current_app, request
+from flask_socketio import join_room, leave_room
+
+from . import auth, labels, live_state
+from .contract import DASHBOARD, SNAPSHOT, WATCH
+from .sockets import socketio
+
+_watching: dict[str, str] = {}  # dashboard sid -> client id whose skeleton it watches
+
+
+@socketio.on("connect", namespace=DASHBOARD)
+def on_connect(auth_payload=None):
+    """An operator's dashboard connects (refused for anyone else); it is sent `snapshot` at once,
+    then `update` every tick while anything changes."""
+    if not auth.socket_user_may("operator"):
+        raise ConnectionRefusedError("the dashboard needs the operator role")
+    join_room(live_state.DASHBOARDS_ROOM)
+    socketio.emit(SNAPSHOT, live_state.hub(current_app).add_dashboard(request.sid), to=request.sid,
+                  namespace=DASHBOARD)
+
+
+@socketio.on("disconnect", namespace=DASHBOARD)
+def on_disconnect(*_):
+    live_state.hub(current_app).remove_dashboard(request.sid)
+    _watching.pop(request.sid, None)
+
+
+@socketio.on(WATCH, namespace=DASHBOARD)
+def on_watch(payload):
+    """A dashboard opens a client's detail: {client_id: string | null}; it then gets that client's
+    `skeleton` events. Acked {ok} or {ok: false, error}."""
+    if not isinstance(payload, dict) or set(payload) != {"client_id"}:
+        return {"ok": False, "error": "expected {client_id: string | null}"}
+    client_id = payload["client_id"]
+    if client_id is not None and (not isinstance(client_id, str) or not labels.CLIENT_ID.fullmatch(client_id)):
+        return {"ok": False, "error": "client_id must be a client id or null"}
+    previous = _watching.pop(request.sid, None)
+    if previous:
+        leave_room(f"watch:{previous}")
+    if client_id:
+        _watching[request.sid] = client_id
+        join_room(f"watch:{client_id}")
+    return {"ok": True}

@@ -1,0 +1,199 @@
+"""The label log's REST side: query, counts per interval, streamed CSV/JSONL export, clients and
+their sessions, ingestion stats, and retention (events older than POSECAST_RETENTION_DAYS go)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from sqlalchemy import and_, delete, func, select
+
+from . import db, ingest, labels, live_state
+from .errors import Invalid
+
+bp = Blueprint("history", __name__, url_prefix="/api")
+ev = labels.events
+EXPORT_PAGE = 5000
+COLUMNS = ("id", "client_id", "seq", "ts", "received_at", "label", "confidence", "model", "model_version",
+           "backbone", "person", "fps", "session_id")
+PURGE_EVERY_S = 3600
+
+
+def parse_time(raw: str, what: str) -> int:
+    """ms since the epoch, or an ISO 8601 time (UTC unless it says otherwise)."""
+    raw = raw.strip()
+    if raw.lstrip("-").isdigit():
+        return int(raw)
+    try:
+        t = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise Invalid(f"{what} must be ms since the epoch or an ISO 8601 time") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return int(t.timestamp() * 1000)
+
+
+def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid(f"{name} must be a whole number") from None
+    if not lo <= value <= hi:
+        raise Invalid(f"{name} must be {lo}-{hi}")
+    return value
+
+
+def filters() -> list:
+    """?client_id= &label= &model= &since= &until= (since inclusive, until exclusive, page time)."""
+    unknown = set(request.args) - {"client_id", "label", "model", "since", "until", "limit", "after_id", "interval"}
+    if unknown:
+        raise Invalid(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+    where = []
+    for name in ("client_id", "label", "model"):
+        if request.args.get(name):
+            where.append(ev.c[name] == request.args[name])
+    if request.args.get("since"):
+        where.append(ev.c.ts >= parse_time(request.args["since"], "since"))
+    if request.args.get("until"):
+        where.append(ev.c.ts < parse_time(request.args["until"], "until"))
+    return where
+
+
+def _event(r) -> dict:
+    return {c: getattr(r, c) for c in COLUMNS}
+
+
+@bp.get("/labels")
+def query():
+    """Events oldest first; page with ?after_id= (the response's next_after_id) and ?limit= (1-5000)."""
+    where = filters()
+    limit = _int_arg("limit", 500, 1, 5000)
+    after = _int_arg("after_id", 0, 0, 2 ** 62)
+    q = select(ev).where(and_(ev.c.id > after, *where)).order_by(ev.c.id).limit(limit)
+    with db.engine().connect() as conn:
+        rows = [_event(r) for r in conn.execute(q)]
+    return jsonify(events=rows, next_after_id=rows[-1]["id"] if len(rows) == limit else None)
+
+
+@bp.get("/labels/counts")
+def counts():
+    """Events per label per ?interval= seconds (default 60): {interval, buckets: [{t, label, count}]}."""
+    where = filters()
+    interval_ms = _int_arg("interval", 60, 1, 86400 * 31) * 1000
+    bucket = (ev.c.ts // interval_ms) * interval_ms
+    q = (select(bucket.label("t"), ev.c.label, func.count().label("n")).where(*where)
+         .group_by(bucket, ev.c.label).order_by(bucket, ev.c.label))
+    with db.engine().connect() as conn:
+        rows = conn.execute(q).all()
+    return jsonify(interval=interval_ms // 1000,
+                   buckets=[{"t": int(t), "label": label, "count": n} for t, label, n in rows])
+
+
+def _pages(where: list):
+    """Every matching event, read a page at a time so a large range never sits in memory."""
+    engine, after = db.engine(), 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(select(ev).where(and_(ev.c.id > after, *where)).order_by(ev.c.id)
+                                .limit(EXPORT_PAGE)).all()
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].id
+
+
+@bp.get("/labels/export.<fmt>")
+def export(fmt: str):
+    """The filtered log as CSV or JSONL, streamed."""
+    if fmt not in ("csv", "jsonl"):
+        return jsonify(error="export as .csv or .jsonl"), 404
+    where = filters()
+
+    def csv_lines():
+        buf = io.StringIO()
+        out = csv.writer(buf)
+        out.writerow(COLUMNS)
+        for rows in _pages(where):
+            for r in rows:
+                # A leading =, +, - or @ would make a spreadsheet run the label as a formula.
+                out.writerow(["'" + v if isinstance(v, str) and v[:1] in "=+-@" else v for v in (getattr(r, c) for c in COLUMNS)])
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+        yield buf.getvalue()
+
+    def jsonl_lines():
+        for rows in _pages(where):
+            yield "".join(json.dumps(_event(r), separators=(",", ":")) + "\n" for r in rows)
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    body = csv_lines() if fmt == "csv" else jsonl_lines()
+    mime = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
+    return Response(stream_with_context(body), mimetype=mime,
+                    headers={"Content-Disposition": f'attachment; filename="posecast-labels-{stamp}.{fmt}"'})
+
+
+@bp.get("/clients")
+def list_clients():
+    """Every client ever seen, with its event count and whether it is connected now."""
+    hub = live_state.hub(current_app)
+    n = select(ev.c.client_id, func.count().label("events")).group_by(ev.c.client_id).subquery()
+    q = (select(labels.clients, func.coalesce(n.c.events, 0).label("events"))
+         .outerjoin(n, n.c.client_id == labels.clients.c.client_id).order_by(labels.clients.c.last_seen.desc()))
+    with db.engine().connect() as conn:
+        rows = conn.execute(q).all()
+    return jsonify(clients=[{**dict(r._mapping), "connected": bool(hub.clients.get(r.client_id, {}).get("connected"))}
+                            for r in rows])
+
+
+@bp.get("/clients/<client_id>/sessions")
+def client_sessions(client_id: str):
+    s = labels.sessions
+    with db.engine().connect() as conn:
+        rows = conn.execute(select(s).where(s.c.client_id == client_id).order_by(s.c.id.desc()).limit(200)).all()
+    return jsonify(sessions=[dict(r._mapping) for r in rows])
+
+
+@bp.get("/stats")
+def stats():
+    """Ingestion now: events per second, totals, connected clients and dashboards."""
+    return jsonify(**live_state.hub(current_app).rates(), written=ingest.writer(current_app).written,
+                   retention_days=current_app.config["RETENTION_DAYS"])
+
+
+def purge(app, now_ms: int | None = None) -> int:
+    """Delete events older than the retention; 0 days keeps everything."""
+    days = app.config["RETENTION_DAYS"]
+    if not days:
+        return 0
+    cutoff = (labels.now_ms() if now_ms is None else now_ms) - days * 86400 * 1000
+    with db.engine_of(app).begin() as conn:
+        n = conn.execute(delete(ev).where(ev.c.ts < cutoff)).rowcount
+    if n:
+        app.logger.info("retention: deleted %d label events older than %d days", n, days)
+    return n
+
+
+@bp.post("/labels/purge")
+def purge_now():
+    """Apply the retention now (it also runs hourly)."""
+    return jsonify(deleted=purge(current_app), retention_days=current_app.config["RETENTION_DAYS"])
+
+
+def start_retention(app) -> None:
+    from .sockets import socketio
+
+    def loop():
+        while True:
+            try:
+                purge(app)
+            except Exception:
+                app.logger.exception("retention purge failed")
+            socketio.sleep(PURGE_EVERY_S)
+
+    socketio.start_background_task(loop)

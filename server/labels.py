@@ -1,0 +1,196 @@
+"""The label log: what every live page classified, each event stored exactly once.
+
+Tables for clients, their sessions and label events, the validation of a label batch (the
+`labels` event of /pose in web/contract.json) and the insert that makes resends harmless:
+(client_id, seq) is unique and a duplicate is skipped, not an error.
+"""
+from __future__ import annotations
+
+import math
+import re
+import time
+
+from sqlalchemy import (BigInteger, Column, Float, Index, Integer, String, Table, UniqueConstraint, select,
+                        update)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from . import db
+from .errors import Invalid
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit id.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+clients = Table(
+    "clients", db.metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("name", String(64)),
+    Column("first_seen", BigInteger, nullable=False),  # ms since the epoch, server clock
+    Column("last_seen", BigInteger, nullable=False),
+)
+
+sessions = Table(
+    "client_sessions", db.metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("client_id", String(64), nullable=False, index=True),
+    Column("name", String(64)),
+    Column("address", String(64)),
+    Column("user_agent", String(256)),
+    Column("started_at", BigInteger, nullable=False),
+    Column("ended_at", BigInteger),
+)
+
+events = Table(
+    "label_events", db.metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("client_id", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("ts", BigInteger, nullable=False),  # ms since the epoch, page clock
+    Column("received_at", BigInteger, nullable=False),  # ms, server clock
+    Column("label", String(64), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("model", String(64)),
+    Column("model_version", Integer),
+    Column("backbone", String(32)),
+    Column("person", Integer, nullable=False),
+    Column("fps", Float),
+    Column("session_id", BigInteger),
+    UniqueConstraint("client_id", "seq", name="uq_label_events_client_seq"),
+    Index("ix_label_events_ts", "ts"),
+    Index("ix_label_events_client_ts", "client_id", "ts"),
+    Index("ix_label_events_label_ts", "label", "ts"),
+)
+
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+TEXT_FIELD = re.compile(r"[^\x00-\x1f\x7f]{1,64}")  # printable, no control characters
+EARLIEST_TS = 1_577_836_800_000  # 2020-01-01: older is a broken clock
+FUTURE_SLACK_MS = 24 * 3600 * 1000
+MAX_SEQ = 2 ** 53 - 1  # what a JavaScript number holds exactly
+
+# field -> (required, check(value) -> cleaned value or raise Invalid)
+REQUIRED = ("seq", "ts", "label", "confidence")
+OPTIONAL = ("model", "model_version", "backbone", "person", "fps")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _int(v, what: str, lo: int, hi: int) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+        raise Invalid(f"{what} must be a whole number from {lo} to {hi}")
+    return v
+
+
+def _num(v, what: str, lo: float, hi: float) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
+        raise Invalid(f"{what} must be a finite number from {lo} to {hi}")
+    return float(v)
+
+
+def _text(v, what: str, allow_none: bool = False):
+    if v is None and allow_none:
+        return None
+    if not isinstance(v, str) or not TEXT_FIELD.fullmatch(v):
+        raise Invalid(f"{what} must be 1-64 printable characters")
+    return v
+
+
+def validate_client(auth) -> dict:
+    """The /pose connect payload: {client_id, name?}."""
+    if not isinstance(auth, dict):
+        raise Invalid("connect with auth {client_id: string, name?: string}")
+    unknown = set(auth) - {"client_id", "name"}
+    if unknown:
+        raise Invalid(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+    cid = auth.get("client_id")
+    if not isinstance(cid, str) or not CLIENT_ID.fullmatch(cid):
+        raise Invalid("client_id must be 8-64 letters, digits, '_' or '-'")
+    name = auth.get("name") or None
+    return {"client_id": cid, "name": _text(name, "name", allow_none=True)}
+
+
+def validate_event(e, now: int, i: int) -> dict:
+    where = f"events[{i}]"
+    if not isinstance(e, dict):
+        raise Invalid(f"{where} must be an object")
+    unknown = set(e) - set(REQUIRED) - set(OPTIONAL)
+    if unknown:
+        raise Invalid(f"{where}: unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+    missing = [f for f in REQUIRED if f not in e]
+    if missing:
+        raise Invalid(f"{where}: missing field(s): {', '.join(missing)}")
+    model_version = e.get("model_version")
+    fps = e.get("fps")
+    return {
+        "seq": _int(e["seq"], f"{where}.seq", 0, MAX_SEQ),
+        "ts": _int(e["ts"], f"{where}.ts (ms since the epoch)", EARLIEST_TS, now + FUTURE_SLACK_MS),
+        "label": _text(e["label"], f"{where}.label"),
+        "confidence": _num(e["confidence"], f"{where}.confidence", 0, 1),
+        "model": _text(e.get("model"), f"{where}.model", allow_none=True),
+        "model_version": None if model_version is None else _int(model_version, f"{where}.model_version", 0, 10**9),
+        "backbone": _text(e.get("backbone"), f"{where}.backbone", allow_none=True),
+        "person": _int(e.get("person", 0), f"{where}.person", 0, 2**31 - 1),
+        "fps": None if fps is None else _num(fps, f"{where}.fps", 0, 1000),
+    }
+
+
+def validate_batch(payload, max_events: int, now: int | None = None) -> list[dict]:
+    """A `labels` payload {events: [...]} -> cleaned events; any bad event rejects the whole batch."""
+    now = now_ms() if now is None else now
+    if not isinstance(payload, dict) or set(payload) != {"events"}:
+        raise Invalid("expected {events: [...]}")
+    batch = payload["events"]
+    if not isinstance(batch, list) or not batch:
+        raise Invalid("events must be a non-empty list")
+    if len(batch) > max_events:
+        raise Invalid(f"at most {max_events} events per batch")
+    clean = [validate_event(e, now, i) for i, e in enumerate(batch)]
+    if len({e["seq"] for e in clean}) != len(clean):
+        raise Invalid("a batch may not repeat a seq")
+    return clean
+
+
+def _insert(conn):
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}.get(conn.dialect.name)
+    if dialect is None:
+        raise RuntimeError(f"the label log supports SQLite and PostgreSQL, not {conn.dialect.name}")
+    return dialect.insert(events).on_conflict_do_nothing(index_elements=["client_id", "seq"])
+
+
+def insert_events(conn, rows: list[dict]) -> set[tuple[str, int]]:
+    """Insert many events in one statement; returns the (client_id, seq) pairs that were new."""
+    if not rows:
+        return set()
+    stmt = _insert(conn).returning(events.c.client_id, events.c.seq)
+    return {(r.client_id, r.seq) for r in conn.execute(stmt, rows)}
+
+
+def touch_clients(conn, seen: dict[str, int]) -> None:
+    """Move last_seen forward for clients that sent events."""
+    for client_id, ts in seen.items():
+        conn.execute(update(clients).where(clients.c.client_id == client_id).values(last_seen=ts))
+
+
+def open_session(conn, client: dict, address: str | None, user_agent: str | None) -> int:
+    now = now_ms()
+    row = conn.execute(select(clients.c.client_id).where(clients.c.client_id == client["client_id"])).first()
+    if row:
+        conn.execute(update(clients).where(clients.c.client_id == client["client_id"])
+                     .values(last_seen=now, **({"name": client["name"]} if client["name"] else {})))
+    else:
+        conn.execute(clients.insert().values(client_id=client["client_id"], name=client["name"],
+                                             first_seen=now, last_seen=now))
+    return conn.execute(sessions.insert().values(
+        client_id=client["client_id"], name=client["name"], address=(address or "")[:64],
+        user_agent=(user_agent or "")[:256], started_at=now)).inserted_primary_key[0]
+
+
+def close_session(conn, session_id: int) -> None:
+    conn.execute(update(sessions).where(sessions.c.id == session_id).values(ended_at=now_ms()))
+
+
+def close_orphan_sessions(conn) -> int:
+    """After a crash, sessions left open end at their client's last sign of life."""
+    last_seen = select(clients.c.last_seen).where(clients.c.client_id == sessions.c.client_id).scalar_subquery()
+    return conn.execute(update(sessions).where(sessions.c.ended_at.is_(None))
+                        .values(ended_at=last_seen)).rowcount

@@ -1,0 +1,210 @@
+"""What operators see live: the state of every client, and its coalesced fan-out to dashboards.
+
+Ingestion only changes in-memory state and marks clients dirty. A ticker (every
+POSECAST_DASHBOARD_TICK_MS) sends each dashboard one `update` with what changed since the last
+one it acknowledged; a dashboard that has not acknowledged yet is skipped, and what changed keeps
+accumulating for it. So each dashboard has at most one update in flight, whatever the label rate:
+a slow dashboard costs memory bounded by the number of clients and never slows ingestion.
+"""
+from __future__ import annotations
+
+import collections
+import math
+import threading
+import time
+
+from .contract import ALERT, ALERT_ACKNOWLEDGED, DASHBOARD, DASHBOARD_SKELETON, UPDATE
+from .errors import Invalid
+from .sockets import socketio
+
+FORGET_AFTER_MS = 10 * 60 * 1000  # disconnected clients leave the live grid after this
+INFLIGHT_TIMEOUT_S = 10.0
+DASHBOARDS_ROOM = "dashboards"
+
+
+def _ms() -> int:
+    return int(time.time() * 1000)
+
+
+def validate_skeleton(payload) -> dict:
+    """{person, width, height, keypoints: [[x, y, score], ...]} (17 or 33 points)."""
+    if not isinstance(payload, dict) or set(payload) != {"person", "width", "height", "keypoints"}:
+        raise Invalid("expected {person, width, height, keypoints}")
+    person, width, height, kps = payload["person"], payload["width"], payload["height"], payload["keypoints"]
+    if not isinstance(person, int) or isinstance(person, bool) or not 0 <= person < 2**31:
+        raise Invalid("person must be a whole number")
+    for v in (width, height):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 1 <= v <= 10000:
+            raise Invalid("width and height must be 1-10000")
+    if not isinstance(kps, list) or not 1 <= len(kps) <= 33:
+        raise Invalid("keypoints must be a list of 1-33 [x, y, score]")
+    points = []
+    for p in kps:
+        if (not isinstance(p, list) or len(p) != 3
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in p)):
+            raise Invalid("each keypoint must be [x, y, score] of finite numbers")
+        points.append([round(float(v), 2) for v in p])
+    return {"person": person, "width": width, "height": height, "keypoints": points}
+
+
+def _locked(method):
+    def wrapper(self, *args, **kwargs):
+        with self.lock:
+            return method(self, *args, **kwargs)
+    wrapper.__name__, wrapper.__doc__ = method.__name__, method.__doc__
+    return wrapper
+
+
+class Hub:
+    def __init__(self, app):
+        self.app = app
+        self.clients: dict[str, dict] = {}
+        self.dashboards: dict[str, dict] = {}
+        self.total = 0
+        self.history = collections.deque()  # (monotonic time, total) over the last seconds
+        self.started = False
+        self.lock = threading.Lock()  # a green lock under eventlet; real threads in threading mode
+
+    # --- changes, from ingestion and connects --------------------------------------------------
+    def _mark(self, client_id: str) -> None:
+        for d in list(self.dashboards.values()):
+            d["dirty"].add(client_id)
+
+    def _state(self, client_id: str) -> dict:
+        state = self.clients.get(client_id)
+        if state is None:
+            state = self.clients[client_id] = {
+                "client_id": client_id, "name": None, "connected": False, "connections": 0, "session_id": None,
+                "label": None, "confidence": None, "model": None, "model_version": None, "backbone": None,
+                "person": None, "fps": None, "ts": None, "seq": None, "last_seen": _ms(), "events": 0}
+        return state
+
+    @_locked
+    def connected(self, client_id: str, name: str | None, session_id: int) -> None:
+        self._ensure_ticker()
+        s = self._state(client_id)
+        s["connections"] += 1
+        s.update(connected=True, session_id=session_id, last_seen=_ms())
+        if name:
+            s["name"] = name
+        self._mark(client_id)
+
+    @_locked
+    def disconnected(self, client_id: str, session_id: int) -> None:
+        s = self._state(client_id)
+        s["connections"] = max(0, s["connections"] - 1)
+        s.update(connected=s["connections"] > 0, last_seen=_ms())
+        self._mark(client_id)
+
+    @_locked
+    def renamed(self, client_id: str, name: str | None) -> None:
+        self._state(client_id)["name"] = name
+        self._mark(client_id)
+
+    @_locked
+    def observe(self, rows: list[dict]) -> None:
+        """Newly stored events: each client's latest label, and counts per label for the charts."""
+        if not rows:
+            return
+        self.total += len(rows)
+        counts = collections.Counter(r["label"] for r in rows)
+        for d in list(self.dashboards.values()):
+            d["counts"].update(counts)
+        for r in rows:
+            s = self._state(r["client_id"])
+            s["events"] += 1
+            s["last_seen"] = max(s["last_seen"], r["received_at"])
+            if s["ts"] is None or (r["ts"], r["seq"]) >= (s["ts"], s["seq"]):
+                s.update({k: r[k] for k in ("label", "confidence", "model", "model_version", "backbone",
+                                            "person", "fps", "ts", "seq")})
+        for client_id in {r["client_id"] for r in rows}:
+            self._mark(client_id)
+
+    def skeleton(self, client_id: str, pose: dict) -> None:
+        socketio.emit(DASHBOARD_SKELETON, {"client_id": client_id, **pose}, to=f"watch:{client_id}",
+                      namespace=DASHBOARD)
+
+    def alert(self, alert: dict) -> None:
+        socketio.emit(ALERT, alert, to=DASHBOARDS_ROOM, namespace=DASHBOARD)
+
+    def alert_acknowledged(self, alert: dict) -> None:
+        socketio.emit(ALERT_ACKNOWLEDGED, alert, to=DASHBOARDS_ROOM, namespace=DASHBOARD)
+
+    # --- dashboards ------------------------------------------------------------------------------
+    @_locked
+    def add_dashboard(self, sid: str) -> dict:
+        self._ensure_ticker()
+        self.dashboards[sid] = {"dirty": set(), "counts": collections.Counter(), "inflight": None, "rates_at": 0.0}
+        return {"clients": [dict(s) for s in self.clients.values()], "rates": self.rates(), "now": _ms()}
+
+    @_locked
+    def remove_dashboard(self, sid: str) -> None:
+        self.dashboards.pop(sid, None)
+
+    def rates(self) -> dict:
+        now = time.monotonic()
+        self.history.append((now, self.total))
+        while len(self.history) > 2 and now - self.history[1][0] >= 1.0:
+            self.history.popleft()
+        t0, n0 = self.history[0]
+        eps = (self.total - n0) / (now - t0) if now - t0 > 0.05 else 0.0
+        return {"events_per_s": round(eps, 1), "events_total": self.total,
+                "clients_connected": sum(1 for s in self.clients.values() if s["connected"]),
+                "dashboards": len(self.dashboards)}
+
+    def _ensure_ticker(self) -> None:
+        if not self.started:
+            self.started = True
+            socketio.start_background_task(self._tick_forever)
+
+    def _tick_forever(self) -> None:
+        interval = self.app.config["DASHBOARD_TICK_MS"] / 1000
+        while True:
+            socketio.sleep(interval)
+            try:
+                self.tick()
+            except Exception:  # a broken tick must not end live updates
+                self.app.logger.exception("dashboard tick failed")
+
+    def tick(self) -> None:
+        with self.lock:
+            outgoing = self._collect()
+        for sid, payload in outgoing:
+            socketio.emit(UPDATE, payload, to=sid, namespace=DASHBOARD, callback=lambda *_, sid=sid: self._acked(sid))
+
+    def _collect(self) -> list[tuple[str, dict]]:
+        now = time.monotonic()
+        rates = self.rates()
+        self._forget_old()
+        outgoing = []
+        for sid, d in list(self.dashboards.items()):
+            if d["inflight"] is not None and now - d["inflight"] < INFLIGHT_TIMEOUT_S:
+                continue
+            if not d["dirty"] and not d["counts"] and now - d["rates_at"] < 1.0:
+                continue
+            payload = {"clients": [dict(self.clients[c]) for c in d["dirty"] if c in self.clients],
+                       "gone": [c for c in d["dirty"] if c not in self.clients],
+                       "counts": dict(d["counts"]), "rates": rates, "now": _ms()}
+            d.update(dirty=set(), counts=collections.Counter(), inflight=now, rates_at=now)
+            outgoing.append((sid, payload))
+        return outgoing
+
+    @_locked
+    def _acked(self, sid: str) -> None:
+        d = self.dashboards.get(sid)
+        if d is not None:
+            d["inflight"] = None
+
+    def _forget_old(self) -> None:
+        cutoff = _ms() - FORGET_AFTER_MS
+        for cid in [c for c, s in self.clients.items() if not s["connected"] and s["last_seen"] < cutoff]:
+            del self.clients[cid]
+            self._mark(cid)
+
+
+def hub(app) -> Hub:
+    """The app's hub (`app` may be current_app: the hub keeps the real object for its ticker)."""
+    app = getattr(app, "_get_current_object", lambda: app)()
+    if "posecast.hub" not in app.extensions:
+        app.extensions["posecast.hub"] = Hub(app)
+    return app.extensions["posecast.hub"]

@@ -1,0 +1,48 @@
+// The logged-in user and the CSRF token that every state-changing request must carry
+// (server/auth.py). One GET /api/me per page; login and logout replace the token.
+let current = null;
+
+export async function session() {
+  if (!current) current = fetch('/api/me', { cache: 'no-store' }).then((r) => r.json());
+  return current;
+}
+
+export async function apiFetch(url, options = {}) {
+  const { csrf_token: token } = await session();
+  const headers = { ...(options.headers ?? {}), 'X-CSRF-Token': token };
+  return fetch(url, { ...options, headers });
+}
+
+export async function login(username, password) {
+  const response = await apiFetch('/api/login', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password }),
+  });
+  const data = await response.json();
+  if (!response.ok) throw new Error(data.error ?? `login failed (${response.status})`);
+  current = Promise.resolve(data);
+  return data.user;
+}
+
+export async function logout() {
+  const response = await apiFetch('/api/logout', { method: 'POST' });
+  current = Promise.resolve(await response.json());
+}
+
+// A same-site path to go back to after login; anything else (//host, https:…) goes home.
+export function safeNext(raw) {
+  return typeof raw === 'string' && /^\/(?![/\\])[\w\-./?=&%]*$/.test(raw) ? raw : '/';
+}
+
+// "name (role) · Log out" in a page header; the name is set as text, never HTML.
+export async function showUser(element) {
+  const { user } = await session();
+  if (!element || !user) return user;
+  const who = document.createElement('span');
+  who.textContent = `${user.username} (${user.role})`;
+  const out = document.createElement('button');
+  out.type = 'button';
+  out.textContent = 'Log out';
+  out.addEventListener('click', async () => { await logout(); window.location.assign('/login.html'); });
+  element.replaceChildren(who, out);
+  return user;
+}
