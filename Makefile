@@ -1,5 +1,6 @@
 # posecast: `make run` serves the app, `make test` runs every test. Both set up what they need
-# first (virtualenv, front-end libraries, pose weights; for tests also Debian chromium + ffmpeg)
+# first (virtualenv, front-end libraries, pose weights; for tests also Debian chromium, ffmpeg and
+# postgresql: tests start their own throwaway PostgreSQL server)
 # and skip every step whose inputs have not changed.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -23,7 +24,7 @@ setup: $(VENV)/.installed assets/.stamp.json
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,train]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,train,postgres]'
 	touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json .npmrc

@@ -148,14 +148,17 @@ def set_password(conn, username: str, password: str) -> bool:
 
 
 # A few wrong passwords per name and address per minute, then wait: slows guessing, not users.
-_failures: dict[tuple[str, str], list[float]] = {}
 MAX_FAILURES, FAILURE_WINDOW_S = 5, 60.0
+
+
+def _failures() -> dict[tuple[str, str], list[float]]:
+    return current_app.extensions.setdefault("posecast.login_failures", {})
 
 
 def _throttled(key) -> bool:
     now = time.monotonic()
-    recent = [t for t in _failures.get(key, []) if now - t < FAILURE_WINDOW_S]
-    _failures[key] = recent
+    recent = [t for t in _failures().get(key, []) if now - t < FAILURE_WINDOW_S]
+    _failures()[key] = recent
     return len(recent) >= MAX_FAILURES
 
 
@@ -178,7 +181,7 @@ def login():
     with db.engine().connect() as conn:
         row = conn.execute(select(users).where(users.c.username == body["username"])).first()
     if row is None or not check_password_hash(row.password_hash, body["password"]):
-        _failures.setdefault(key, []).append(time.monotonic())
+        _failures().setdefault(key, []).append(time.monotonic())
         return jsonify(error="wrong username or password"), 401
     session.clear()  # a fresh session (and CSRF token) at every login
     session.update(uid=row.id, pw=row.password_hash[-16:])

@@ -36,12 +36,13 @@ def client(app):
 def user_client(app):
     """user_client(role): a client logged in as a new user with that role."""
     from server import db
-    from server.auth import add_user
+    from server.auth import add_user, users
 
     def make(role: str):
         name = f"{role}-user"
         with db.engine_of(app).begin() as conn:
-            add_user(conn, name, f"{role}-password", role)
+            if not conn.execute(users.select().where(users.c.username == name)).first():
+                add_user(conn, name, f"{role}-password", role)
         return login(app.test_client(), name, f"{role}-password")
 
     return make
@@ -92,3 +93,26 @@ def y4m(shared_data, tmp_path_factory):
         return hb.make_y4m(shared(relative), dest, **opts)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for this test session (make test installs the binaries)."""
+    from tests.helpers.postgres import Postgres, binaries
+
+    if binaries() is None:
+        pytest.skip("PostgreSQL binaries not found (make test installs Debian's postgresql)")
+    server = Postgres().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_app(request, tmp_path):
+    """The app on SQLite, then on a fresh database of the real PostgreSQL server."""
+    config = {"INSTANCE_PATH": str(tmp_path / "instance"), "MODELS_DIR": str(tmp_path / "models"),
+              "ASYNC_MODE": "threading", "TESTING": True, **ADMIN_CONFIG}
+    if request.param == "postgresql":
+        pg = request.getfixturevalue("postgres")
+        config["DATABASE_URL"] = pg.fresh_database(f"t{abs(hash(request.node.nodeid)) % 10**12}")
+    return create_app(config)

@@ -65,7 +65,7 @@ class LiveServer:
         return username, password
 
     def start(self, timeout: float = 30) -> "LiveServer":
-        log = open(self.log_path, "wb")
+        log = open(self.log_path, "ab")  # a restarted server appends
         self.proc = subprocess.Popen([sys.executable, "-m", "server", "serve"], cwd=ROOT,
                                      env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
@@ -83,6 +83,12 @@ class LiveServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """kill -9: no shutdown code runs."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

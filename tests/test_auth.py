@@ -1,0 +1,177 @@
+"""Logins, roles and CSRF: every route and namespace refuses anonymous and wrong-role users."""
+import re
+
+import pytest
+
+from server import auth, create_app, db
+from server.sockets import socketio
+from tests.helpers.auth import ADMIN, ADMIN_CONFIG, login
+
+PUBLIC_PAGES = ["/", "/index.html", "/login.html", "/js/index.js", "/css/app.css", "/contract.json"]
+
+
+def concrete(rule) -> str:
+    """A URL for a route rule, with a plausible value for each variable part."""
+    values = {"int": "1", "path": "x", "default": "abcdefgh12"}
+
+    def fill(m):
+        converter, name = (m.group(1) or "default"), m.group(2)
+        return "csv" if name == "fmt" else values.get(converter, "x")
+
+    return re.sub(r"<(?:(\w+):)?(\w+)>", fill, rule.rule)
+
+
+def protected_routes(app):
+    """(method, url, role) for every protected route in the URL map."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        url = concrete(rule)
+        with app.test_request_context(url):
+            role = auth.required_role(url)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if role:
+                out.append((method, url, role))
+    # Pages are files under the catch-all route; these two are protected by name.
+    return out + [("GET", "/trainer.html", "trainer"), ("GET", "/dashboard.html", "operator")]
+
+
+def test_every_api_route_is_public_on_purpose_or_protected(app):
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") or rule.rule == "/api/<path:rest>":
+            continue
+        url = concrete(rule)
+        with app.test_request_context(url):
+            protected = auth.required_role(url) is not None
+        assert protected or url in auth.PUBLIC_API, f"{rule.rule} is neither protected nor listed as public"
+
+
+def test_anonymous_is_refused_everywhere_protected(app, anon):
+    routes = protected_routes(app)
+    assert len(routes) >= 35
+    for method, url, _ in routes:
+        r = anon.open(url, method=method, json={})
+        if url.endswith(".html"):
+            assert r.status_code == 302 and r.headers["Location"] == f"/login.html?next={url}", (method, url)
+        else:
+            assert r.status_code == 401, (method, url, r.status_code)
+            assert r.get_json()["error"] == "log in first"
+
+
+@pytest.mark.parametrize("role", ["trainer", "operator", "viewer"])
+def test_wrong_role_is_refused(app, user_client, role):
+    client = user_client(role)
+    for method, url, needed in protected_routes(app):
+        if auth.may(role, needed):
+            continue
+        r = client.open(url, method=method, json={})
+        assert r.status_code == 403, (role, method, url, r.status_code)
+
+
+def test_each_role_reaches_its_own_pages(user_client):
+    assert user_client("trainer").get("/trainer.html").status_code == 200
+    assert user_client("operator").get("/dashboard.html").status_code == 200
+    assert user_client("operator").get("/api/labels").status_code == 200
+
+
+def test_public_pages_need_no_login(anon):
+    for url in PUBLIC_PAGES:
+        assert anon.get(url).status_code == 200, url
+    assert anon.get("/api/me").get_json()["user"] is None
+
+
+def test_live_page_can_require_a_login(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "ASYNC_MODE": "threading", "LIVE_LOGIN": True, **ADMIN_CONFIG})
+    anon = app.test_client()
+    assert anon.get("/").status_code == 302
+    assert not socketio.test_client(app, namespace="/pose", auth={"client_id": "abcdefgh12"}).is_connected("/pose")
+    assert not socketio.test_client(app, namespace="/live").is_connected("/live")
+    viewer = app.test_client()
+    with db.engine_of(app).begin() as conn:
+        auth.add_user(conn, "screen1", "screen-password", "viewer")
+    login(viewer, "screen1", "screen-password")
+    assert viewer.get("/").status_code == 200
+    assert viewer.get("/trainer.html").status_code == 403
+    sock = socketio.test_client(app, namespace="/pose", auth={"client_id": "abcdefgh12"}, flask_test_client=viewer)
+    assert sock.is_connected("/pose")
+
+
+@pytest.mark.parametrize("namespace,role", [("/trainer", "trainer"), ("/dashboard", "operator")])
+def test_namespaces_refuse_anonymous_and_wrong_roles(app, user_client, namespace, role):
+    assert not socketio.test_client(app, namespace=namespace).is_connected(namespace)
+    other = "operator" if role == "trainer" else "trainer"
+    assert not socketio.test_client(app, namespace=namespace, flask_test_client=user_client(other)).is_connected(namespace)
+    assert socketio.test_client(app, namespace=namespace, flask_test_client=user_client(role)).is_connected(namespace)
+
+
+def test_state_changes_need_the_csrf_token(app):
+    client = login(app.test_client(), *ADMIN)
+    token = client.environ_base.pop("HTTP_X_CSRF_TOKEN")
+    r = client.post("/api/datasets", json={"name": "nope"})
+    assert r.status_code == 403 and "CSRF" in r.get_json()["error"]
+    assert client.post("/api/datasets", json={"name": "nope"}, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert client.post("/api/datasets", json={"name": "yes"}, headers={"X-CSRF-Token": token}).status_code == 201
+    # A login needs it too, so another site cannot log a browser into its own account.
+    assert app.test_client().post("/api/login", json={"username": ADMIN[0], "password": ADMIN[1]}).status_code == 403
+
+
+@pytest.mark.parametrize("body", [None, {}, {"username": "admin"}, {"username": 1, "password": "x"}, ["admin", "pw"]])
+def test_login_rejects_malformed_bodies(anon, body):
+    assert anon.post("/api/login", json=body).status_code == 400
+
+
+def test_wrong_password_is_refused_then_throttled(anon):
+    for _ in range(auth.MAX_FAILURES):
+        r = anon.post("/api/login", json={"username": "admin", "password": "wrong-password"})
+        assert r.status_code == 401 and r.get_json()["error"] == "wrong username or password"
+    r = anon.post("/api/login", json={"username": "admin", "password": ADMIN[1]})
+    assert r.status_code == 429
+
+
+def test_unknown_user_gets_the_same_answer(anon):
+    r = anon.post("/api/login", json={"username": "ghost", "password": "whatever-1"})
+    assert r.status_code == 401 and r.get_json()["error"] == "wrong username or password"
+
+
+def test_passwords_are_hashed_and_a_new_password_ends_old_sessions(app):
+    with db.engine_of(app).connect() as conn:
+        stored = conn.execute(auth.users.select().where(auth.users.c.username == ADMIN[0])).first().password_hash
+    assert ADMIN[1] not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
+    client = login(app.test_client(), *ADMIN)
+    assert client.get("/api/datasets").status_code == 200
+    with db.engine_of(app).begin() as conn:
+        auth.set_password(conn, ADMIN[0], "a-new-password")
+    assert client.get("/api/datasets").status_code == 401
+
+
+def test_logout_ends_the_session(client):
+    assert client.get("/api/me").get_json()["user"]["role"] == "admin"
+    client.post("/api/logout")
+    assert client.get("/api/me").get_json()["user"] is None
+    assert client.get("/api/datasets").status_code == 401
+
+
+@pytest.mark.parametrize("body,message", [
+    ({"username": "x y", "password": "long-enough", "role": "trainer"}, "username"),
+    ({"username": "bob", "password": "short", "role": "trainer"}, "password"),
+    ({"username": "bob", "password": "long-enough", "role": "root"}, "role"),
+    ({"username": "admin", "password": "long-enough", "role": "trainer"}, "exists"),
+    ({"username": "bob", "password": "long-enough", "role": "trainer", "extra": 1}, "expected"),
+])
+def test_admin_creates_users_with_checks(client, body, message):
+    r = client.post("/api/users", json=body)
+    assert r.status_code == 400 and message in r.get_json()["error"]
+
+
+def test_admin_creates_and_deletes_a_user(client, app):
+    r = client.post("/api/users", json={"username": "op1", "password": "op-password", "role": "operator"})
+    assert r.status_code == 201
+    op = login(app.test_client(), "op1", "op-password")
+    assert op.get("/api/labels").status_code == 200
+    assert client.delete(f"/api/users/{r.get_json()['id']}").status_code == 204
+    assert op.get("/api/labels").status_code == 401
+
+
+def test_no_admin_without_a_password_in_the_environment(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "ASYNC_MODE": "threading"})
+    with db.engine_of(app).connect() as conn:
+        assert conn.execute(auth.users.select()).first() is None
