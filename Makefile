@@ -19,6 +19,7 @@ test: setup .cache/system-deps.ok
 bench: setup .cache/system-deps.ok
 	$(BIN)/python -m bench.live_page
 	$(BIN)/python -m bench.training
+	$(BIN)/python -m bench.ingest
 
 setup: $(VENV)/.installed assets/.stamp.json
 

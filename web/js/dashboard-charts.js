@@ -14,7 +14,7 @@ export function createCharts({ minutes, distribution, rate }) {
   const barChart = new Chart(minutes, { type: 'bar', data: { labels: [], datasets: [] },
     options: { ...common, scales: { x: { ...axes, stacked: true }, y: { ...axes, stacked: true, beginAtZero: true } } } });
   const pieChart = new Chart(distribution, { type: 'doughnut', data: { labels: [], datasets: [{ data: [] }] },
-    options: { ...common, plugins: { legend: { position: 'right', labels: { color: '#c5ced8' } } } } });
+    options: { ...common, aspectRatio: 1.3, plugins: { legend: { position: 'right', labels: { color: '#c5ced8' } } } } });
   const rateChart = new Chart(rate, { type: 'line', data: { labels: [], datasets: [{ label: 'events/s', data: [],
     borderColor: '#4cc2ff', pointRadius: 0, tension: 0.2 }] },
   options: { ...common, scales: { x: { ...axes, ticks: { display: false } }, y: { ...axes, beginAtZero: true } } } });

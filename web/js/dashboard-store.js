@@ -12,6 +12,7 @@ export function createStore() {
   let updates = 0;
   let lastUpdateAt = 0;
   let serverOffset = 0; // server clock - page clock
+  const lags = []; // ms from a label's page timestamp to this dashboard, last 200
 
   function noteLabel(state) {
     if (!state.label || state.ts == null) return;
@@ -38,6 +39,12 @@ export function createStore() {
       serverOffset = payload.now - Date.now();
     },
     update(payload) {
+      const now = Date.now();
+      for (const c of payload.clients) {
+        const before = clients.get(c.client_id);
+        if (c.ts != null && c.ts !== before?.ts) lags.push(now - c.ts);
+      }
+      if (lags.length > 200) lags.splice(0, lags.length - 200);
       applyClients(payload.clients);
       for (const id of payload.gone) { clients.delete(id); timelines.delete(id); }
       for (const [label, n] of Object.entries(payload.counts)) counts[label] = (counts[label] ?? 0) + n;
@@ -64,6 +71,7 @@ export function createStore() {
     timeline(id) { return timelines.get(id) ?? []; },
     get alerts() { return [...alerts.values()].sort((a, b) => b.id - a.id); },
     get rates() { return rates.slice(); },
+    get lags() { return lags.slice(); },
     get updates() { return updates; },
     get lastUpdateAt() { return lastUpdateAt; },
     serverNow() { return Date.now() + serverOffset; },

@@ -159,6 +159,8 @@ window.posecastDashboard = Object.freeze({
   get selected() { return selected; },
   get skeletons() { return skeletons; },
   get charts() { return chartSummary; },
+  // ms from each label's creation on its page to its arrival here (same-machine clocks only)
+  get lagsMs() { return store.lags; },
 });
 
 await showUser($('#user'));
