@@ -98,20 +98,19 @@ class Engine:
     def reload(self) -> None:
         self.rules = None
 
-    def _rules(self, conn) -> list[dict]:
+    def _rules(self) -> list[dict]:
         if self.rules is None:
-            self.rules = [_rule_json(r) for r in conn.execute(select(rules).where(rules.c.enabled.is_(True)))]
+            with self.app.app_context(), db.engine().connect() as conn:
+                self.rules = [_rule_json(r) for r in conn.execute(select(rules).where(rules.c.enabled.is_(True)))]
             self.state = {k: v for k, v in self.state.items() if any(r["id"] == k[0] for r in self.rules)}
         return self.rules
 
     def evaluate(self, rows: list[dict]) -> list[dict]:
-        if not rows:
+        active = self._rules() if rows else []
+        if not active:  # the common case costs no database round-trip
             return []
         raised = []
         with self.app.app_context(), db.engine().begin() as conn:
-            active = self._rules(conn)
-            if not active:
-                return []
             for r in sorted(rows, key=lambda r: (r["client_id"], r["person"], r["ts"], r["seq"])):
                 for rule in active:
                     if rule["client_id"] not in (None, r["client_id"]):

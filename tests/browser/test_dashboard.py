@@ -8,6 +8,7 @@ import pytest
 
 from tests.helpers import browser as hb
 from tests.helpers.server import LiveServer
+from tests.helpers.stream import PageClient
 
 XSS = '<img src=x onerror="window.__pwned=1">'
 
@@ -46,8 +47,18 @@ def test_dashboard_follows_a_streaming_page(server, playwright_session, y4m):
         assert page_label in live.state("posecast.model.labels")
 
         # Names and labels are text: the markup neither rendered nor ran, on either page.
+        script_label = "<script>window.__pwned=2</script><b>x</b>"
+        other = PageClient(server.url, "scripted-0001", name="<svg onload=window.__pwned=3>")
+        other.push(script_label)
+        assert other.drain()
+        dash.page.wait_for_function(
+            f"() => posecastDashboard.clients.some((c) => c.client_id === 'scripted-0001' && c.label === {script_label!r})")
+        other_row = dash.page.locator("#client-grid tr[data-client='scripted-0001'] td")
+        assert other_row.nth(1).inner_text() == script_label
+        assert other_row.nth(0).inner_text() == "<svg onload=window.__pwned=3>"
         assert dash.page.evaluate("() => window.__pwned") is None
-        assert dash.page.locator("#client-grid img").count() == 0
+        assert dash.page.locator("#client-grid img, #client-grid svg, #client-grid b, #client-grid script").count() == 0
+        other.close()
 
         # An alert rule on the label the page is showing most fires and shows up live.
         current = dashboard_state(dash, f"posecastDashboard.clients.find((c) => c.client_id === {client_id!r})")
