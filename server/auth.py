@@ -18,6 +18,7 @@ from sqlalchemy import Column, DateTime, Integer, String, Table, insert, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import db
+from .config import ConfigError
 from .errors import Invalid
 
 ROLES = ("admin", "trainer", "operator", "viewer")
@@ -119,11 +120,16 @@ def init_app(app) -> None:
     app.before_request(_guard)
     app.register_blueprint(bp)
     admin, password = app.config.get("ADMIN_USER"), app.config.get("ADMIN_PASSWORD")
-    if admin and password:
-        with db.engine_of(app).begin() as conn:
-            if not conn.execute(select(users.c.id).where(users.c.username == admin)).first():
+    with db.engine_of(app).begin() as conn:
+        if admin and password and not conn.execute(select(users.c.id).where(users.c.username == admin)).first():
+            try:
                 add_user(conn, admin, password, "admin")
-                app.logger.info("created the first admin %r from POSECAST_ADMIN_USER", admin)
+            except Invalid as exc:
+                raise ConfigError(f"POSECAST_ADMIN_USER / POSECAST_ADMIN_PASSWORD: {exc}") from None
+            app.logger.info("created the first admin %r from POSECAST_ADMIN_USER", admin)
+        elif not conn.execute(select(users.c.id)).first():
+            app.logger.warning("no users yet: the trainer and the dashboard need a login. Set "
+                               "POSECAST_ADMIN_PASSWORD (first admin) or run `posecast users add NAME --role admin`")
 
 
 def add_user(conn, username: str, password: str, role: str) -> int:

@@ -19,6 +19,7 @@ from .sockets import socketio
 
 log = logging.getLogger("posecast.ingest")
 WRITE_TIMEOUT_S = 30.0
+SKELETON_MIN_INTERVAL_S = 0.2
 
 
 class Bucket:
@@ -201,8 +202,10 @@ def on_skeleton(payload):
     """A live page sends its current pose a few times a second; relayed to dashboards watching it
     (never stored). A malformed one is dropped; repeated abuse disconnects."""
     info = _connections().get(request.sid)
-    if info is None:
-        return
+    now = time.monotonic()
+    if info is None or now - info.get("skeleton_at", 0.0) < SKELETON_MIN_INTERVAL_S:
+        return  # pages send two a second; more is dropped, not relayed
+    info["skeleton_at"] = now
     try:
         pose = live_state.validate_skeleton(payload)
     except Invalid:

@@ -1,0 +1,55 @@
+"""Dashboard fan-out: coalesced updates, at most one in flight per dashboard, counts kept."""
+import time
+
+import pytest
+
+from server import live_state
+from server.errors import Invalid
+from server.sockets import socketio
+
+
+def updates(sock):
+    return [m["args"][0] for m in sock.get_received("/dashboard") if m["name"] == "update"]
+
+
+def test_a_dashboard_that_does_not_acknowledge_gets_one_update_and_then_waits(app, client):
+    app.config["DASHBOARD_TICK_MS"] = 20
+    dash = socketio.test_client(app, namespace="/dashboard", flask_test_client=client)
+    (snapshot,) = [m["args"][0] for m in dash.get_received("/dashboard") if m["name"] == "snapshot"]
+    assert snapshot["clients"] == []
+    page = socketio.test_client(app, namespace="/pose", auth={"client_id": "client-f001", "name": "front"})
+    now = int(time.time() * 1000)
+    for i in range(5):
+        batch = [{"seq": i * 10 + j, "ts": now + i * 10 + j, "label": "tree" if j % 2 else "chair",
+                  "confidence": 0.8} for j in range(10)]
+        assert page.emit("labels", {"events": batch}, namespace="/pose", callback=True)["ok"]
+        time.sleep(0.06)
+    time.sleep(0.2)
+    got = updates(dash)
+    # The test client never acknowledges, so the first update is the only one sent.
+    assert len(got) == 1
+    hub = live_state.hub(app)
+    (state,) = [d for d in hub.dashboards.values()]
+    assert state["inflight"] is not None
+    # Everything since then waits, coalesced: one dirty client and the counts of 40+ events.
+    assert state["dirty"] == {"client-f001"} and sum(state["counts"].values()) + sum(got[0]["counts"].values()) == 50
+    first = got[0]["clients"][0]
+    assert (first["client_id"], first["name"], first["connected"]) == ("client-f001", "front", True)
+
+
+def test_latest_label_wins_by_page_time(app):
+    hub = live_state.hub(app)
+    rows = [{"client_id": "client-g001", "seq": s, "ts": ts, "received_at": 1, "label": label, "confidence": 0.5,
+             "model": None, "model_version": None, "backbone": None, "person": 0, "fps": None}
+            for s, ts, label in [(2, 2000, "late"), (1, 1000, "early")]]
+    hub.observe(rows)  # a resend of an older event arrives after a newer one
+    assert hub.clients["client-g001"]["label"] == "late" and hub.clients["client-g001"]["events"] == 2
+
+
+def test_skeleton_validation():
+    good = {"person": 1, "width": 640, "height": 480, "keypoints": [[1, 2, 0.5]] * 33}
+    assert len(live_state.validate_skeleton(good)["keypoints"]) == 33
+    for bad in [None, {**good, "extra": 1}, {**good, "keypoints": []}, {**good, "keypoints": [[1, 2]]},
+                {**good, "keypoints": [[1, 2, float("nan")]]}, {**good, "width": 0}, {**good, "person": -1}]:
+        with pytest.raises(Invalid):
+            live_state.validate_skeleton(bad)
