@@ -1,6 +1,6 @@
 """Ingestion benchmark: N simulated live pages (python-socketio over websocket, one asyncio
 loop) send label batches every 250 ms at a set rate; one operator dashboard listens. Reported
-for posecast (`posecast serve`, eventlet, SQLite) and, in the same run, for a bare Flask-SocketIO
+for posecast (`posecast serve`, eventlet; SQLite, then a throwaway PostgreSQL server) and, in the same run, for a bare Flask-SocketIO
 echo server (bench/echo_server.py) under the same load: labels/s acknowledged (persisted, for
 posecast), p50/p99 latency from a batch's emit to the dashboard seeing its last label, the
 acknowledgement latency, and the server's memory.
@@ -120,9 +120,10 @@ async def run_load(url: str, cookie: str | None, clients: int, rate: float, seco
             "ack_p50_ms": 1000 * percentile(lat_ack, 0.5), "ack_p99_ms": 1000 * percentile(lat_ack, 0.99)}
 
 
-def measure_posecast(args) -> dict:
+def measure_posecast(args, database_url: str | None = None) -> dict:
     work = Path(tempfile.mkdtemp(prefix="posecast-bench-"))
-    server = LiveServer(work, env={"POSECAST_RATE_EVENTS_PER_S": "1000"}).start()
+    env = {"POSECAST_RATE_EVENTS_PER_S": "1000", **({"DATABASE_URL": database_url} if database_url else {})}
+    server = LiveServer(work, env=env).start()
     try:
         cookie = server.cookie()
         written0 = server.api("GET", "/api/stats").json()["written"]
@@ -163,15 +164,28 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=30, help="labels per second per client")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--postgres", action=argparse.BooleanOptionalAction, default=True,
+                        help="also measure posecast on a throwaway PostgreSQL server (default: when installed)")
     args = parser.parse_args()
     offered = args.clients * args.rate
     print(f"{args.clients} clients x {args.rate:g} labels/s = {offered:,.0f} labels/s offered, "
           f"batches every {BATCH_EVERY_S * 1000:.0f} ms, {args.seconds:g} s measured", flush=True)
     echo = measure_echo(args)
     ours = measure_posecast(args)
-    print(f"{'server':<10}{'acked/s':>10}{'errors':>8}{'dash p50':>10}{'dash p99':>10}{'ack p50':>9}{'ack p99':>9}{'RSS MB':>8}")
-    for name, r in (("echo", echo), ("posecast", ours)):
-        print(f"{name:<10}{r['acked_per_s']:>10,.0f}{r['errors']:>8}{r['dash_p50_ms']:>10.0f}{r['dash_p99_ms']:>10.0f}"
+    rows = [("echo", echo), ("posecast", ours)]
+    pg_result = None
+    from tests.helpers.postgres import Postgres, binaries
+
+    if args.postgres and binaries():
+        pg = Postgres().start()
+        try:
+            pg_result = measure_posecast(args, pg.fresh_database("bench"))
+        finally:
+            pg.stop()
+        rows.append(("posecast+pg", pg_result))
+    print(f"{'server':<12}{'acked/s':>10}{'errors':>8}{'dash p50':>10}{'dash p99':>10}{'ack p50':>9}{'ack p99':>9}{'RSS MB':>8}")
+    for name, r in rows:
+        print(f"{name:<12}{r['acked_per_s']:>10,.0f}{r['errors']:>8}{r['dash_p50_ms']:>10.0f}{r['dash_p99_ms']:>10.0f}"
               f"{r['ack_p50_ms']:>9.0f}{r['ack_p99_ms']:>9.0f}{r['peak_rss_mb']:>8.0f}")
     ratio = ours["acked_per_s"] / echo["acked_per_s"]
     print(f"posecast persisted {ours['persisted_total']:,} labels; acked/s vs echo {ratio:.2f}; "
@@ -180,6 +194,7 @@ def main() -> int:
           f"{'met' if ours['acked_per_s'] >= 0.98 * offered and ours['dash_p99_ms'] <= 250 else 'NOT met'})")
     out = ROOT / "bench" / "results" / "ingest.json"
     out.write_text(json.dumps({"args": vars(args), "offered_per_s": offered, "echo": echo, "posecast": ours,
+                               "posecast_postgresql": pg_result,
                                "ratio_acked": ratio, "cpu_count": os.cpu_count()}, indent=2) + "\n")
     return 0
 
