@@ -35,7 +35,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(static.bp)
     app.after_request(_security_headers)
-    socketio.init_app(app, async_mode=settings["ASYNC_MODE"], cors_allowed_origins=[])
+    # Socket.IO connections carry the session cookie, so only pages of our own origin (or the
+    # ones configured) may open them: no other site can act as a logged-in operator.
+    origins = [o.strip() for o in (settings["ALLOWED_ORIGINS"] or "").split(",") if o.strip()] or None
+    socketio.init_app(app, async_mode=settings["ASYNC_MODE"], cors_allowed_origins=origins)
     return app
 
 

@@ -130,5 +130,14 @@ def test_anonymous_dashboards_and_trainers_are_refused_over_websocket(tmp_path):
         with pytest.raises(socketio.exceptions.ConnectionError):
             sio.connect(server.url, namespaces=["/dashboard"], transports=["websocket"], wait_timeout=5,
                         headers={"Cookie": f"session={trainer.cookies['session']}"})
+        # Another origin (a page on another site or port) may not use the operator's cookie.
+        sio = socketio.Client()
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            sio.connect(server.url, namespaces=["/pose"], transports=["websocket"], wait_timeout=5,
+                        headers={"Origin": "http://127.0.0.1:1"}, auth={"client_id": "evil-0001"})
+        sio = socketio.Client()
+        sio.connect(server.url, namespaces=["/pose"], transports=["websocket"], wait_timeout=5,
+                    headers={"Origin": server.url}, auth={"client_id": "good-0001"})
+        sio.disconnect()
     finally:
         server.stop()
