@@ -7,6 +7,7 @@ acknowledged event is on disk and an unacknowledged one is still in the page's o
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from flask import current_app, request
@@ -46,11 +47,13 @@ class Writer:
         self.app = app
         self.queue = None
         self.written = 0
+        self.lock = threading.Lock()
 
     def _ensure_started(self):
-        if self.queue is None:
-            self.queue = socketio.server.eio.create_queue()
-            socketio.start_background_task(self._run)
+        with self.lock:
+            if self.queue is None:
+                self.queue = socketio.server.eio.create_queue()
+                socketio.start_background_task(self._run)
 
     def write(self, rows: list[dict]) -> set[tuple[str, int]]:
         """Block (this greenlet or thread) until `rows` are committed; returns the new (client, seq)."""
