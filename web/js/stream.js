@@ -44,6 +44,7 @@ export async function createLabelStream(io, { storage = window.localStorage, max
   let nextSeq = Math.max(Number(storage.getItem(key('seq')) ?? 0), ...outbox.map((e) => e.seq + 1));
   let name = storage.getItem('posecast.name') || null;
   let inflight = false;
+  let generation = 0; // a batch sent before a disconnect must not settle one sent after it
   let dirty = false;
   let retryAt = 0;
   let lastSkeleton = 0;
@@ -112,13 +113,17 @@ export async function createLabelStream(io, { storage = window.localStorage, max
     persist();
     if (inflight || !socket.connected || !outbox.length || Date.now() < retryAt) return;
     const batch = outbox.slice(0, batchMax);
+    const sentIn = generation;
     inflight = true;
     stats.sent += batch.length;
-    socket.timeout(ACK_TIMEOUT_MS).emit(POSE_LABELS, { events: batch }, (err, ack) => settle(batch, err ? null : ack));
+    socket.timeout(ACK_TIMEOUT_MS).emit(POSE_LABELS, { events: batch }, (err, ack) => {
+      // After a reconnect the batch is sent again anyway; the server keeps one copy.
+      if (sentIn === generation) settle(batch, err ? null : ack);
+    });
   }
 
   socket.on('connect', () => { retryAt = 0; changed(); flush(); });
-  socket.on('disconnect', () => { inflight = false; changed(); });
+  socket.on('disconnect', () => { generation += 1; inflight = false; changed(); });
   socket.on('connect_error', (err) => { stats.lastError = err.message; changed(); });
   setInterval(() => { flush(); changed(); }, FLUSH_MS);
   window.addEventListener('pagehide', persist);
