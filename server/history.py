@@ -50,7 +50,8 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
 
 def filters() -> list:
     """?client_id= &label= &model= &since= &until= (since inclusive, until exclusive, page time)."""
-    unknown = set(request.args) - {"client_id", "label", "model", "since", "until", "limit", "after_id", "interval"}
+    unknown = set(request.args) - {"client_id", "label", "model", "since", "until", "limit", "after_id", "before_id",
+                                   "order", "interval"}
     if unknown:
         raise Invalid(f"unknown parameter(s): {', '.join(sorted(unknown))}")
     where = []
@@ -70,14 +71,24 @@ def _event(r) -> dict:
 
 @bp.get("/labels")
 def query():
-    """Events oldest first; page with ?after_id= (the response's next_after_id) and ?limit= (1-5000)."""
+    """Events oldest first, paged with ?after_id= (the response's next_after_id); or with
+    ?order=desc newest first, paged with ?before_id= (next_before_id). ?limit= 1-5000."""
     where = filters()
     limit = _int_arg("limit", 500, 1, 5000)
-    after = _int_arg("after_id", 0, 0, 2 ** 62)
-    q = select(ev).where(and_(ev.c.id > after, *where)).order_by(ev.c.id).limit(limit)
+    order = request.args.get("order", "asc")
+    if order not in ("asc", "desc"):
+        raise Invalid("order must be asc or desc")
+    if order == "asc":
+        after = _int_arg("after_id", 0, 0, 2 ** 62)
+        q = select(ev).where(and_(ev.c.id > after, *where)).order_by(ev.c.id).limit(limit)
+    else:
+        before = _int_arg("before_id", 2 ** 62, 1, 2 ** 62)
+        q = select(ev).where(and_(ev.c.id < before, *where)).order_by(ev.c.id.desc()).limit(limit)
     with db.engine().connect() as conn:
         rows = [_event(r) for r in conn.execute(q)]
-    return jsonify(events=rows, next_after_id=rows[-1]["id"] if len(rows) == limit else None)
+    more = len(rows) == limit
+    key = "next_after_id" if order == "asc" else "next_before_id"
+    return jsonify(events=rows, **{key: rows[-1]["id"] if more else None})
 
 
 @bp.get("/labels/counts")

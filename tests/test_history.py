@@ -48,6 +48,14 @@ def test_query_filters_and_pages(client):
     assert len(client.get("/api/labels?model=other&limit=5000").get_json()["events"]) == 50
 
 
+def test_newest_first_pages_backwards(client):
+    first = client.get("/api/labels?order=desc&limit=100&client_id=client-0001").get_json()
+    assert [e["seq"] for e in first["events"]] == list(range(299, 199, -1))
+    rest = client.get(f"/api/labels?order=desc&limit=1000&client_id=client-0001&before_id={first['next_before_id']}").get_json()
+    assert [e["seq"] for e in rest["events"]] == list(range(199, -1, -1)) and rest["next_before_id"] is None
+    assert client.get("/api/labels?order=random").status_code == 400
+
+
 def test_time_range_takes_ms_or_iso(client):
     since, until = T0 + 10_000, T0 + 20_000
     by_ms = client.get(f"/api/labels?client_id=client-0001&since={since}&until={until}").get_json()["events"]

@@ -10,10 +10,12 @@ export function queryFrom(form) {
   return q;
 }
 
-export async function search(query, afterId = 0, limit = 200) {
+// Newest first; `beforeId` continues where the previous page ended.
+export async function search(query, beforeId = 0, limit = 200) {
   const q = new URLSearchParams(query);
+  q.set('order', 'desc');
   q.set('limit', String(limit));
-  if (afterId) q.set('after_id', String(afterId));
+  if (beforeId) q.set('before_id', String(beforeId));
   const response = await apiFetch(`/api/labels?${q}`);
   const data = await response.json();
   if (!response.ok) throw new Error(data.error);

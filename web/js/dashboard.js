@@ -104,7 +104,7 @@ async function runSearch(more = false) {
     const page = await history.search(historyQuery, more ? historyNext : 0);
     if (!more) tbody.replaceChildren();
     history.appendRows(tbody, page.events, clientName);
-    historyNext = page.next_after_id;
+    historyNext = page.next_before_id;
     $('#history-more').hidden = historyNext == null;
     say('');
   } catch (err) {
@@ -173,5 +173,6 @@ const [alertList, counts] = await Promise.all([
 store.setAlerts(alertList);
 charts.seed(counts.buckets);
 history.exportLinks(historyQuery, $('#export-csv'), $('#export-jsonl'));
+runSearch(); // the newest events, unfiltered, until the operator filters
 document.body.dataset.status = 'ready';
 queueRender();
