@@ -177,14 +177,27 @@ def stats():
                    retention_days=current_app.config["RETENTION_DAYS"])
 
 
+PURGE_CHUNK = 5000
+
+
 def purge(app, now_ms: int | None = None) -> int:
-    """Delete events older than the retention; 0 days keeps everything."""
+    """Delete events older than the retention (0 days keeps everything), a chunk per
+    transaction so the label writer never waits long for the database."""
+    from .sockets import socketio
+
     days = app.config["RETENTION_DAYS"]
     if not days:
         return 0
     cutoff = (labels.now_ms() if now_ms is None else now_ms) - days * 86400 * 1000
-    with db.engine_of(app).begin() as conn:
-        n = conn.execute(delete(ev).where(ev.c.ts < cutoff)).rowcount
+    n = 0
+    while True:
+        with db.engine_of(app).begin() as conn:
+            ids = select(ev.c.id).where(ev.c.ts < cutoff).limit(PURGE_CHUNK).scalar_subquery()
+            deleted = conn.execute(delete(ev).where(ev.c.id.in_(ids))).rowcount
+        n += deleted
+        if deleted < PURGE_CHUNK:
+            break
+        socketio.sleep(0)  # let ingestion in between chunks
     if n:
         app.logger.info("retention: deleted %d label events older than %d days", n, days)
     return n

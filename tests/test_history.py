@@ -109,7 +109,8 @@ def test_counts_interval_is_checked(client):
     assert client.get("/api/labels/counts?interval=0").status_code == 400
 
 
-def test_retention_deletes_only_old_events(app, client):
+def test_retention_deletes_only_old_events(app, client, monkeypatch):
+    monkeypatch.setattr(history, "PURGE_CHUNK", 40)  # several chunks
     app.config["RETENTION_DAYS"] = 1
     assert history.purge(app, now_ms=T0 + 86400_000 + 100_500) == 101 + 50  # ts < now - 1 day
     left = client.get("/api/labels?limit=5000").get_json()["events"]

@@ -124,3 +124,27 @@ def test_page_keeps_labels_while_the_server_is_down_and_sends_each_once(playwrig
             assert status["rejected"] == 0 and status["dropped"] == 0
     finally:
         server.stop()
+
+
+def test_login_page_guards_the_dashboard(server, playwright_session):
+    user, password = server.add_user("door", "operator")
+    with hb.chromium(playwright_session) as browser:
+        page = hb.open_page(browser, f"{server.url}/dashboard.html")
+        page.page.wait_for_url(f"{server.url}/login.html?next=/dashboard.html")
+        page.page.fill("input[name=username]", user)
+        page.page.fill("input[name=password]", "not-the-password")
+        page.page.click("button[type=submit]")
+        page.page.wait_for_selector("#message:not([hidden])")
+        assert page.page.inner_text("#message") == "wrong username or password"
+        page.page.fill("input[name=password]", password)
+        page.page.click("button[type=submit]")
+        page.page.wait_for_url(f"{server.url}/dashboard.html")
+        page.page.wait_for_function("() => window.posecastDashboard && posecastDashboard.connected")
+        assert "door (operator)" in page.page.inner_text("#user")
+        page.page.click("#user button")
+        page.page.wait_for_url(f"{server.url}/login.html")
+        assert page.page.goto(f"{server.url}/api/labels").status == 401
+        # An operator is not a trainer: the trainer page says so instead of showing.
+        hb.login_context(page.page.context, server.url, user, password)
+        assert page.page.goto(f"{server.url}/trainer.html").status == 403
+        assert page.errors == []
