@@ -64,10 +64,10 @@ def validate_rule(body) -> dict:
         label_list = [label_list]
     if not isinstance(label_list, list) or not 1 <= len(label_list) <= 20:
         raise Invalid("labels must be a label or a list of 1-20 labels")
-    label_list = [labels._text(x, "each label") for x in label_list]
-    name = labels._text(rule.get("name") or f"{label_list[0]} held", "name")
-    conf = labels._num(rule.get("min_confidence", 0.8), "min_confidence", 0, 1)
-    hold = labels._num(rule.get("hold_s", 2.0), "hold_s", 0, 3600)
+    label_list = [labels.check_text(x, "each label") for x in label_list]
+    name = labels.check_text(rule.get("name") or f"{label_list[0]} held", "name")
+    conf = labels.check_number(rule.get("min_confidence", 0.8), "min_confidence", 0, 1)
+    hold = labels.check_number(rule.get("hold_s", 2.0), "hold_s", 0, 3600)
     client_id = rule.get("client_id")
     if client_id is not None and (not isinstance(client_id, str) or not labels.CLIENT_ID.fullmatch(client_id)):
         raise Invalid("client_id must be a client id or null (every client)")

@@ -189,7 +189,7 @@ def on_set_name(payload):
     try:
         if info is None or not isinstance(payload, dict) or set(payload) != {"name"}:
             raise Invalid("expected {name: string | null}")
-        name = labels._text(payload["name"] or None, "name", allow_none=True)
+        name = labels.check_text(payload["name"] or None, "name", allow_none=True)
     except Invalid as exc:
         return {"ok": False, "error": str(exc)}
     with db.engine().begin() as conn:

@@ -75,19 +75,19 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _int(v, what: str, lo: int, hi: int) -> int:
+def check_int(v, what: str, lo: int, hi: int) -> int:
     if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
         raise Invalid(f"{what} must be a whole number from {lo} to {hi}")
     return v
 
 
-def _num(v, what: str, lo: float, hi: float) -> float:
+def check_number(v, what: str, lo: float, hi: float) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
         raise Invalid(f"{what} must be a finite number from {lo} to {hi}")
     return float(v)
 
 
-def _text(v, what: str, allow_none: bool = False):
+def check_text(v, what: str, allow_none: bool = False):
     if v is None and allow_none:
         return None
     if not isinstance(v, str) or not TEXT_FIELD.fullmatch(v):
@@ -106,7 +106,7 @@ def validate_client(auth) -> dict:
     if not isinstance(cid, str) or not CLIENT_ID.fullmatch(cid):
         raise Invalid("client_id must be 8-64 letters, digits, '_' or '-'")
     name = auth.get("name") or None
-    return {"client_id": cid, "name": _text(name, "name", allow_none=True)}
+    return {"client_id": cid, "name": check_text(name, "name", allow_none=True)}
 
 
 def validate_event(e, now: int, i: int) -> dict:
@@ -122,15 +122,15 @@ def validate_event(e, now: int, i: int) -> dict:
     model_version = e.get("model_version")
     fps = e.get("fps")
     return {
-        "seq": _int(e["seq"], f"{where}.seq", 0, MAX_SEQ),
-        "ts": _int(e["ts"], f"{where}.ts (ms since the epoch)", EARLIEST_TS, now + FUTURE_SLACK_MS),
-        "label": _text(e["label"], f"{where}.label"),
-        "confidence": _num(e["confidence"], f"{where}.confidence", 0, 1),
-        "model": _text(e.get("model"), f"{where}.model", allow_none=True),
-        "model_version": None if model_version is None else _int(model_version, f"{where}.model_version", 0, 10**9),
-        "backbone": _text(e.get("backbone"), f"{where}.backbone", allow_none=True),
-        "person": _int(e.get("person", 0), f"{where}.person", 0, 2**31 - 1),
-        "fps": None if fps is None else _num(fps, f"{where}.fps", 0, 1000),
+        "seq": check_int(e["seq"], f"{where}.seq", 0, MAX_SEQ),
+        "ts": check_int(e["ts"], f"{where}.ts (ms since the epoch)", EARLIEST_TS, now + FUTURE_SLACK_MS),
+        "label": check_text(e["label"], f"{where}.label"),
+        "confidence": check_number(e["confidence"], f"{where}.confidence", 0, 1),
+        "model": check_text(e.get("model"), f"{where}.model", allow_none=True),
+        "model_version": None if model_version is None else check_int(model_version, f"{where}.model_version", 0, 10**9),
+        "backbone": check_text(e.get("backbone"), f"{where}.backbone", allow_none=True),
+        "person": check_int(e.get("person", 0), f"{where}.person", 0, 2**31 - 1),
+        "fps": None if fps is None else check_number(fps, f"{where}.fps", 0, 1000),
     }
 
 
