@@ -79,6 +79,7 @@ def test_dashboard_follows_a_streaming_page(server, playwright_session, y4m):
         # The detail view: a timeline and the low-rate skeleton.
         row.click()
         dash.page.wait_for_function("() => posecastDashboard.skeletons >= 2", timeout=10_000)
+        dash.page.wait_for_function("() => document.querySelector('#sessions li')?.textContent.includes('connected')")
 
         # History and exports for this client.
         dash.page.fill("#history-form input[name=client_id]", client_id)

@@ -65,6 +65,18 @@ export function drawTimeline(canvas, legend, line, now, spanMs = 5 * 60 * 1000) 
   }));
 }
 
+// A client's recent sessions (GET /api/clients/<id>/sessions): start, end or "connected", address.
+export function renderSessions(list, sessions) {
+  const time = (ms) => new Date(ms).toLocaleString();
+  list.replaceChildren(...sessions.slice(0, 5).map((s) => {
+    const li = document.createElement('li');
+    const minutes = ((s.ended_at ?? Date.now()) - s.started_at) / 60000;
+    li.textContent = `${time(s.started_at)} – ${s.ended_at ? time(s.ended_at) : 'connected'} `
+      + `(${minutes.toFixed(1)} min) · ${s.address || '?'}${s.name ? ` · ${s.name}` : ''}`;
+    return li;
+  }));
+}
+
 export function createSkeletonView(canvas) {
   const renderer = createRenderer(canvas);
   return {

@@ -2,7 +2,7 @@
 // Orchestration only; each part lives in its own dashboard-*.js module.
 import * as alertsApi from './dashboard-alerts.js';
 import { createCharts } from './dashboard-charts.js';
-import { createSkeletonView, displayName, drawTimeline, renderGrid } from './dashboard-grid.js';
+import { createSkeletonView, displayName, drawTimeline, renderGrid, renderSessions } from './dashboard-grid.js';
 import * as history from './dashboard-history.js';
 import { createStore } from './dashboard-store.js';
 import { ALERT, ALERT_ACKNOWLEDGED, DASHBOARD_NAMESPACE, SKELETON, SNAPSHOT, UPDATE, WATCH } from './contract.js';
@@ -81,8 +81,11 @@ async function select(clientId) {
   queueRender();
   if (!selected) return;
   const since = store.serverNow() - 5 * 60 * 1000;
-  const response = await apiFetch(`/api/labels?client_id=${encodeURIComponent(selected)}&since=${since}&limit=5000`);
-  if (response.ok) store.seedTimeline(selected, (await response.json()).events);
+  const id = encodeURIComponent(selected);
+  const [recent, sessions] = await Promise.all([
+    apiFetch(`/api/labels?client_id=${id}&since=${since}&limit=5000`), apiFetch(`/api/clients/${id}/sessions`)]);
+  if (recent.ok) store.seedTimeline(selected, (await recent.json()).events);
+  if (sessions.ok) renderSessions($('#sessions'), (await sessions.json()).sessions);
   queueRender();
 }
 
