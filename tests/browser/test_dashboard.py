@@ -149,3 +149,23 @@ def test_login_page_guards_the_dashboard(server, playwright_session):
         hb.login_context(page.page.context, server.url, user, password)
         assert page.page.goto(f"{server.url}/trainer.html").status == 403
         assert page.errors == []
+
+
+def test_every_person_in_view_gets_label_events(server, playwright_session, y4m):
+    camera = y4m("images/three_people.jpg", fps=10, still_seconds=3)
+    with hb.chromium(playwright_session, camera=camera) as browser:
+        live = hb.open_page(browser, f"{server.url}/?backbone=movenet-multipose")
+        live.wait_for("posecast.classification && posecast.classification.people.length >= 2"
+                      " && posecast.stream.acked >= 40", timeout_s=90)
+        people = live.state("posecast.classification.people")
+        main = live.state("posecast.classification")
+        assert people[0]["trackId"] == main["trackId"] and people[0]["label"] == main["label"]
+        client_id = live.state("posecast.stream.clientId")
+        events = server.api("GET", f"/api/labels?client_id={client_id}&limit=5000").json()["events"]
+        by_person = {}
+        for e in events:
+            by_person.setdefault(e["person"], []).append(e)
+        assert len(by_person) >= 2, {p: len(v) for p, v in by_person.items()}
+        # One event per person per classified frame: the people's counts stay close.
+        counts = sorted(len(v) for v in by_person.values())[-2:]
+        assert counts[0] >= 0.8 * counts[1], counts

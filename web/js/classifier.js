@@ -23,28 +23,41 @@ export function keypointVector(pose) {
   return [...pts.map((k) => (k.x - cx) / scale), ...pts.map((k) => (k.y - cy) / scale), ...pts.map((k) => k.score)];
 }
 
+const MAX_PEOPLE = 6;
+
 export async function loadClassifier(spec) {
   const tf = window.tf;
   const model = await tf.loadLayersModel(spec.url);
+  const n = spec.labels.length;
   return {
     spec,
-    // Classifies the most confident pose; null when the model cannot run on this backbone.
+    // The most confident pose's result ({label, confidence, scores, trackId}) plus `people`:
+    // every pose's {trackId, label, confidence} (keypoint models classify up to 6 people in one
+    // batch; Teachable Machine features describe the whole image, so one). Null when the model
+    // cannot run on this backbone.
     async classify(poses, detector, source) {
-      const pose = mostConfident(poses);
-      if (!pose) return null;
-      let row;
+      const main = mostConfident(poses);
+      if (!main) return null;
+      let rows;
+      let people;
       if (spec.features === 'tm') {
         if (!detector.tmFeatures) return null;
-        row = await detector.tmFeatures(source);
+        rows = [await detector.tmFeatures(source)];
+        people = [main];
       } else {
-        row = keypointVector(pose);
+        people = [main, ...poses.filter((p) => p !== main)].slice(0, MAX_PEOPLE);
+        rows = people.map(keypointVector);
       }
-      const output = tf.tidy(() => model.predict(tf.tensor2d(row, [1, row.length])));
+      const width = rows[0].length;
+      const output = tf.tidy(() => model.predict(tf.tensor2d(rows.flat(), [rows.length, width])));
       const probs = await output.data();
       output.dispose();
-      const scores = spec.labels.map((label, i) => ({ label, p: probs[i] }));
-      const best = scores.reduce((a, b) => (b.p > a.p ? b : a));
-      return { label: best.label, confidence: best.p, scores, trackId: pose.id ?? null };
+      const results = people.map((pose, k) => {
+        const scores = spec.labels.map((label, i) => ({ label, p: probs[k * n + i] }));
+        const best = scores.reduce((a, b) => (b.p > a.p ? b : a));
+        return { label: best.label, confidence: best.p, scores, trackId: pose.id ?? null };
+      });
+      return { ...results[0], people: results.map(({ trackId, label, confidence }) => ({ trackId, label, confidence })) };
     },
     dispose() { model.dispose(); },
   };

@@ -125,13 +125,16 @@ function createLivePage(settings, streamReady) {
     }
   }
 
-  // Every classified frame is one label event; the first person's pose also goes to dashboards.
+  // Every classified frame gives one label event per person; the main pose also goes to dashboards.
   function sendLabel(result, spec, poses) {
     if (!stream) return;
-    stream.push({
-      label: result.label, confidence: result.confidence, model: spec.name, model_version: spec.version,
-      backbone: settings.backbone, person: Math.max(0, result.trackId ?? 0), fps: Math.round(state.view.fps * 10) / 10,
-    });
+    const fps = Math.round(state.view.fps * 10) / 10;
+    for (const person of result.people) {
+      stream.push({
+        label: person.label, confidence: person.confidence, model: spec.name, model_version: spec.version,
+        backbone: settings.backbone, person: Math.max(0, person.trackId ?? 0), fps,
+      });
+    }
     const pose = poses.find((p) => (p.id ?? null) === result.trackId) ?? poses[0];
     if (pose) stream.skeleton(pose, source.width, source.height);
   }

@@ -31,7 +31,7 @@ export function createState(onChange) {
     get poses() { return store.poses; },
     get frame() { return store.frame; },
     // the active classifier {id, name, version, features, labels, url} and its last output
-    // {label, confidence, scores: [{label, p}], trackId}
+    // {label, confidence, scores: [{label, p}], trackId, people: [{trackId, label, confidence}]}
     get model() { return store.model; },
     get classification() { return store.classification; },
     // the last results, oldest first: [{t, mediaTime, presentedFrames, poses}]
