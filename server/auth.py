@@ -12,6 +12,7 @@ import re
 import secrets
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, redirect, request, session
 from sqlalchemy import Column, DateTime, Integer, String, Table, insert, select
@@ -128,8 +129,15 @@ def init_app(app) -> None:
                 raise ConfigError(f"POSECAST_ADMIN_USER / POSECAST_ADMIN_PASSWORD: {exc}") from None
             app.logger.info("created the first admin %r from POSECAST_ADMIN_USER", admin)
         elif not conn.execute(select(users.c.id)).first():
-            app.logger.warning("no users yet: the trainer and the dashboard need a login. Set "
-                               "POSECAST_ADMIN_PASSWORD (first admin) or run `posecast users add NAME --role admin`")
+            # A first start with nobody to log in: make an admin with a random password, kept
+            # only in a file that the server's user alone can read.
+            password = secrets.token_urlsafe(12)
+            add_user(conn, admin or "admin", password, "admin")
+            path = Path(app.instance_path) / "initial-admin-password"
+            path.write_text(password + "\n")
+            path.chmod(0o600)
+            app.logger.warning("created the first admin %r; the password is in %s (change it with "
+                               "`posecast users passwd %s`)", admin or "admin", path, admin or "admin")
 
 
 def add_user(conn, username: str, password: str, role: str) -> int:

@@ -171,7 +171,11 @@ def test_admin_creates_and_deletes_a_user(client, app):
     assert op.get("/api/labels").status_code == 401
 
 
-def test_no_admin_without_a_password_in_the_environment(tmp_path):
+def test_first_start_without_a_password_makes_one_only_the_owner_can_read(tmp_path):
     app = create_app({"INSTANCE_PATH": str(tmp_path), "ASYNC_MODE": "threading"})
-    with db.engine_of(app).connect() as conn:
-        assert conn.execute(auth.users.select()).first() is None
+    secret = tmp_path / "initial-admin-password"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    login(app.test_client(), "admin", secret.read_text().strip())
+    secret.unlink()
+    create_app({"INSTANCE_PATH": str(tmp_path), "ASYNC_MODE": "threading"})  # users exist: nothing new
+    assert not secret.exists()

@@ -45,7 +45,9 @@ def posecast_users(tmp_path, *args, password=None):
 def test_users_command_adds_lists_changes_and_removes(tmp_path):
     added = posecast_users(tmp_path, "add", "alice", "--role", "operator", "--password-stdin", password="alice-secret\n")
     assert added.returncode == 0, added.stderr
-    assert posecast_users(tmp_path, "list").stdout == "alice\toperator\n"
+    # The first run made an admin with a random password (no POSECAST_ADMIN_PASSWORD here).
+    assert posecast_users(tmp_path, "list").stdout == "admin\tadmin\nalice\toperator\n"
+    assert (tmp_path / "initial-admin-password").exists()
     server = LiveServer(tmp_path, env={"POSECAST_INSTANCE_PATH": str(tmp_path)}).start()
     try:
         assert server.session("alice", "alice-secret").get(f"{server.url}/api/labels").status_code == 200
@@ -55,7 +57,7 @@ def test_users_command_adds_lists_changes_and_removes(tmp_path):
     finally:
         server.stop()
     assert posecast_users(tmp_path, "remove", "alice").returncode == 0
-    assert posecast_users(tmp_path, "list").stdout == "admin\tadmin\n"  # LiveServer's first admin
+    assert posecast_users(tmp_path, "list").stdout == "admin\tadmin\n"
 
 
 def test_users_command_refuses_bad_input(tmp_path):
