@@ -40,7 +40,10 @@ export async function createLabelStream(io, { storage = window.localStorage, max
   if (!baseId) { baseId = randomId(); storage.setItem('posecast.client', baseId); }
   const clientId = slot ? `${baseId}-${slot}` : baseId;
   const key = (what) => `posecast.${what}.${clientId}`;
-  let outbox = JSON.parse(storage.getItem(key('outbox')) ?? '[]');
+  let outbox = [];
+  try {
+    outbox = JSON.parse(storage.getItem(key('outbox')) ?? '[]').filter((e) => Number.isSafeInteger(e?.seq));
+  } catch { /* a damaged outbox is dropped; the seq counter below still moves on */ }
   let nextSeq = Math.max(Number(storage.getItem(key('seq')) ?? 0), ...outbox.map((e) => e.seq + 1));
   let name = storage.getItem('posecast.name') || null;
   let inflight = false;
