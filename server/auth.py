@@ -8,6 +8,7 @@ tests/test_auth.py walks the URL map and fails on any route this table does not 
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import secrets
 import time
@@ -49,6 +50,7 @@ CSRF_EXEMPT = {"/api/client-log"}  # an anonymous error beacon that changes noth
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
+audit = logging.getLogger("posecast.auth")
 
 
 def _now():
@@ -191,12 +193,15 @@ def login():
         raise Invalid("expected {username: string, password: string}")
     key = (body["username"][:64], request.remote_addr or "")
     if _throttled(key):
+        audit.warning("login for %r from %s refused: too many failures", key[0], key[1])
         return jsonify(error="too many failed logins; try again in a minute"), 429
     with db.engine().connect() as conn:
         row = conn.execute(select(users).where(users.c.username == body["username"])).first()
     if row is None or not check_password_hash(row.password_hash, body["password"]):
         _failures().setdefault(key, []).append(time.monotonic())
+        audit.warning("failed login for %r from %s", key[0], key[1])
         return jsonify(error="wrong username or password"), 401
+    audit.info("%s (%s) logged in from %s", row.username, row.role, key[1])
     session.clear()  # a fresh session (and CSRF token) at every login
     session.update(uid=row.id, pw=row.password_hash[-16:])
     session.permanent = True
@@ -225,6 +230,7 @@ def create_user():
         raise Invalid("expected {username, password, role}")
     with db.engine().begin() as conn:
         uid = add_user(conn, body.get("username"), body.get("password"), body.get("role"))
+    audit.info("%s added user %r (%s)", current_user()["username"], body["username"], body["role"])
     return jsonify(id=uid, username=body["username"], role=body["role"]), 201
 
 
