@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import posixpath
 import re
 import secrets
 import time
@@ -66,6 +67,7 @@ def may(role: str | None, needed: str) -> bool:
 
 def required_role(path: str) -> str | None:
     """The role a path needs, or None when anyone may use it."""
+    path = posixpath.normpath(path) if path not in ("", "/") else "/"  # /./trainer.html is /trainer.html
     for prefix, role in PROTECTED:
         if path == prefix or path.startswith(prefix + "/") or (prefix.endswith(".html") and path == prefix):
             return role

@@ -73,6 +73,14 @@ def test_each_role_reaches_its_own_pages(user_client):
     assert user_client("operator").get("/api/labels").status_code == 200
 
 
+@pytest.mark.parametrize("url", ["/./trainer.html", "/js/../trainer.html", "/css/./../dashboard.html",
+                                 "/dashboard.html/"])
+def test_protected_pages_cannot_be_reached_by_another_spelling(anon, url):
+    r = anon.get(url)
+    assert r.status_code in (302, 401, 404), (url, r.status_code)
+    assert b"<title>posecast" not in r.data
+
+
 def test_public_pages_need_no_login(anon):
     for url in PUBLIC_PAGES:
         assert anon.get(url).status_code == 200, url
