@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Integer, String, Table, select
 
 from . import auth, db, labels, live_state
-from .errors import Invalid
+from .errors import Invalid, check_number, check_text, int_arg
 
 rules = Table(
     "alert_rules", db.metadata,
@@ -64,10 +64,10 @@ def validate_rule(body) -> dict:
         label_list = [label_list]
     if not isinstance(label_list, list) or not 1 <= len(label_list) <= 20:
         raise Invalid("labels must be a label or a list of 1-20 labels")
-    label_list = [labels.check_text(x, "each label") for x in label_list]
-    name = labels.check_text(rule.get("name") or f"{label_list[0]} held", "name")
-    conf = labels.check_number(rule.get("min_confidence", 0.8), "min_confidence", 0, 1)
-    hold = labels.check_number(rule.get("hold_s", 2.0), "hold_s", 0, 3600)
+    label_list = [check_text(x, "each label") for x in label_list]
+    name = check_text(rule.get("name") or f"{label_list[0]} held", "name")
+    conf = check_number(rule.get("min_confidence", 0.8), "min_confidence", 0, 1)
+    hold = check_number(rule.get("hold_s", 2.0), "hold_s", 0, 3600)
     client_id = rule.get("client_id")
     if client_id is not None and (not isinstance(client_id, str) or not labels.CLIENT_ID.fullmatch(client_id)):
         raise Invalid("client_id must be a client id or null (every client)")
@@ -140,10 +140,11 @@ class Engine:
         return values
 
 
+def init_app(app) -> None:
+    app.extensions["posecast.alerts"] = Engine(app)
+
+
 def engine(app) -> Engine:
-    app = getattr(app, "_get_current_object", lambda: app)()
-    if "posecast.alerts" not in app.extensions:
-        app.extensions["posecast.alerts"] = Engine(app)
     return app.extensions["posecast.alerts"]
 
 
@@ -196,12 +197,7 @@ def list_alerts():
     status = request.args.get("status", "all")
     if status not in ("open", "acknowledged", "all"):
         raise Invalid("status must be open, acknowledged or all")
-    try:
-        limit = int(request.args.get("limit", 200))
-    except ValueError:
-        raise Invalid("limit must be a whole number") from None
-    if not 1 <= limit <= 1000:
-        raise Invalid("limit must be 1-1000")
+    limit = int_arg("limit", 200, 1, 1000)
     q = select(alerts).order_by(alerts.c.id.desc()).limit(limit)
     if status == "open":
         q = q.where(alerts.c.acknowledged_at.is_(None))

@@ -6,7 +6,7 @@ import logging
 from flask import Flask, Response
 
 from . import (alerts, api, auth, config as config_mod, dashboard, datasets, db, errors, history,  # noqa: F401
-               ingest, live, registry, sample_import, static, training_runs)
+               ingest, live, live_state, registry, sample_import, static, training_runs)
 from .sockets import socketio
 
 
@@ -26,6 +26,8 @@ def create_app(config: dict | None = None) -> Flask:
     db.create_tables(app)
     auth.init_app(app)
     registry.init_app(app)
+    live_state.init_app(app)
+    alerts.init_app(app)
     ingest.init_app(app)
     app.register_blueprint(datasets.bp)
     app.register_blueprint(training_runs.bp)

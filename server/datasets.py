@@ -6,7 +6,6 @@ files written first under temporary names, so a bad or interrupted upload leaves
 from __future__ import annotations
 
 import base64
-import math
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,7 +17,7 @@ from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Integer, String, Tab
 from sqlalchemy.exc import IntegrityError
 
 from . import db
-from .errors import Invalid
+from .errors import Invalid, check_number
 from .registry import NAME
 from training.posenet import TM_FEATURES  # numpy only: no TensorFlow in the server
 
@@ -60,14 +59,6 @@ def folder(dataset_id: int, instance: str | None = None) -> Path:
     return Path(instance or current_app.instance_path) / "samples" / str(dataset_id)
 
 
-def _number(value, what: str, lo: float = -math.inf, hi: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise Invalid(f"{what} must be a finite number")
-    if not lo <= value <= hi:
-        raise Invalid(f"{what} must be between {lo} and {hi}")
-    return float(value)
-
-
 def validate_sample(payload) -> dict:
     """Check every field of a sample; returns the clean values (or raises Invalid)."""
     if not isinstance(payload, dict):
@@ -82,8 +73,8 @@ def validate_sample(payload) -> dict:
     backbone = payload.get("backbone")
     if backbone not in BACKBONE_KEYPOINTS:
         raise Invalid(f"backbone must be one of {', '.join(BACKBONE_KEYPOINTS)}")
-    width = int(_number(payload.get("width"), "width", 1, MAX_DIMENSION))
-    height = int(_number(payload.get("height"), "height", 1, MAX_DIMENSION))
+    width = int(check_number(payload.get("width"), "width", 1, MAX_DIMENSION))
+    height = int(check_number(payload.get("height"), "height", 1, MAX_DIMENSION))
     kps = payload.get("keypoints")
     if not isinstance(kps, list) or len(kps) != BACKBONE_KEYPOINTS[backbone]:
         raise Invalid(f"keypoints must be a list of {BACKBONE_KEYPOINTS[backbone]} for {backbone}")
@@ -92,9 +83,9 @@ def validate_sample(payload) -> dict:
         if not isinstance(kp, dict) or set(kp) != {"name", "x", "y", "score"} or not isinstance(kp["name"], str):
             raise Invalid(f"keypoints[{i}] must be {{name, x, y, score}}")
         clean.append({"name": kp["name"][:32],
-                      "x": _number(kp["x"], f"keypoints[{i}].x", -width, 2 * width),
-                      "y": _number(kp["y"], f"keypoints[{i}].y", -height, 2 * height),
-                      "score": _number(kp["score"], f"keypoints[{i}].score", 0, 1)})
+                      "x": check_number(kp["x"], f"keypoints[{i}].x", -width, 2 * width),
+                      "y": check_number(kp["y"], f"keypoints[{i}].y", -height, 2 * height),
+                      "score": check_number(kp["score"], f"keypoints[{i}].score", 0, 1)})
     from training.features import keypoint_vector  # numpy only: no TensorFlow in the server
 
     try:

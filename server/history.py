@@ -11,7 +11,8 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 from sqlalchemy import and_, delete, func, select
 
 from . import db, ingest, labels, live_state
-from .errors import Invalid
+from .errors import Invalid, int_arg
+from .sockets import socketio
 
 bp = Blueprint("history", __name__, url_prefix="/api")
 ev = labels.events
@@ -33,19 +34,6 @@ def parse_time(raw: str, what: str) -> int:
     if t.tzinfo is None:
         t = t.replace(tzinfo=timezone.utc)
     return int(t.timestamp() * 1000)
-
-
-def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Invalid(f"{name} must be a whole number") from None
-    if not lo <= value <= hi:
-        raise Invalid(f"{name} must be {lo}-{hi}")
-    return value
 
 
 def filters() -> list:
@@ -74,15 +62,15 @@ def query():
     """Events oldest first, paged with ?after_id= (the response's next_after_id); or with
     ?order=desc newest first, paged with ?before_id= (next_before_id). ?limit= 1-5000."""
     where = filters()
-    limit = _int_arg("limit", 500, 1, 5000)
+    limit = int_arg("limit", 500, 1, 5000)
     order = request.args.get("order", "asc")
     if order not in ("asc", "desc"):
         raise Invalid("order must be asc or desc")
     if order == "asc":
-        after = _int_arg("after_id", 0, 0, 2 ** 62)
+        after = int_arg("after_id", 0, 0, 2 ** 62)
         q = select(ev).where(and_(ev.c.id > after, *where)).order_by(ev.c.id).limit(limit)
     else:
-        before = _int_arg("before_id", 2 ** 62, 1, 2 ** 62)
+        before = int_arg("before_id", 2 ** 62, 1, 2 ** 62)
         q = select(ev).where(and_(ev.c.id < before, *where)).order_by(ev.c.id.desc()).limit(limit)
     with db.engine().connect() as conn:
         rows = [_event(r) for r in conn.execute(q)]
@@ -95,7 +83,7 @@ def query():
 def counts():
     """Events per label per ?interval= seconds (default 60): {interval, buckets: [{t, label, count}]}."""
     where = filters()
-    interval_ms = _int_arg("interval", 60, 1, 86400 * 31) * 1000
+    interval_ms = int_arg("interval", 60, 1, 86400 * 31) * 1000
     bucket = (ev.c.ts // interval_ms) * interval_ms
     q = (select(bucket.label("t"), ev.c.label, func.count().label("n")).where(*where)
          .group_by(bucket, ev.c.label).order_by(bucket, ev.c.label))
@@ -183,8 +171,6 @@ PURGE_CHUNK = 5000
 def purge(app, now_ms: int | None = None) -> int:
     """Delete events older than the retention (0 days keeps everything), a chunk per
     transaction so the label writer never waits long for the database."""
-    from .sockets import socketio
-
     days = app.config["RETENTION_DAYS"]
     if not days:
         return 0
@@ -210,8 +196,6 @@ def purge_now():
 
 
 def start_retention(app) -> None:
-    from .sockets import socketio
-
     def loop():
         while True:
             try:

@@ -15,7 +15,7 @@ from flask_socketio import disconnect
 
 from . import alerts, auth, db, live_state, labels
 from .contract import LABELS, POSE, SET_NAME, SKELETON
-from .errors import Invalid
+from .errors import Invalid, check_text
 from .sockets import socketio
 
 log = logging.getLogger("posecast.ingest")
@@ -189,7 +189,7 @@ def on_set_name(payload):
     try:
         if info is None or not isinstance(payload, dict) or set(payload) != {"name"}:
             raise Invalid("expected {name: string | null}")
-        name = labels.check_text(payload["name"] or None, "name", allow_none=True)
+        name = check_text(payload["name"] or None, "name", allow_none=True)
     except Invalid as exc:
         return {"ok": False, "error": str(exc)}
     with db.engine().begin() as conn:

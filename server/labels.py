@@ -6,7 +6,6 @@ Tables for clients, their sessions and label events, the validation of a label b
 """
 from __future__ import annotations
 
-import math
 import re
 import time
 from functools import lru_cache
@@ -15,7 +14,7 @@ from sqlalchemy import (BigInteger, Column, Float, Index, Integer, String, Table
                         select, text, update)
 
 from . import db
-from .errors import Invalid
+from .errors import Invalid, check_int, check_number, check_text
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit id.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -61,7 +60,6 @@ events = Table(
 )
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
-TEXT_FIELD = re.compile(r"[^\x00-\x1f\x7f]{1,64}")  # printable, no control characters
 EARLIEST_TS = 1_577_836_800_000  # 2020-01-01: older is a broken clock
 FUTURE_SLACK_MS = 24 * 3600 * 1000
 MAX_SEQ = 2 ** 53 - 1  # what a JavaScript number holds exactly
@@ -73,26 +71,6 @@ OPTIONAL = ("model", "model_version", "backbone", "person", "fps")
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def check_int(v, what: str, lo: int, hi: int) -> int:
-    if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-        raise Invalid(f"{what} must be a whole number from {lo} to {hi}")
-    return v
-
-
-def check_number(v, what: str, lo: float, hi: float) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
-        raise Invalid(f"{what} must be a finite number from {lo} to {hi}")
-    return float(v)
-
-
-def check_text(v, what: str, allow_none: bool = False):
-    if v is None and allow_none:
-        return None
-    if not isinstance(v, str) or not TEXT_FIELD.fullmatch(v):
-        raise Invalid(f"{what} must be 1-64 printable characters")
-    return v
 
 
 def validate_client(auth) -> dict:

@@ -9,12 +9,11 @@ a slow dashboard costs memory bounded by the number of clients and never slows i
 from __future__ import annotations
 
 import collections
-import math
 import threading
 import time
 
 from .contract import ALERT, ALERT_ACKNOWLEDGED, DASHBOARD, DASHBOARD_SKELETON, UPDATE
-from .errors import Invalid
+from .errors import Invalid, check_int, check_number
 from .sockets import socketio
 
 FORGET_AFTER_MS = 10 * 60 * 1000  # disconnected clients leave the live grid after this
@@ -30,20 +29,17 @@ def validate_skeleton(payload) -> dict:
     """{person, width, height, keypoints: [[x, y, score], ...]} (17 or 33 points)."""
     if not isinstance(payload, dict) or set(payload) != {"person", "width", "height", "keypoints"}:
         raise Invalid("expected {person, width, height, keypoints}")
-    person, width, height, kps = payload["person"], payload["width"], payload["height"], payload["keypoints"]
-    if not isinstance(person, int) or isinstance(person, bool) or not 0 <= person < 2**31:
-        raise Invalid("person must be a whole number")
-    for v in (width, height):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 1 <= v <= 10000:
-            raise Invalid("width and height must be 1-10000")
+    person = check_int(payload["person"], "person", 0, 2**31 - 1)
+    width = check_number(payload["width"], "width", 1, 10000)
+    height = check_number(payload["height"], "height", 1, 10000)
+    kps = payload["keypoints"]
     if not isinstance(kps, list) or not 1 <= len(kps) <= 33:
         raise Invalid("keypoints must be a list of 1-33 [x, y, score]")
     points = []
-    for p in kps:
-        if (not isinstance(p, list) or len(p) != 3
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in p)):
-            raise Invalid("each keypoint must be [x, y, score] of finite numbers")
-        points.append([round(float(v), 2) for v in p])
+    for i, p in enumerate(kps):
+        if not isinstance(p, list) or len(p) != 3:
+            raise Invalid("each keypoint must be [x, y, score]")
+        points.append([round(check_number(v, f"keypoints[{i}]"), 2) for v in p])
     return {"person": person, "width": width, "height": height, "keypoints": points}
 
 
@@ -202,9 +198,9 @@ class Hub:
             self._mark(cid)
 
 
+def init_app(app) -> None:
+    app.extensions["posecast.hub"] = Hub(app)
+
+
 def hub(app) -> Hub:
-    """The app's hub (`app` may be current_app: the hub keeps the real object for its ticker)."""
-    app = getattr(app, "_get_current_object", lambda: app)()
-    if "posecast.hub" not in app.extensions:
-        app.extensions["posecast.hub"] = Hub(app)
     return app.extensions["posecast.hub"]

@@ -1,13 +1,5 @@
 // Raised alerts (acknowledge) and alert rules (add, preset, switch on/off, delete).
-import { apiFetch } from './session.js';
-
-async function call(method, url, body) {
-  const response = await apiFetch(url, { method, headers: body ? { 'Content-Type': 'application/json' } : {},
-    body: body && JSON.stringify(body) });
-  const data = response.status === 204 ? null : await response.json();
-  if (!response.ok) throw new Error(data?.error ?? `${method} ${url}: ${response.status}`);
-  return data;
-}
+import { apiJson as call } from './session.js';
 
 export const loadAlerts = () => call('GET', '/api/alerts?limit=50').then((d) => d.alerts);
 export const acknowledge = (id) => call('POST', `/api/alerts/${id}/ack`);

@@ -10,7 +10,7 @@ export function createStore() {
   const rates = [];
   let counts = {}; // label -> events since the charts last took them
   let updates = 0;
-  let lastUpdateAt = 0;
+  let alertsVersion = 0; // bumped on every alert change, so the list is redrawn only then
   let serverOffset = 0; // server clock - page clock
   const lags = []; // ms from a label's page timestamp to this dashboard, last 200
 
@@ -51,7 +51,6 @@ export function createStore() {
       rates.push({ t: payload.now, eps: payload.rates.events_per_s });
       if (rates.length > RATE_POINTS) rates.shift();
       updates += 1;
-      lastUpdateAt = Date.now();
       serverOffset = payload.now - Date.now();
     },
     // History from the REST API, merged in front of what arrived live.
@@ -63,8 +62,8 @@ export function createStore() {
       const live = (timelines.get(clientId) ?? []).filter((p) => !line.length || p.ts > line[line.length - 1].ts);
       timelines.set(clientId, [...line, ...live]);
     },
-    setAlerts(list) { alerts.clear(); for (const a of list) alerts.set(a.id, Object.freeze(a)); },
-    alert(a) { alerts.set(a.id, Object.freeze(a)); },
+    setAlerts(list) { alerts.clear(); for (const a of list) alerts.set(a.id, Object.freeze(a)); alertsVersion += 1; },
+    alert(a) { alerts.set(a.id, Object.freeze(a)); alertsVersion += 1; },
     takeCounts() { const taken = counts; counts = {}; return taken; },
     get clients() { return [...clients.values()]; },
     client(id) { return clients.get(id) ?? null; },
@@ -73,7 +72,7 @@ export function createStore() {
     get rates() { return rates.slice(); },
     get lags() { return lags.slice(); },
     get updates() { return updates; },
-    get lastUpdateAt() { return lastUpdateAt; },
+    get alertsVersion() { return alertsVersion; },
     serverNow() { return Date.now() + serverOffset; },
   };
 }

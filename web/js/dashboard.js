@@ -21,6 +21,7 @@ let renderQueued = false;
 let chartsAt = 0;
 let chartSummary = { classes: [], totals: [] };
 let skeletons = 0;
+let alertsDrawn = -1;
 
 const clientName = (id, fallback) => {
   const c = store.client(id);
@@ -50,7 +51,11 @@ function render() {
     charts.addCounts(store.takeCounts(), Date.now());
     chartSummary = charts.render(store.rates, Date.now());
   }
-  alertsApi.renderAlerts($('#alert-list'), $('#alert-count'), store.alerts, clientName, ack);
+  // Redrawn only when alerts change: a rebuilt list would swallow a click on "Acknowledge".
+  if (alertsDrawn !== store.alertsVersion) {
+    alertsDrawn = store.alertsVersion;
+    alertsApi.renderAlerts($('#alert-list'), $('#alert-count'), store.alerts, clientName, ack);
+  }
   fillClientChoices();
 }
 

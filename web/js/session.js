@@ -13,6 +13,16 @@ export async function apiFetch(url, options = {}) {
   return fetch(url, { ...options, headers });
 }
 
+// A JSON API call; an error carries the server's message, so pages can show what was wrong.
+export async function apiJson(method, url, body) {
+  const response = await apiFetch(url, {
+    method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body && JSON.stringify(body),
+  });
+  const data = response.status === 204 ? null : await response.json();
+  if (!response.ok) throw new Error(data?.error ?? `${method} ${url}: ${response.status}`);
+  return data;
+}
+
 export async function login(username, password) {
   const response = await apiFetch('/api/login', {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password }),

@@ -1,15 +1,5 @@
-// The trainer's REST calls (server/datasets.py, server/training_runs.py). Errors carry the
-// server's message, so the page can show exactly what was wrong.
-import { apiFetch } from './session.js';
-
-async function call(method, url, body) {
-  const response = await apiFetch(url, {
-    method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body && JSON.stringify(body),
-  });
-  const data = response.status === 204 ? null : await response.json();
-  if (!response.ok) throw new Error(data?.error ?? `${method} ${url}: ${response.status}`);
-  return data;
-}
+// The trainer's REST calls (server/datasets.py, server/training_runs.py, server/registry.py).
+import { apiFetch, apiJson as call } from './session.js';
 
 export const listDatasets = () => call('GET', '/api/datasets').then((d) => d.datasets);
 export const createDataset = (name) => call('POST', '/api/datasets', { name });
