@@ -14,6 +14,7 @@ run: setup
 	$(BIN)/posecast serve
 
 test: setup .cache/system-deps.ok
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: setup .cache/system-deps.ok

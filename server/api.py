@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import db
-from .errors import Invalid as BadRequest
+from core.checks import Invalid as BadRequest, fields
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 client_log = logging.getLogger("posecast.client")
@@ -41,14 +41,7 @@ def post_client_log():
 
 
 def validate_client_log(payload) -> dict:
-    if not isinstance(payload, dict):
-        raise BadRequest("expected a JSON object")
-    unknown = set(payload) - set(CLIENT_LOG_FIELDS)
-    if unknown:
-        raise BadRequest(f"unknown field(s): {', '.join(sorted(unknown))}")
-    for field in ("level", "message"):
-        if field not in payload:
-            raise BadRequest(f"missing field: {field}")
+    fields(payload, ("level", "message"), CLIENT_LOG_FIELDS)
     for field, value in payload.items():
         if not isinstance(value, CLIENT_LOG_FIELDS[field]) or (isinstance(value, float) and math.isnan(value)):
             raise BadRequest(f"{field} must be a string")

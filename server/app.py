@@ -5,8 +5,7 @@ import logging
 
 from flask import Flask, Response
 
-from . import (alerts, api, auth, config as config_mod, dashboard, datasets, db, errors, history,  # noqa: F401
-               ingest, live, live_state, registry, sample_import, static, training_runs)
+from . import api, auth, config as config_mod, db, errors, models, samples, static, stream
 from .sockets import socketio
 
 
@@ -23,17 +22,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     errors.init_app(app)
     db.init_app(app)
+    wings = (samples, models, stream)
+    for wing in wings:  # tables, routes and Socket.IO handlers
+        wing.init_app(app)
     db.create_tables(app)
     auth.init_app(app)
-    registry.init_app(app)
-    live_state.init_app(app)
-    alerts.init_app(app)
-    ingest.init_app(app)
-    app.register_blueprint(datasets.bp)
-    app.register_blueprint(training_runs.bp)
-    app.register_blueprint(sample_import.bp)
-    app.register_blueprint(history.bp)
-    app.register_blueprint(alerts.bp)
+    models.start(app)
+    stream.start(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(static.bp)
     app.after_request(_security_headers)

@@ -13,7 +13,6 @@ import posixpath
 import re
 import secrets
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, redirect, request, session
@@ -22,7 +21,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import db
 from .config import ConfigError
-from .errors import Invalid
+from core.checks import Invalid
+from core.clock import utcnow as _now
 
 ROLES = ("admin", "trainer", "operator", "viewer")
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
@@ -52,10 +52,6 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
 audit = logging.getLogger("posecast.auth")
-
-
-def _now():
-    return datetime.now(timezone.utc)
 
 
 def may(role: str | None, needed: str) -> bool:

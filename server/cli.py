@@ -41,7 +41,7 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"posecast: {exc}", file=sys.stderr)
         return 2
-    from .history import start_retention
+    from .stream.history import start_retention
 
     start_retention(app)
     # Everything loaded so far lives as long as the process: keep it out of the cyclic garbage
@@ -71,7 +71,7 @@ def _users(args: argparse.Namespace) -> int:
 
     from . import create_app, db
     from .auth import add_user, set_password, users
-    from .errors import Invalid
+    from core.checks import Invalid
 
     app = create_app({"ASYNC_MODE": "threading"})
     try:
@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     users_sub.add_parser("remove", help="remove a user").add_argument("username")
     users_sub.add_parser("list", help="list users and roles")
     users.set_defaults(func=_users)
-    from training.cli import add_parser as add_train
+    from .models.train_command import add_parser as add_train
 
     add_train(sub)
     return parser

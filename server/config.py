@@ -5,7 +5,7 @@ import os
 import secrets
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from core.paths import PROJECT_ROOT
 ASYNC_MODES = ("eventlet", "gevent", "threading")
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 
-CONTRACT_FILE = Path(__file__).resolve().parent.parent / "web" / "contract.json"
+from core.paths import WEB_DIR
+
+CONTRACT_FILE = WEB_DIR / "contract.json"
 
 
 @lru_cache(maxsize=1)

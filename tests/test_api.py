@@ -21,8 +21,8 @@ def test_newlines_cannot_forge_log_lines(client, caplog):
 @pytest.mark.parametrize("payload, error", [
     (None, "JSON object"),
     ([], "JSON object"),
-    ({"message": "x"}, "missing field: level"),
-    ({"level": "error"}, "missing field: message"),
+    ({"message": "x"}, "missing field(s): level"),
+    ({"level": "error"}, "missing field(s): message"),
     ({"level": "fatal", "message": "x"}, "level must be one of"),
     ({"level": "error", "message": "   "}, "empty"),
     ({"level": "error", "message": 42}, "message must be a string"),

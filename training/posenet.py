@@ -14,14 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from core.features import TM_FEATURES, TM_GRID
+from core.tables import COCO17
+
 INPUT_SIZE = 257
 OUTPUT_STRIDE = 16
 GRID = (INPUT_SIZE - 1) // OUTPUT_STRIDE + 1  # 17
-PART_NAMES = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle",
-)
+PART_NAMES = COCO17
 NUM_PARTS = len(PART_NAMES)
 # posenet's part tree (parent, child), by index: decoding walks it along the displacement fields.
 POSE_CHAIN = [(PART_NAMES.index(a), PART_NAMES.index(b)) for a, b in (
@@ -30,7 +29,7 @@ POSE_CHAIN = [(PART_NAMES.index(a), PART_NAMES.index(b)) for a, b in (
     ("left_shoulder", "left_hip"), ("left_hip", "left_knee"), ("left_knee", "left_ankle"),
     ("nose", "right_shoulder"), ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"),
     ("right_shoulder", "right_hip"), ("right_hip", "right_knee"), ("right_knee", "right_ankle"))]
-TM_FEATURES = GRID * GRID * (NUM_PARTS + 2 * NUM_PARTS)  # 14,739: Teachable Machine's input
+assert GRID == TM_GRID and TM_FEATURES == GRID * GRID * 3 * NUM_PARTS
 
 
 def _graph_def(model_json: Path):

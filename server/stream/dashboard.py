@@ -2,9 +2,12 @@
 from flask import current_app, request
 from flask_socketio import join_room, leave_room
 
-from . import auth, labels, live_state
-from .contract import DASHBOARD, SNAPSHOT, WATCH
-from .sockets import socketio
+from .. import auth
+from ..contract import DASHBOARD, SNAPSHOT, WATCH
+from ..sockets import socketio
+from . import services
+from .dashboard_hub import DASHBOARDS_ROOM
+from .pose_checks import CLIENT_ID
 
 _watching: dict[str, str] = {}  # dashboard sid -> client id whose skeleton it watches
 
@@ -15,14 +18,14 @@ def on_connect(auth_payload=None):
     then `update` every tick while anything changes."""
     if not auth.socket_user_may("operator"):
         raise ConnectionRefusedError("the dashboard needs the operator role")
-    join_room(live_state.DASHBOARDS_ROOM)
-    socketio.emit(SNAPSHOT, live_state.hub(current_app).add_dashboard(request.sid), to=request.sid,
+    join_room(DASHBOARDS_ROOM)
+    socketio.emit(SNAPSHOT, services.of(current_app).hub.add_dashboard(request.sid), to=request.sid,
                   namespace=DASHBOARD)
 
 
 @socketio.on("disconnect", namespace=DASHBOARD)
 def on_disconnect(*_):
-    live_state.hub(current_app).remove_dashboard(request.sid)
+    services.of(current_app).hub.remove_dashboard(request.sid)
     _watching.pop(request.sid, None)
 
 
@@ -33,7 +36,7 @@ def on_watch(payload):
     if not isinstance(payload, dict) or set(payload) != {"client_id"}:
         return {"ok": False, "error": "expected {client_id: string | null}"}
     client_id = payload["client_id"]
-    if client_id is not None and (not isinstance(client_id, str) or not labels.CLIENT_ID.fullmatch(client_id)):
+    if client_id is not None and (not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id)):
         return {"ok": False, "error": "client_id must be a client id or null"}
     previous = _watching.pop(request.sid, None)
     if previous:

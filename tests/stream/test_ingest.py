@@ -6,7 +6,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from server import create_app, db, labels
+from server import create_app, db
+from server.stream import label_log as labels
 from server.sockets import socketio
 from tests.helpers.auth import ADMIN_CONFIG
 

@@ -37,8 +37,9 @@ def main(argv=None) -> int:
     import training  # noqa: F401
     from sqlalchemy import create_engine
 
-    from server.datasets import folder, store_samples, validate_sample
-    from server.errors import Invalid
+    from core.checks import Invalid
+    from core.samples import validate_sample
+    from server.samples.datasets import folder, store_samples
     from training.posenet import PoseNet, load_image
 
     files = sorted(f for f in args.folder.glob("*/*") if f.is_file())

@@ -12,35 +12,14 @@ import collections
 import threading
 import time
 
-from .contract import ALERT, ALERT_ACKNOWLEDGED, DASHBOARD, DASHBOARD_SKELETON, UPDATE
-from .errors import Invalid, check_int, check_number
-from .sockets import socketio
+from core.clock import now_ms as _ms
+
+from ..contract import ALERT, ALERT_ACKNOWLEDGED, DASHBOARD, DASHBOARD_SKELETON, UPDATE
+from ..sockets import socketio
 
 FORGET_AFTER_MS = 10 * 60 * 1000  # disconnected clients leave the live grid after this
 INFLIGHT_TIMEOUT_S = 10.0
 DASHBOARDS_ROOM = "dashboards"
-
-
-def _ms() -> int:
-    return int(time.time() * 1000)
-
-
-def validate_skeleton(payload) -> dict:
-    """{person, width, height, keypoints: [[x, y, score], ...]} (17 or 33 points)."""
-    if not isinstance(payload, dict) or set(payload) != {"person", "width", "height", "keypoints"}:
-        raise Invalid("expected {person, width, height, keypoints}")
-    person = check_int(payload["person"], "person", 0, 2**31 - 1)
-    width = check_number(payload["width"], "width", 1, 10000)
-    height = check_number(payload["height"], "height", 1, 10000)
-    kps = payload["keypoints"]
-    if not isinstance(kps, list) or not 1 <= len(kps) <= 33:
-        raise Invalid("keypoints must be a list of 1-33 [x, y, score]")
-    points = []
-    for i, p in enumerate(kps):
-        if not isinstance(p, list) or len(p) != 3:
-            raise Invalid("each keypoint must be [x, y, score]")
-        points.append([round(check_number(v, f"keypoints[{i}]"), 2) for v in p])
-    return {"person": person, "width": width, "height": height, "keypoints": points}
 
 
 def _locked(method):
@@ -115,6 +94,10 @@ class Hub:
                                             "person", "fps", "ts", "seq")})
         for client_id in {r["client_id"] for r in rows}:
             self._mark(client_id)
+
+    @_locked
+    def is_connected(self, client_id: str) -> bool:
+        return bool(self.clients.get(client_id, {}).get("connected"))
 
     def skeleton(self, client_id: str, pose: dict) -> None:
         socketio.emit(DASHBOARD_SKELETON, {"client_id": client_id, **pose}, to=f"watch:{client_id}",
@@ -197,10 +180,3 @@ class Hub:
             del self.clients[cid]
             self._mark(cid)
 
-
-def init_app(app) -> None:
-    app.extensions["posecast.hub"] = Hub(app)
-
-
-def hub(app) -> Hub:
-    return app.extensions["posecast.hub"]

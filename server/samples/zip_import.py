@@ -1,5 +1,5 @@
-"""Zip uploads of class folders into a dataset: checked and extracted here (server/uploads.py),
-imported by a subprocess (training/import_job.py) that reports on /trainer as `import_progress`."""
+"""Zip uploads of class folders into a dataset: checked and extracted here (uploads.py),
+imported by a subprocess (import_job.py) that reports on /trainer as `import_progress`."""
 from __future__ import annotations
 
 import shutil
@@ -10,11 +10,14 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
-from . import db, jobs, uploads
-from .contract import IMPORT_PROGRESS
-from .datasets import LABEL, datasets
-from .errors import Invalid
-from .sockets import socketio
+from core.checks import Invalid
+from core.samples import check_label
+
+from .. import db, jobs
+from ..contract import IMPORT_PROGRESS
+from ..sockets import socketio
+from . import uploads
+from .datasets import datasets
 
 bp = Blueprint("sample_import", __name__, url_prefix="/api")
 
@@ -41,10 +44,12 @@ def import_zip(dataset_id: int):
     finally:
         Path(tmp.name).unlink(missing_ok=True)
     for label_dir in extracted.iterdir():
-        if not LABEL.fullmatch(label_dir.name):
+        try:
+            check_label(label_dir.name)
+        except Invalid:
             shutil.rmtree(extracted)
-            raise Invalid(f"class folder name {label_dir.name!r} is not a valid label")
-    proc = jobs.spawn("training.import_job", "--database-url", current_app.config["DATABASE_URL"],
+            raise Invalid(f"class folder name {label_dir.name!r} is not a valid label") from None
+    proc = jobs.spawn("server.samples.import_job", "--database-url", current_app.config["DATABASE_URL"],
                       "--dataset-id", str(dataset_id), "--instance", current_app.instance_path,
                       "--folder", str(extracted),
                       "--weights", str(Path(current_app.config["ASSETS_DIR"]) / "pose" / "posenet.json"))

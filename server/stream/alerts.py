@@ -6,8 +6,13 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Integer, String, Table, select
 
-from . import auth, db, labels, live_state
-from .errors import Invalid, check_number, check_text, int_arg
+from core.checks import Invalid, check_number, check_text, fields
+from core.clock import now_ms
+
+from .. import auth, db
+from ..errors import int_arg
+from . import label_log, services
+from .pose_checks import CLIENT_ID
 
 rules = Table(
     "alert_rules", db.metadata,
@@ -24,7 +29,7 @@ rules = Table(
 
 alerts = Table(
     "alerts", db.metadata,
-    Column("id", labels.BigId, primary_key=True, autoincrement=True),
+    Column("id", label_log.BigId, primary_key=True, autoincrement=True),
     Column("rule_id", Integer, index=True),
     Column("rule_name", String(64), nullable=False),
     Column("client_id", String(64), nullable=False, index=True),
@@ -50,11 +55,7 @@ bp = Blueprint("alerts", __name__, url_prefix="/api")
 
 
 def validate_rule(body) -> dict:
-    if not isinstance(body, dict):
-        raise Invalid("expected a JSON object")
-    unknown = set(body) - RULE_FIELDS
-    if unknown:
-        raise Invalid(f"unknown field(s): {', '.join(sorted(unknown))}")
+    fields(body, optional=RULE_FIELDS)
     preset = body.get("preset")
     if preset is not None and preset not in PRESETS:
         raise Invalid(f"preset must be one of {', '.join(PRESETS)}")
@@ -69,7 +70,7 @@ def validate_rule(body) -> dict:
     conf = check_number(rule.get("min_confidence", 0.8), "min_confidence", 0, 1)
     hold = check_number(rule.get("hold_s", 2.0), "hold_s", 0, 3600)
     client_id = rule.get("client_id")
-    if client_id is not None and (not isinstance(client_id, str) or not labels.CLIENT_ID.fullmatch(client_id)):
+    if client_id is not None and (not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id)):
         raise Invalid("client_id must be a client id or null (every client)")
     enabled = rule.get("enabled", True)
     if not isinstance(enabled, bool):
@@ -90,8 +91,9 @@ def alert_json(r) -> dict:
 class Engine:
     """Evaluates the enabled rules; state per (rule, client, person)."""
 
-    def __init__(self, app):
+    def __init__(self, app, on_alert):
         self.app = app
+        self.on_alert = on_alert  # called with every alert raised (the dashboard hub shows it)
         self.rules: list[dict] | None = None
         self.state: dict[tuple, dict] = {}
 
@@ -128,24 +130,18 @@ class Engine:
                     else:
                         st.update(since=None, raised=False)
         for a in raised:
-            live_state.hub(self.app).alert(a)
+            self.on_alert(a)
         return raised
 
     def _raise(self, conn, rule: dict, r: dict, since: int) -> dict:
-        name = conn.execute(select(labels.clients.c.name).where(labels.clients.c.client_id == r["client_id"])).scalar()
+        name = conn.execute(select(label_log.clients.c.name).where(label_log.clients.c.client_id == r["client_id"])).scalar()
         values = {"rule_id": rule["id"], "rule_name": rule["name"], "client_id": r["client_id"], "client_name": name,
                   "person": r["person"], "label": r["label"], "confidence": r["confidence"], "started_ts": since,
-                  "raised_ts": r["ts"], "raised_at": labels.now_ms(), "acknowledged_at": None, "acknowledged_by": None}
+                  "raised_ts": r["ts"], "raised_at": now_ms(), "acknowledged_at": None, "acknowledged_by": None}
         values["id"] = conn.execute(alerts.insert().values(**values)).inserted_primary_key[0]
         return values
 
 
-def init_app(app) -> None:
-    app.extensions["posecast.alerts"] = Engine(app)
-
-
-def engine(app) -> Engine:
-    return app.extensions["posecast.alerts"]
 
 
 @bp.get("/alert-rules")
@@ -160,9 +156,9 @@ def create_rule():
     """{labels, min_confidence?, hold_s?, name?, client_id?, enabled?} or {preset: 'fall', client_id?}."""
     rule = validate_rule(request.get_json(silent=True))
     with db.engine().begin() as conn:
-        rule_id = conn.execute(rules.insert().values(**rule, created_at=labels.now_ms())).inserted_primary_key[0]
+        rule_id = conn.execute(rules.insert().values(**rule, created_at=now_ms())).inserted_primary_key[0]
         row = conn.execute(select(rules).where(rules.c.id == rule_id)).first()
-    engine(current_app).reload()
+    services.of(current_app).alerts.reload()
     return jsonify(_rule_json(row)), 201
 
 
@@ -178,7 +174,7 @@ def update_rule(rule_id: int):
         merged = validate_rule({**{k: v for k, v in _rule_json(row).items() if k in RULE_FIELDS - {"preset"}}, **body})
         conn.execute(rules.update().where(rules.c.id == rule_id).values(**merged))
         row = conn.execute(select(rules).where(rules.c.id == rule_id)).first()
-    engine(current_app).reload()
+    services.of(current_app).alerts.reload()
     return jsonify(_rule_json(row))
 
 
@@ -187,7 +183,7 @@ def delete_rule(rule_id: int):
     with db.engine().begin() as conn:
         if conn.execute(rules.delete().where(rules.c.id == rule_id)).rowcount == 0:
             return jsonify(error="no such rule"), 404
-    engine(current_app).reload()
+    services.of(current_app).alerts.reload()
     return "", 204
 
 
@@ -220,7 +216,7 @@ def acknowledge(alert_id: int):
             return jsonify(error="no such alert"), 404
         if row.acknowledged_at is None:
             conn.execute(alerts.update().where(alerts.c.id == alert_id)
-                         .values(acknowledged_at=labels.now_ms(), acknowledged_by=user["username"]))
+                         .values(acknowledged_at=now_ms(), acknowledged_by=user["username"]))
         row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
-    live_state.hub(current_app).alert_acknowledged(alert_json(row))
+    services.of(current_app).hub.alert_acknowledged(alert_json(row))
     return jsonify(alert_json(row))

@@ -48,8 +48,8 @@ def test_normalised_keypoints_are_stored_with_the_raw(client, app, dataset):
     from sqlalchemy import select
 
     from server import db
-    from server.datasets import samples
-    from training.features import keypoint_vector
+    from core.features import keypoint_vector
+    from server.samples.datasets import samples
 
     body = sample()
     client.post(f"/api/datasets/{dataset['id']}/samples", json=body)

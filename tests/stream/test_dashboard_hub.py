@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from server import live_state
-from server.errors import Invalid
+from core.checks import Invalid
+from server.stream import pose_checks, services
 from server.sockets import socketio
 
 
@@ -28,7 +28,7 @@ def test_a_dashboard_that_does_not_acknowledge_gets_one_update_and_then_waits(ap
     got = updates(dash)
     # The test client never acknowledges, so the first update is the only one sent.
     assert len(got) == 1
-    hub = live_state.hub(app)
+    hub = services.of(app).hub
     (state,) = [d for d in hub.dashboards.values()]
     assert state["inflight"] is not None
     # Everything since then waits, coalesced: one dirty client and the counts of 40+ events.
@@ -38,7 +38,7 @@ def test_a_dashboard_that_does_not_acknowledge_gets_one_update_and_then_waits(ap
 
 
 def test_latest_label_wins_by_page_time(app):
-    hub = live_state.hub(app)
+    hub = services.of(app).hub
     rows = [{"client_id": "client-g001", "seq": s, "ts": ts, "received_at": 1, "label": label, "confidence": 0.5,
              "model": None, "model_version": None, "backbone": None, "person": 0, "fps": None}
             for s, ts, label in [(2, 2000, "late"), (1, 1000, "early")]]
@@ -48,8 +48,8 @@ def test_latest_label_wins_by_page_time(app):
 
 def test_skeleton_validation():
     good = {"person": 1, "width": 640, "height": 480, "keypoints": [[1, 2, 0.5]] * 33}
-    assert len(live_state.validate_skeleton(good)["keypoints"]) == 33
+    assert len(pose_checks.validate_skeleton(good)["keypoints"]) == 33
     for bad in [None, {**good, "extra": 1}, {**good, "keypoints": []}, {**good, "keypoints": [[1, 2]]},
                 {**good, "keypoints": [[1, 2, float("nan")]]}, {**good, "width": 0}, {**good, "person": -1}]:
         with pytest.raises(Invalid):
-            live_state.validate_skeleton(bad)
+            pose_checks.validate_skeleton(bad)

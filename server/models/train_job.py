@@ -1,5 +1,6 @@
 """A training run for the server, in its own process (TensorFlow never loads in the eventlet
-server). Reads a dataset's samples from the database, trains, exports, and reports progress as
+server): `python -m server.models.train_job`. Reads a dataset's samples from the database (the
+samples wing's tables and folders), trains with training/, exports, and reports progress as
 JSON lines on stdout: {"event": "start"|"epoch"|"done"|"error", ...}."""
 from __future__ import annotations
 
@@ -16,17 +17,19 @@ def emit(event: str, **data) -> None:
 
 
 def load(database_url: str, dataset_id: int, kind: str, instance: Path):
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, select
+
+    from ..samples.datasets import folder as sample_folder, samples
 
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT id, label, normalised, has_tm FROM samples WHERE dataset_id = :d ORDER BY id"),
-                            {"d": dataset_id}).all()
+        rows = conn.execute(select(samples.c.id, samples.c.label, samples.c.normalised, samples.c.has_tm)
+                            .where(samples.c.dataset_id == dataset_id).order_by(samples.c.id)).all()
     if kind == "tm":
         missing = [r.id for r in rows if not r.has_tm]
         if missing:
             raise ValueError(f"{len(missing)} sample(s) have no Teachable Machine features (record them with PoseNet)")
-        folder = instance / "samples" / str(dataset_id)
+        folder = sample_folder(dataset_id, str(instance))
         x = np.stack([np.fromfile(folder / f"{r.id}.f32", dtype="<f4") for r in rows]) if rows else np.zeros((0, 1))
     else:
         x = np.array([r.normalised if isinstance(r.normalised, list) else json.loads(r.normalised) for r in rows],

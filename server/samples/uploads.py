@@ -9,9 +9,8 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from training.data import IMAGE_SUFFIXES
-
-from .errors import Invalid
+from core.checks import Invalid
+from core.samples import IMAGE_SUFFIXES
 
 MAX_ENTRIES = 5000
 MAX_TOTAL_BYTES = 512 * 1024 * 1024

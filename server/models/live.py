@@ -1,10 +1,10 @@
 """The /live Socket.IO namespace: open live pages (see web/contract.json)."""
 from flask import current_app, request
 
-from . import auth, db
-from .contract import LIVE
+from .. import auth, db
+from ..contract import LIVE
+from ..sockets import socketio
 from .registry import announce
-from .sockets import socketio
 
 
 @socketio.on("connect", namespace=LIVE)

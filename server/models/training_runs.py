@@ -1,20 +1,22 @@
-"""Training runs started from the trainer page: each in a subprocess (training/job.py), its
+"""Training runs started from the trainer page: each in a subprocess (server/models/train_job.py), its
 progress relayed to trainer pages over Socket.IO, its record kept in the database, and the
 new model activated (and so pushed to every live page) when it finishes."""
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, String, Table, insert, select, update
 
-from . import auth, db, jobs, registry
-from .contract import TRAIN_PROGRESS, TRAINER
-from .datasets import NAME, datasets, samples
-from .errors import Invalid
-from .sockets import socketio
+from core.checks import NAME, Invalid
+from core.clock import utcnow as _now
+
+from .. import auth, db, jobs
+from ..contract import TRAIN_PROGRESS, TRAINER
+from ..samples.datasets import datasets, samples
+from ..sockets import socketio
+from . import registry
 
 runs = Table(
     "training_runs", db.metadata,
@@ -32,10 +34,6 @@ runs = Table(
 )
 
 bp = Blueprint("training_runs", __name__, url_prefix="/api")
-
-
-def _now():
-    return datetime.now(timezone.utc)
 
 
 def _row(r) -> dict:
@@ -74,7 +72,7 @@ def start(dataset_id: int):
                                                   counts=counts, started_at=_now())).inserted_primary_key[0]
     models_dir = Path(current_app.config["MODELS_DIR"])
     out = models_dir / name / str(registry.next_version(models_dir / name))
-    proc = jobs.spawn("training.job", "--database-url", current_app.config["DATABASE_URL"],
+    proc = jobs.spawn("server.models.train_job", "--database-url", current_app.config["DATABASE_URL"],
                       "--dataset-id", str(dataset_id), "--instance", current_app.instance_path,
                       "--features", features, "--epochs", str(epochs), "--name", name, "--out", str(out))
     socketio.start_background_task(_watch, current_app._get_current_object(), run_id, proc)

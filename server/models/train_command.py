@@ -1,11 +1,15 @@
-"""`posecast train`: a folder of class sub-folders -> features -> model -> TF.js export."""
+"""`posecast train`: a folder of class sub-folders (or a dataset recorded in the trainer page) ->
+features -> model -> TF.js export, with the training library (training/); the run is recorded in
+the database and the model registered and activated on a running server, as the trainer page's
+runs are."""
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
 
-from server.config import PROJECT_ROOT
+from core.checks import NAME
+from core.paths import PROJECT_ROOT
 
 
 def _bar(done: int, total: int, text: str = "", width: int = 30) -> None:
@@ -36,7 +40,7 @@ def add_parser(sub) -> None:
 
 
 def _settings() -> dict:
-    from server.config import from_env, resolve
+    from ..config import from_env, resolve
 
     return resolve(from_env())
 
@@ -47,8 +51,8 @@ def _record_run(settings: dict, params: dict, report: dict, dataset_id: int | No
 
     from sqlalchemy import create_engine, insert
 
-    from server import db
-    from server.training_runs import runs
+    from .. import db
+    from .training_runs import runs
 
     engine = create_engine(settings["DATABASE_URL"])
     db.metadata.create_all(engine)
@@ -96,7 +100,7 @@ def _activate(url: str, name: str, version: int) -> str:
 
 def run(args) -> int:
     import training  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
-    from server.registry import NAME, next_version
+    from .registry import next_version
     from training import data, export, features, train
     from training.posenet import PoseNet
 
@@ -149,7 +153,7 @@ def run(args) -> int:
 def _from_database(settings: dict, dataset: str, kind: str):
     from sqlalchemy import create_engine, text
 
-    from training.job import load
+    from .train_job import load
 
     engine = create_engine(settings["DATABASE_URL"])
     with engine.connect() as conn:

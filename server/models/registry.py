@@ -3,20 +3,19 @@ list, activate, roll back and delete them. Activation is pushed to every open li
 from __future__ import annotations
 
 import json
-import re
 import shutil
-from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Integer, String, Table, UniqueConstraint,
                         delete, insert, select)
 
-from . import db
-from .contract import LIVE, MODEL_ACTIVATED, MODEL_CLEARED
-from .sockets import socketio
+from core.checks import NAME
+from core.clock import utcnow as _now
 
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+from .. import db
+from ..contract import LIVE, MODEL_ACTIVATED, MODEL_CLEARED
+from ..sockets import socketio
 
 models = Table(
     "models", db.metadata,
@@ -37,10 +36,6 @@ activations = Table(
 )
 
 bp = Blueprint("registry", __name__, url_prefix="/api/models")
-
-
-def _now():
-    return datetime.now(timezone.utc)
 
 
 def read_export(folder: Path) -> dict | None:
@@ -74,7 +69,8 @@ def scan(app) -> int:
     return added
 
 
-def init_app(app) -> None:
+def start(app) -> None:
+    """Register every export on disk; activate the default model when none has been yet."""
     scan(app)
     default = app.config.get("DEFAULT_MODEL")
     with db.engine_of(app).begin() as conn:
@@ -83,7 +79,6 @@ def init_app(app) -> None:
                                .order_by(models.c.version.desc())).first()
             if row:
                 conn.execute(insert(activations).values(model_id=row.id, at=_now()))
-    app.register_blueprint(bp)
 
 
 def as_json(row) -> dict:
@@ -124,13 +119,6 @@ def rescan():
     """Register exports written by `posecast train` while the server runs."""
     added = scan(current_app)
     return jsonify(added=added)
-
-
-@bp.post("/import")
-def import_teachable_machine():
-    from .tm_import import import_export
-
-    return import_export()
 
 
 @bp.get("/active")

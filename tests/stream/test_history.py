@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from server import db, history, labels
+from server import db
+from server.stream import history, label_log as labels
 from tests.helpers.auth import ADMIN, login
 
 T0 = 1_790_000_000_000  # a fixed page time (ms) so buckets are predictable

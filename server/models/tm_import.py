@@ -11,9 +11,11 @@ from pathlib import Path
 from flask import current_app, jsonify, request
 from sqlalchemy import select
 
-from . import db, registry
-from .errors import Invalid
-from training.posenet import TM_FEATURES as TM_INPUTS  # numpy only
+from core.checks import Invalid
+from core.features import TM_FEATURES as TM_INPUTS
+
+from .. import db
+from . import registry
 
 FILES = ("model.json", "metadata.json", "weights.bin")
 MAX_BYTES = 64 * 1024 * 1024
@@ -67,7 +69,8 @@ def validate(files: dict[str, bytes]) -> tuple[dict, dict]:
     return model, meta
 
 
-def import_export():
+@registry.bp.post("/import")
+def import_teachable_machine():
     """POST /api/models/import: multipart model.json, metadata.json, weights.bin (or zip); name?"""
     name = request.form.get("name") or "teachable-machine"
     if not registry.NAME.fullmatch(name):

@@ -4,8 +4,8 @@ import zipfile
 
 import pytest
 
-from server import uploads
-from server.errors import Invalid
+from core.checks import Invalid
+from server.samples import uploads
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4
 

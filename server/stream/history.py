@@ -10,12 +10,16 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from sqlalchemy import and_, delete, func, select
 
-from . import db, ingest, labels, live_state
-from .errors import Invalid, int_arg
-from .sockets import socketio
+from core.checks import Invalid
+from core.clock import now_ms as _now_ms
+
+from .. import db
+from ..errors import int_arg
+from ..sockets import socketio
+from . import label_log, services
 
 bp = Blueprint("history", __name__, url_prefix="/api")
-ev = labels.events
+ev = label_log.events
 EXPORT_PAGE = 5000
 COLUMNS = ("id", "client_id", "seq", "ts", "received_at", "label", "confidence", "model", "model_version",
            "backbone", "person", "fps", "session_id")
@@ -140,19 +144,19 @@ def export(fmt: str):
 @bp.get("/clients")
 def list_clients():
     """Every client ever seen, with its event count and whether it is connected now."""
-    hub = live_state.hub(current_app)
+    hub = services.of(current_app).hub
     n = select(ev.c.client_id, func.count().label("events")).group_by(ev.c.client_id).subquery()
-    q = (select(labels.clients, func.coalesce(n.c.events, 0).label("events"))
-         .outerjoin(n, n.c.client_id == labels.clients.c.client_id).order_by(labels.clients.c.last_seen.desc()))
+    q = (select(label_log.clients, func.coalesce(n.c.events, 0).label("events"))
+         .outerjoin(n, n.c.client_id == label_log.clients.c.client_id).order_by(label_log.clients.c.last_seen.desc()))
     with db.engine().connect() as conn:
         rows = conn.execute(q).all()
-    return jsonify(clients=[{**dict(r._mapping), "connected": bool(hub.clients.get(r.client_id, {}).get("connected"))}
+    return jsonify(clients=[{**dict(r._mapping), "connected": hub.is_connected(r.client_id)}
                             for r in rows])
 
 
 @bp.get("/clients/<client_id>/sessions")
 def client_sessions(client_id: str):
-    s = labels.sessions
+    s = label_log.sessions
     with db.engine().connect() as conn:
         rows = conn.execute(select(s).where(s.c.client_id == client_id).order_by(s.c.id.desc()).limit(200)).all()
     return jsonify(sessions=[dict(r._mapping) for r in rows])
@@ -161,7 +165,8 @@ def client_sessions(client_id: str):
 @bp.get("/stats")
 def stats():
     """Ingestion now: events per second, totals, connected clients and dashboards."""
-    return jsonify(**live_state.hub(current_app).rates(), written=ingest.writer(current_app).written,
+    stream = services.of(current_app)
+    return jsonify(**stream.hub.rates(), written=stream.writer.written,
                    retention_days=current_app.config["RETENTION_DAYS"])
 
 
@@ -174,7 +179,7 @@ def purge(app, now_ms: int | None = None) -> int:
     days = app.config["RETENTION_DAYS"]
     if not days:
         return 0
-    cutoff = (labels.now_ms() if now_ms is None else now_ms) - days * 86400 * 1000
+    cutoff = (_now_ms() if now_ms is None else now_ms) - days * 86400 * 1000
     n = 0
     while True:
         with db.engine_of(app).begin() as conn:

@@ -5,9 +5,6 @@ files written first under temporary names, so a bad or interrupted upload leaves
 """
 from __future__ import annotations
 
-import base64
-import re
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -16,16 +13,12 @@ from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Integer, String, Tab
                         select, update)
 from sqlalchemy.exc import IntegrityError
 
-from . import db
-from .errors import Invalid, check_number
-from .registry import NAME
-from training.posenet import TM_FEATURES  # numpy only: no TensorFlow in the server
+from core.checks import NAME, Invalid
+from core.clock import utcnow
+from core.samples import check_label, validate_sample  # noqa: F401 (validate_sample re-exported)
 
-BACKBONE_KEYPOINTS = {"posenet": 17, "movenet-lightning": 17, "movenet-thunder": 17, "movenet-multipose": 17,
-                      "blazepose-lite": 33, "blazepose-full": 33}
-LABEL = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
-MAX_THUMBNAIL = 64 * 1024
-MAX_DIMENSION = 8192
+from .. import db
+
 
 datasets = Table(
     "datasets", db.metadata,
@@ -59,65 +52,6 @@ def folder(dataset_id: int, instance: str | None = None) -> Path:
     return Path(instance or current_app.instance_path) / "samples" / str(dataset_id)
 
 
-def validate_sample(payload) -> dict:
-    """Check every field of a sample; returns the clean values (or raises Invalid)."""
-    if not isinstance(payload, dict):
-        raise Invalid("expected a JSON object")
-    allowed = {"label", "backbone", "width", "height", "keypoints", "tm", "thumbnail"}
-    unknown = set(payload) - allowed
-    if unknown:
-        raise Invalid(f"unknown field(s): {', '.join(sorted(unknown))}")
-    label = payload.get("label")
-    if not isinstance(label, str) or not LABEL.fullmatch(label) or not label.strip():
-        raise Invalid("label must be 1 to 64 printable characters")
-    backbone = payload.get("backbone")
-    if backbone not in BACKBONE_KEYPOINTS:
-        raise Invalid(f"backbone must be one of {', '.join(BACKBONE_KEYPOINTS)}")
-    width = int(check_number(payload.get("width"), "width", 1, MAX_DIMENSION))
-    height = int(check_number(payload.get("height"), "height", 1, MAX_DIMENSION))
-    kps = payload.get("keypoints")
-    if not isinstance(kps, list) or len(kps) != BACKBONE_KEYPOINTS[backbone]:
-        raise Invalid(f"keypoints must be a list of {BACKBONE_KEYPOINTS[backbone]} for {backbone}")
-    clean = []
-    for i, kp in enumerate(kps):
-        if not isinstance(kp, dict) or set(kp) != {"name", "x", "y", "score"} or not isinstance(kp["name"], str):
-            raise Invalid(f"keypoints[{i}] must be {{name, x, y, score}}")
-        clean.append({"name": kp["name"][:32],
-                      "x": check_number(kp["x"], f"keypoints[{i}].x", -width, 2 * width),
-                      "y": check_number(kp["y"], f"keypoints[{i}].y", -height, 2 * height),
-                      "score": check_number(kp["score"], f"keypoints[{i}].score", 0, 1)})
-    from training.features import keypoint_vector  # numpy only: no TensorFlow in the server
-
-    try:
-        normalised = keypoint_vector(clean).tolist()
-    except KeyError as exc:
-        raise Invalid(f"keypoints lack {exc.args[0]}") from None
-    tm = None
-    if payload.get("tm") is not None:
-        if backbone != "posenet":
-            raise Invalid("tm features come from the posenet backbone only")
-        try:
-            tm = np.frombuffer(base64.b64decode(payload["tm"], validate=True), dtype="<f4")
-        except (ValueError, TypeError):
-            raise Invalid("tm must be base64 of little-endian float32") from None
-        if tm.shape != (TM_FEATURES,) or not np.isfinite(tm).all():
-            raise Invalid(f"tm must hold {TM_FEATURES} finite float32 values")
-    thumbnail = None
-    if payload.get("thumbnail") is not None:
-        thumb = payload["thumbnail"]
-        prefix = "data:image/jpeg;base64,"
-        if not isinstance(thumb, str) or not thumb.startswith(prefix):
-            raise Invalid("thumbnail must be a JPEG data URL")
-        try:
-            thumbnail = base64.b64decode(thumb[len(prefix):], validate=True)
-        except ValueError:
-            raise Invalid("thumbnail is not valid base64") from None
-        if len(thumbnail) > MAX_THUMBNAIL or not thumbnail.startswith(b"\xff\xd8"):
-            raise Invalid(f"thumbnail must be a JPEG of at most {MAX_THUMBNAIL} bytes")
-    return {"label": label.strip(), "backbone": backbone, "width": width, "height": height,
-            "keypoints": clean, "normalised": normalised, "tm": tm, "thumbnail": thumbnail}
-
-
 def _summary(conn, row) -> dict:
     counts = dict(conn.execute(select(samples.c.label, func.count()).where(samples.c.dataset_id == row.id)
                                .group_by(samples.c.label)).all())
@@ -131,7 +65,7 @@ def create_dataset():
         raise Invalid("name must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
     try:
         with db.engine().begin() as conn:
-            new_id = conn.execute(insert(datasets).values(name=name, created_at=datetime.now(timezone.utc))).inserted_primary_key[0]
+            new_id = conn.execute(insert(datasets).values(name=name, created_at=utcnow())).inserted_primary_key[0]
             return jsonify(_summary(conn, conn.execute(select(datasets).where(datasets.c.id == new_id)).one())), 201
     except IntegrityError:
         return jsonify(error=f"a dataset named {name!r} exists already"), 409
@@ -169,7 +103,7 @@ def store_samples(conn, dataset_id: int, clean: list[dict], target: Path) -> lis
                 dataset_id=dataset_id, label=sample["label"], backbone=sample["backbone"], width=sample["width"],
                 height=sample["height"], keypoints=sample["keypoints"], normalised=sample["normalised"],
                 has_tm=int(sample["tm"] is not None), has_thumbnail=int(sample["thumbnail"] is not None),
-                created_at=datetime.now(timezone.utc))).inserted_primary_key[0]
+                created_at=utcnow())).inserted_primary_key[0]
             target.mkdir(parents=True, exist_ok=True)
             for suffix, data in ((".f32", sample["tm"]), (".jpg", sample["thumbnail"])):
                 if data is not None:
@@ -200,12 +134,10 @@ def add_sample(dataset_id: int):
 
 @bp.patch("/samples/<int:sample_id>")
 def relabel(sample_id: int):
-    label = (request.get_json(silent=True) or {}).get("label")
-    if not isinstance(label, str) or not LABEL.fullmatch(label) or not label.strip():
-        raise Invalid("label must be 1 to 64 printable characters")
+    label = check_label((request.get_json(silent=True) or {}).get("label"))
     with db.engine().begin() as conn:
-        done = conn.execute(update(samples).where(samples.c.id == sample_id).values(label=label.strip())).rowcount
-    return (jsonify(id=sample_id, label=label.strip()), 200) if done else _not_found("sample")
+        done = conn.execute(update(samples).where(samples.c.id == sample_id).values(label=label)).rowcount
+    return (jsonify(id=sample_id, label=label), 200) if done else _not_found("sample")
 
 
 @bp.delete("/samples/<int:sample_id>")

@@ -6,15 +6,14 @@ Tables for clients, their sessions and label events, the validation of a label b
 """
 from __future__ import annotations
 
-import re
-import time
 from functools import lru_cache
 
 from sqlalchemy import (BigInteger, Column, Float, Index, Integer, String, Table, UniqueConstraint, bindparam,
                         select, text, update)
 
-from . import db
-from .errors import Invalid, check_int, check_number, check_text
+from core.clock import now_ms
+
+from .. import db
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit id.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -58,75 +57,6 @@ events = Table(
     Index("ix_label_events_client_ts", "client_id", "ts"),
     Index("ix_label_events_label_ts", "label", "ts"),
 )
-
-CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
-EARLIEST_TS = 1_577_836_800_000  # 2020-01-01: older is a broken clock
-FUTURE_SLACK_MS = 24 * 3600 * 1000
-MAX_SEQ = 2 ** 53 - 1  # what a JavaScript number holds exactly
-
-# field -> (required, check(value) -> cleaned value or raise Invalid)
-REQUIRED = ("seq", "ts", "label", "confidence")
-OPTIONAL = ("model", "model_version", "backbone", "person", "fps")
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def validate_client(auth) -> dict:
-    """The /pose connect payload: {client_id, name?}."""
-    if not isinstance(auth, dict):
-        raise Invalid("connect with auth {client_id: string, name?: string}")
-    unknown = set(auth) - {"client_id", "name"}
-    if unknown:
-        raise Invalid(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
-    cid = auth.get("client_id")
-    if not isinstance(cid, str) or not CLIENT_ID.fullmatch(cid):
-        raise Invalid("client_id must be 8-64 letters, digits, '_' or '-'")
-    name = auth.get("name") or None
-    return {"client_id": cid, "name": check_text(name, "name", allow_none=True)}
-
-
-def validate_event(e, now: int, i: int) -> dict:
-    where = f"events[{i}]"
-    if not isinstance(e, dict):
-        raise Invalid(f"{where} must be an object")
-    unknown = set(e) - set(REQUIRED) - set(OPTIONAL)
-    if unknown:
-        raise Invalid(f"{where}: unknown field(s): {', '.join(sorted(map(str, unknown)))}")
-    missing = [f for f in REQUIRED if f not in e]
-    if missing:
-        raise Invalid(f"{where}: missing field(s): {', '.join(missing)}")
-    model_version = e.get("model_version")
-    fps = e.get("fps")
-    return {
-        "seq": check_int(e["seq"], f"{where}.seq", 0, MAX_SEQ),
-        "ts": check_int(e["ts"], f"{where}.ts (ms since the epoch)", EARLIEST_TS, now + FUTURE_SLACK_MS),
-        "label": check_text(e["label"], f"{where}.label"),
-        "confidence": check_number(e["confidence"], f"{where}.confidence", 0, 1),
-        "model": check_text(e.get("model"), f"{where}.model", allow_none=True),
-        "model_version": None if model_version is None else check_int(model_version, f"{where}.model_version", 0, 10**9),
-        "backbone": check_text(e.get("backbone"), f"{where}.backbone", allow_none=True),
-        "person": check_int(e.get("person", 0), f"{where}.person", 0, 2**31 - 1),
-        "fps": None if fps is None else check_number(fps, f"{where}.fps", 0, 1000),
-    }
-
-
-def validate_batch(payload, max_events: int, now: int | None = None) -> list[dict]:
-    """A `labels` payload {events: [...]} -> cleaned events; any bad event rejects the whole batch."""
-    now = now_ms() if now is None else now
-    if not isinstance(payload, dict) or set(payload) != {"events"}:
-        raise Invalid("expected {events: [...]}")
-    batch = payload["events"]
-    if not isinstance(batch, list) or not batch:
-        raise Invalid("events must be a non-empty list")
-    if len(batch) > max_events:
-        raise Invalid(f"at most {max_events} events per batch")
-    clean = [validate_event(e, now, i) for i, e in enumerate(batch)]
-    if len({e["seq"] for e in clean}) != len(clean):
-        raise Invalid("a batch may not repeat a seq")
-    return clean
-
 
 # The columns of both fast inserts, with their PostgreSQL types. PostgreSQL takes a whole batch as
 # one array per column (1,500 events in ~25 ms here; a multi-row VALUES insert took ~140 ms).
@@ -197,3 +127,8 @@ def close_orphan_sessions(conn) -> int:
     last_seen = select(clients.c.last_seen).where(clients.c.client_id == sessions.c.client_id).scalar_subquery()
     return conn.execute(update(sessions).where(sessions.c.ended_at.is_(None))
                         .values(ended_at=last_seen)).rowcount
+
+
+def rename_client(conn, client_id: str, session_id: int, name: str | None) -> None:
+    conn.execute(update(clients).where(clients.c.client_id == client_id).values(name=name))
+    conn.execute(update(sessions).where(sessions.c.id == session_id).values(name=name))

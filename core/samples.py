@@ -1,0 +1,78 @@
+"""A pose sample (recorded in a page, uploaded, or extracted from an image by a job): its checks.
+
+A sample is validated in full before anything is stored; the same rules apply whatever door it
+came in by.
+"""
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+
+from .checks import TEXT_FIELD, Invalid, check_number, fields
+from .features import TM_FEATURES, keypoint_vector
+from .tables import BACKBONES, keypoint_count
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
+MAX_THUMBNAIL = 64 * 1024
+MAX_DIMENSION = 8192
+SAMPLE_FIELDS = ("label", "backbone", "width", "height", "keypoints", "tm", "thumbnail")
+
+
+def check_label(label, what: str = "label") -> str:
+    """A class label: 1-64 printable characters, surrounding blanks dropped."""
+    if not isinstance(label, str) or not TEXT_FIELD.fullmatch(label) or not label.strip():
+        raise Invalid(f"{what} must be 1 to 64 printable characters")
+    return label.strip()
+
+
+def validate_sample(payload) -> dict:
+    """Check every field of a sample; returns the clean values (or raises Invalid)."""
+    fields(payload, optional=SAMPLE_FIELDS)
+    label = check_label(payload.get("label"))
+    backbone = payload.get("backbone")
+    if backbone not in BACKBONES:
+        raise Invalid(f"backbone must be one of {', '.join(BACKBONES)}")
+    width = int(check_number(payload.get("width"), "width", 1, MAX_DIMENSION))
+    height = int(check_number(payload.get("height"), "height", 1, MAX_DIMENSION))
+    kps = payload.get("keypoints")
+    if not isinstance(kps, list) or len(kps) != keypoint_count(backbone):
+        raise Invalid(f"keypoints must be a list of {keypoint_count(backbone)} for {backbone}")
+    clean = []
+    for i, kp in enumerate(kps):
+        if not isinstance(kp, dict) or set(kp) != {"name", "x", "y", "score"} or not isinstance(kp["name"], str):
+            raise Invalid(f"keypoints[{i}] must be {{name, x, y, score}}")
+        clean.append({"name": kp["name"][:32],
+                      "x": check_number(kp["x"], f"keypoints[{i}].x", -width, 2 * width),
+                      "y": check_number(kp["y"], f"keypoints[{i}].y", -height, 2 * height),
+                      "score": check_number(kp["score"], f"keypoints[{i}].score", 0, 1)})
+    try:
+        normalised = keypoint_vector(clean).tolist()
+    except KeyError as exc:
+        raise Invalid(f"keypoints lack {exc.args[0]}") from None
+    tm = None
+    if payload.get("tm") is not None:
+        if backbone != "posenet":
+            raise Invalid("tm features come from the posenet backbone only")
+        try:
+            tm = np.frombuffer(base64.b64decode(payload["tm"], validate=True), dtype="<f4")
+        except (ValueError, TypeError):
+            raise Invalid("tm must be base64 of little-endian float32") from None
+        if tm.shape != (TM_FEATURES,) or not np.isfinite(tm).all():
+            raise Invalid(f"tm must hold {TM_FEATURES} finite float32 values")
+    thumbnail = None
+    if payload.get("thumbnail") is not None:
+        thumb = payload["thumbnail"]
+        prefix = "data:image/jpeg;base64,"
+        if not isinstance(thumb, str) or not thumb.startswith(prefix):
+            raise Invalid("thumbnail must be a JPEG data URL")
+        try:
+            thumbnail = base64.b64decode(thumb[len(prefix):], validate=True)
+        except ValueError:
+            raise Invalid("thumbnail is not valid base64") from None
+        if len(thumbnail) > MAX_THUMBNAIL or not thumbnail.startswith(b"\xff\xd8"):
+            raise Invalid(f"thumbnail must be a JPEG of at most {MAX_THUMBNAIL} bytes")
+    return {"label": label, "backbone": backbone, "width": width, "height": height,
+            "keypoints": clean, "normalised": normalised, "tm": tm, "thumbnail": thumbnail}
+
+

@@ -1,0 +1,30 @@
+"""The pose tables shared with the pages (web/pose-tables.json): backbones, keypoint layouts and
+skeleton edges."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from .paths import WEB_DIR
+
+TABLES_FILE = WEB_DIR / "pose-tables.json"
+
+
+@lru_cache(maxsize=1)
+def tables() -> dict:
+    return json.loads(TABLES_FILE.read_text())
+
+
+BACKBONES: dict = tables()["backbones"]
+DEFAULT_BACKBONE: str = tables()["default_backbone"]
+COCO17: tuple = tuple(tables()["layouts"]["coco17"]["keypoints"])
+BLAZEPOSE33: tuple = tuple(tables()["layouts"]["blazepose33"]["keypoints"])
+EDGES: tuple = tuple(tuple(e) for e in tables()["edges"])
+
+
+def keypoint_names(backbone: str) -> tuple:
+    return tuple(tables()["layouts"][BACKBONES[backbone]["layout"]]["keypoints"])
+
+
+def keypoint_count(backbone: str) -> int:
+    return len(keypoint_names(backbone))

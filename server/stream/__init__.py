@@ -1,0 +1,38 @@
+"""The stream wing: label events from live pages (and edge nodes) into the label log, and from
+there to dashboards and alerts.
+
+    /pose (ingest.py, checks in pose_checks.py) -> writer.py (group commit into label_log.py)
+        -> observers: dashboard_hub.py (coalesced fan-out to /dashboard, dashboard.py)
+                      alerts.py (rules, raised alerts)
+    REST: history.py (query, export, clients, stats, retention), alerts.py (rules, alerts)
+
+Nothing is imported at package import: `posecast serve` must monkey-patch before Flask loads.
+"""
+from __future__ import annotations
+
+
+def init_app(app) -> None:
+    """Load the wing (tables, routes, Socket.IO handlers) and make the hub, the alert engine and
+    the writer, handed to each other here."""
+    from . import alerts, dashboard, history, ingest, services  # noqa: F401 (Socket.IO handlers)
+    from .dashboard_hub import Hub
+    from .writer import Writer
+
+    hub = Hub(app)
+    engine = alerts.Engine(app, on_alert=hub.alert)
+    writer = Writer(app, observers=[hub.observe, engine.evaluate])
+    app.extensions[services.KEY] = services.Stream(hub=hub, alerts=engine, writer=writer, buckets={},
+                                                   connections={})
+    app.register_blueprint(history.bp)
+    app.register_blueprint(alerts.bp)
+
+
+def start(app) -> None:
+    """With the tables there: sessions left open by a crash end."""
+    from .. import db
+    from . import label_log
+
+    with db.engine_of(app).begin() as conn:
+        closed = label_log.close_orphan_sessions(conn)
+    if closed:
+        app.logger.info("closed %d client session(s) left open by an earlier stop", closed)

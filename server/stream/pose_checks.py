@@ -1,0 +1,91 @@
+"""Every check of what arrives on /pose (web/contract.json): the connect payload, label batches,
+display names and skeletons. A failed check raises Invalid; the handlers turn it into an error
+acknowledgement or a refused connection."""
+from __future__ import annotations
+
+import re
+
+from core.checks import Invalid, check_int, check_number, check_text, fields
+from core.clock import now_ms
+
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+EARLIEST_TS = 1_577_836_800_000  # 2020-01-01: older is a broken clock
+FUTURE_SLACK_MS = 24 * 3600 * 1000
+MAX_SEQ = 2 ** 53 - 1  # what a JavaScript number holds exactly
+
+# field -> (required, check(value) -> cleaned value or raise Invalid)
+REQUIRED = ("seq", "ts", "label", "confidence")
+OPTIONAL = ("model", "model_version", "backbone", "person", "fps")
+
+
+def validate_client(auth) -> dict:
+    """The /pose connect payload: {client_id, name?}."""
+    if not isinstance(auth, dict):
+        raise Invalid("connect with auth {client_id: string, name?: string}")
+    fields(auth, optional=("client_id", "name"))
+    cid = auth.get("client_id")
+    if not isinstance(cid, str) or not CLIENT_ID.fullmatch(cid):
+        raise Invalid("client_id must be 8-64 letters, digits, '_' or '-'")
+    name = auth.get("name") or None
+    return {"client_id": cid, "name": check_text(name, "name", allow_none=True)}
+
+
+def validate_event(e, now: int, i: int) -> dict:
+    where = f"events[{i}]"
+    if not isinstance(e, dict):
+        raise Invalid(f"{where} must be an object")
+    fields(e, REQUIRED, OPTIONAL, where)
+    model_version = e.get("model_version")
+    fps = e.get("fps")
+    return {
+        "seq": check_int(e["seq"], f"{where}.seq", 0, MAX_SEQ),
+        "ts": check_int(e["ts"], f"{where}.ts (ms since the epoch)", EARLIEST_TS, now + FUTURE_SLACK_MS),
+        "label": check_text(e["label"], f"{where}.label"),
+        "confidence": check_number(e["confidence"], f"{where}.confidence", 0, 1),
+        "model": check_text(e.get("model"), f"{where}.model", allow_none=True),
+        "model_version": None if model_version is None else check_int(model_version, f"{where}.model_version", 0, 10**9),
+        "backbone": check_text(e.get("backbone"), f"{where}.backbone", allow_none=True),
+        "person": check_int(e.get("person", 0), f"{where}.person", 0, 2**31 - 1),
+        "fps": None if fps is None else check_number(fps, f"{where}.fps", 0, 1000),
+    }
+
+
+def validate_batch(payload, max_events: int, now: int | None = None) -> list[dict]:
+    """A `labels` payload {events: [...]} -> cleaned events; any bad event rejects the whole batch."""
+    now = now_ms() if now is None else now
+    if not isinstance(payload, dict) or set(payload) != {"events"}:
+        raise Invalid("expected {events: [...]}")
+    batch = payload["events"]
+    if not isinstance(batch, list) or not batch:
+        raise Invalid("events must be a non-empty list")
+    if len(batch) > max_events:
+        raise Invalid(f"at most {max_events} events per batch")
+    clean = [validate_event(e, now, i) for i, e in enumerate(batch)]
+    if len({e["seq"] for e in clean}) != len(clean):
+        raise Invalid("a batch may not repeat a seq")
+    return clean
+
+
+def validate_name(payload) -> str | None:
+    """A `set_name` payload: {name: string | null}."""
+    if not isinstance(payload, dict) or set(payload) != {"name"}:
+        raise Invalid("expected {name: string | null}")
+    return check_text(payload["name"] or None, "name", allow_none=True)
+
+
+def validate_skeleton(payload) -> dict:
+    """{person, width, height, keypoints: [[x, y, score], ...]} (17 or 33 points)."""
+    if not isinstance(payload, dict) or set(payload) != {"person", "width", "height", "keypoints"}:
+        raise Invalid("expected {person, width, height, keypoints}")
+    person = check_int(payload["person"], "person", 0, 2**31 - 1)
+    width = check_number(payload["width"], "width", 1, 10000)
+    height = check_number(payload["height"], "height", 1, 10000)
+    kps = payload["keypoints"]
+    if not isinstance(kps, list) or not 1 <= len(kps) <= 33:
+        raise Invalid("keypoints must be a list of 1-33 [x, y, score]")
+    points = []
+    for i, p in enumerate(kps):
+        if not isinstance(p, list) or len(p) != 3:
+            raise Invalid("each keypoint must be [x, y, score]")
+        points.append([round(check_number(v, f"keypoints[{i}]"), 2) for v in p])
+    return {"person": person, "width": width, "height": height, "keypoints": points}

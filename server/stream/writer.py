@@ -1,0 +1,85 @@
+"""Group commit of label events: one background task inserts every waiting batch in one
+transaction, then tells its observers (dashboard hub, alert engine) what was new."""
+from __future__ import annotations
+
+import logging
+import threading
+
+from .. import db
+from ..sockets import socketio
+from . import label_log
+
+log = logging.getLogger("posecast.ingest")
+WRITE_TIMEOUT_S = 30.0
+
+
+class Writer:
+    """Group commit: one background task inserts every waiting batch in one transaction."""
+
+    def __init__(self, app, observers=()):
+        self.app = app
+        # Called with the newly stored rows after each commit, before any page is acknowledged,
+        # so an acknowledged event has always been seen by dashboards and alerts. One failing
+        # observer never stops the label log or the others.
+        self.observers = list(observers)
+        self.queue = None
+        self.written = 0
+        self.lock = threading.Lock()
+
+    def _ensure_started(self):
+        with self.lock:
+            if self.queue is None:
+                self.queue = socketio.server.eio.create_queue()
+                socketio.start_background_task(self._run)
+
+    def write(self, rows: list[dict]) -> set[tuple[str, int]]:
+        """Block (this greenlet or thread) until `rows` are committed; returns the new (client, seq)."""
+        self._ensure_started()
+        item = {"rows": rows, "done": socketio.server.eio.create_event(), "new": None, "error": None}
+        self.queue.put(item)
+        if not item["done"].wait(WRITE_TIMEOUT_S):
+            raise TimeoutError("the database did not commit in time")
+        if item["error"] is not None:
+            raise item["error"]
+        return item["new"]
+
+    def _run(self):
+        while True:
+            items = [self.queue.get()]
+            while len(items) < 256:
+                try:
+                    items.append(self.queue.get_nowait())
+                except Exception:  # queue.Empty of whichever async mode
+                    break
+            self._commit(items)
+
+    def _commit(self, items: list[dict]) -> None:
+        rows = [r for item in items for r in item["rows"]]
+        try:
+            with self.app.app_context(), db.engine().begin() as conn:
+                new = label_log.insert_events(conn, rows)
+                seen: dict[str, int] = {}
+                for r in rows:
+                    seen[r["client_id"]] = max(seen.get(r["client_id"], 0), r["received_at"])
+                label_log.touch_clients(conn, seen)
+        except Exception as exc:  # every waiting page gets the error; none is acknowledged
+            log.exception("could not store %d label events", len(rows))
+            for item in items:
+                item["error"] = exc
+                item["done"].set()
+            return
+        self.written += len(new)
+        # A resend can meet its original in one transaction: only the first copy counts as new.
+        unclaimed, fresh = set(new), []
+        for item in items:
+            mine = [r for r in item["rows"] if (r["client_id"], r["seq"]) in unclaimed]
+            item["new"] = {(r["client_id"], r["seq"]) for r in mine}
+            unclaimed -= item["new"]
+            fresh += mine
+        for observe in self.observers:
+            try:
+                observe(fresh)
+            except Exception:  # dashboards and alerts must never stop the label log
+                log.exception("%s failed", getattr(observe, "__qualname__", observe))
+        for item in items:
+            item["done"].set()
