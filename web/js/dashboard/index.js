@@ -1,12 +1,12 @@
 // The operator dashboard: live grid, client detail, charts, alerts, rules and history.
 // Orchestration only; each part lives in its own dashboard-*.js module.
-import * as alertsApi from './dashboard-alerts.js';
-import { createCharts } from './dashboard-charts.js';
-import { createSkeletonView, displayName, drawTimeline, renderGrid, renderSessions } from './dashboard-grid.js';
-import * as history from './dashboard-history.js';
-import { createStore } from './dashboard-store.js';
-import { ALERT, ALERT_ACKNOWLEDGED, DASHBOARD_NAMESPACE, SKELETON, SNAPSHOT, UPDATE, WATCH } from './contract.js';
-import { apiFetch, showUser } from './session.js';
+import * as alertsApi from './alerts.js';
+import { createCharts } from './charts.js';
+import { createSkeletonView, displayName, drawTimeline, renderGrid, renderSessions } from './grid.js';
+import * as history from './history.js';
+import { createStore } from './store.js';
+import { ALERT, ALERT_ACKNOWLEDGED, DASHBOARD_NAMESPACE, SKELETON, SNAPSHOT, UPDATE, WATCH } from '../common/contract.js';
+import { apiFetch, showUser } from '../common/session.js';
 import { io } from '/assets/lib/socket.io.esm.min.js';
 
 const $ = (selector) => document.querySelector(selector);

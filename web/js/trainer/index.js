@@ -1,14 +1,14 @@
 // The trainer page: pick or create a dataset, record samples per class from the webcam (hold to
 // record after a countdown, as Teachable Machine does), train, and watch the curves.
-import { loadBackbone } from './backbones.js';
-import { useBackend } from './backend.js';
-import { openWebcam } from './camera.js';
+import { loadBackbone } from '../common/backbones.js';
+import { useBackend } from '../common/backend.js';
+import { openWebcam } from '../common/camera.js';
 import { drawCurves } from './curves.js';
-import { startVideoLoop } from './loop.js';
-import { createRenderer } from './renderer.js';
-import { mostConfident } from './skeleton.js';
-import * as api from './trainer-api.js';
-import { showUser } from './session.js';
+import { startVideoLoop } from '../common/loop.js';
+import { createRenderer } from '../common/renderer.js';
+import { mostConfident } from '../common/skeleton.js';
+import * as api from './api.js';
+import { showUser } from '../common/session.js';
 import { io } from '/assets/lib/socket.io.esm.min.js';
 
 const COUNTDOWN_MS = 2000;

@@ -1,5 +1,5 @@
 // History: filter the label log, page through it, export the same filter as CSV or JSONL.
-import { apiFetch } from './session.js';
+import { apiFetch } from '../common/session.js';
 
 export function queryFrom(form) {
   const q = new URLSearchParams();

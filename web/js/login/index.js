@@ -1,5 +1,5 @@
 // Log in, then go back to the page that asked (?next=, same site only).
-import { login, safeNext } from './session.js';
+import { login, safeNext } from '../common/session.js';
 
 const form = document.querySelector('#login');
 const message = document.querySelector('#message');

@@ -1,7 +1,7 @@
 // Settings live in the URL query (so a reload, a bookmark or a test can choose them) and in the
 // form controls; this module keeps the two in step.
-import { BACKBONES, DEFAULT_BACKBONE } from './backbones.js';
-import { BACKENDS } from './backend.js';
+import { BACKBONES, DEFAULT_BACKBONE } from '../common/backbones.js';
+import { BACKENDS } from '../common/backend.js';
 
 const DEFAULTS = { backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam' };
 

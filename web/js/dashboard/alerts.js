@@ -1,5 +1,5 @@
 // Raised alerts (acknowledge) and alert rules (add, preset, switch on/off, delete).
-import { apiJson as call } from './session.js';
+import { apiJson as call } from '../common/session.js';
 
 export const loadAlerts = () => call('GET', '/api/alerts?limit=50').then((d) => d.alerts);
 export const acknowledge = (id) => call('POST', `/api/alerts/${id}/ack`);

@@ -1,5 +1,5 @@
 // The trainer's REST calls (server/datasets.py, server/training_runs.py, server/registry.py).
-import { apiFetch, apiJson as call } from './session.js';
+import { apiFetch, apiJson as call } from '../common/session.js';
 
 export const listDatasets = () => call('GET', '/api/datasets').then((d) => d.datasets);
 export const createDataset = (name) => call('POST', '/api/datasets', { name });

@@ -1,13 +1,13 @@
 // The live page: wires settings, backend, backbone, source, loop and renderer together.
-import { BACKBONES, loadBackbone } from './backbones.js';
-import { useBackend } from './backend.js';
-import { SourceError, openFile, openWebcam } from './camera.js';
+import { BACKBONES, loadBackbone } from '../common/backbones.js';
+import { useBackend } from '../common/backend.js';
+import { SourceError, openFile, openWebcam } from '../common/camera.js';
 import { bindControls, readSettings } from './controls.js';
-import { estimateOnce, startVideoLoop } from './loop.js';
-import { createRenderer } from './renderer.js';
-import { reportToServer } from './report.js';
+import { estimateOnce, startVideoLoop } from '../common/loop.js';
+import { createRenderer } from '../common/renderer.js';
+import { reportToServer } from '../common/report.js';
 import { loadClassifier } from './classifier.js';
-import { LIVE_NAMESPACE, MODEL_ACTIVATED, MODEL_CLEARED } from './contract.js';
+import { LIVE_NAMESPACE, MODEL_ACTIVATED, MODEL_CLEARED } from '../common/contract.js';
 import { io } from '/assets/lib/socket.io.esm.min.js';
 import { createSmoother } from './smoothing.js';
 import { createLabelStream } from './stream.js';
