@@ -25,8 +25,8 @@ from tests.helpers.server import LiveServer
 BACKBONES = ["posenet", "movenet-lightning", "movenet-thunder", "movenet-multipose", "blazepose-lite", "blazepose-full"]
 
 RAW_RATE_JS = """async ([backbone, seconds]) => {
-  const { loadBackbone } = await import('/js/backbones.js');
-  const { useBackend } = await import('/js/backend.js');
+  const { loadBackbone } = await import('/js/common/backbones.js');
+  const { useBackend } = await import('/js/common/backend.js');
   await useBackend('wasm');
   // The page's own <video>, shown as the live page shows it, so both rates pay for its display.
   const video = document.querySelector('#video');

@@ -7,7 +7,7 @@ from server import auth, create_app, db
 from server.sockets import socketio
 from tests.helpers.auth import ADMIN, ADMIN_CONFIG, login
 
-PUBLIC_PAGES = ["/", "/index.html", "/login.html", "/js/index.js", "/css/app.css", "/contract.json"]
+PUBLIC_PAGES = ["/", "/index.html", "/login.html", "/js/live/index.js", "/css/app.css", "/contract.json"]
 
 
 def concrete(rule) -> str:

@@ -17,7 +17,7 @@ def test_live_page_is_served_and_revalidated(client):
 
 
 @pytest.mark.parametrize("path, mime", [
-    ("/js/index.js", "text/javascript"),
+    ("/js/live/index.js", "text/javascript"),
     ("/css/app.css", "text/css"),
     ("/favicon.svg", "image/svg+xml"),
 ])

@@ -1,6 +1,6 @@
 """Python stand-ins for a live page and a dashboard, over real websockets (python-socketio).
 
-PageClient follows the same protocol as web/js/stream.js: numbered events wait in an outbox
+PageClient follows the same protocol as web/js/live/stream.js: numbered events wait in an outbox
 and leave it only when the server acknowledges them, so after a reconnect the rest is resent.
 """
 from __future__ import annotations

@@ -23,7 +23,7 @@ FEATURE_TOLERANCE = 5e-3
 KEYPOINT_TOLERANCE_INPUT_PX = 2.0
 
 BROWSER_JS = """async (dataUrl) => {
-  const { loadBackbone } = await import('/js/backbones.js');
+  const { loadBackbone } = await import('/js/common/backbones.js');
   const detector = await loadBackbone('posenet');
   const img = new Image();
   img.src = dataUrl;

@@ -1,22 +1,21 @@
 // The pose backbones the page can run. Each loader returns a detector with one shape:
 //   estimate(source) -> Promise<Pose[]>, Pose = {id?, score, keypoints: [{x, y, score, name}]}
 // in the source's own pixels; reset() forgets temporal state; dispose() frees the weights;
-// `smoothed` says whether it filters keypoints over time itself.
+// `smoothed` says whether it filters keypoints over time itself. The table of backbones is
+// web/pose-tables.json (Python reads it too); the loaders are here.
+import tables from '/pose-tables.json' with { type: 'json' };
 import { snakeCase } from './skeleton.js';
 
 const WEIGHTS = '/assets/pose/';
 
-export const BACKBONES = Object.freeze({
-  'posenet': { label: 'PoseNet MobileNetV1 0.75 · 257 px', keypoints: 17, multi: 'optional' },
-  'movenet-lightning': { label: 'MoveNet Lightning', keypoints: 17, multi: 'no' },
-  'movenet-thunder': { label: 'MoveNet Thunder', keypoints: 17, multi: 'no' },
-  'movenet-multipose': { label: 'MoveNet MultiPose', keypoints: 17, multi: 'always' },
-  'blazepose-lite': { label: 'BlazePose lite (33 keypoints)', keypoints: 33, multi: 'no' },
-  'blazepose-full': { label: 'BlazePose full (33 keypoints)', keypoints: 33, multi: 'no' },
-});
-export const DEFAULT_BACKBONE = 'posenet';
+// {label, keypoints (how many), layout, multi: 'no' | 'optional' | 'always'} per backbone.
+export const BACKBONES = Object.freeze(Object.fromEntries(Object.entries(tables.backbones)
+  .map(([name, b]) => [name, Object.freeze({
+    label: b.label, keypoints: tables.layouts[b.layout].keypoints.length, layout: b.layout, multi: b.multi,
+  })])));
+export const DEFAULT_BACKBONE = tables.default_backbone;
 
-const LOADERS = {
+const LOADERS = Object.freeze({
   'posenet': (opts) => loadPoseNet(opts),
   'movenet-lightning': () => loadBodyPose('MoveNet', {
     modelType: 'SINGLEPOSE_LIGHTNING', modelUrl: `${WEIGHTS}movenet-lightning.json` }),
@@ -31,7 +30,7 @@ const LOADERS = {
   'blazepose-full': () => loadBodyPose('BlazePose', {
     runtime: 'tfjs', modelType: 'full', detectorModelUrl: `${WEIGHTS}blazepose-detector.json`,
     landmarkModelUrl: `${WEIGHTS}blazepose-full.json` }),
-};
+});
 
 export async function loadBackbone(name, { multi = false } = {}) {
   const load = LOADERS[name];

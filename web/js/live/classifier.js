@@ -1,6 +1,6 @@
 // The active pose classifier: a TF.js layers model exported by `posecast train` (keypoint
 // features) or Teachable Machine (tm features, needs PoseNet).
-import { COCO_KEYPOINTS, mostConfident } from './skeleton.js';
+import { COCO_KEYPOINTS, mostConfident } from '../common/skeleton.js';
 
 const MIN_SCORE = 0.2; // training/features.py MIN_SCORE: both sides must normalise alike
 

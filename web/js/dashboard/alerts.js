@@ -1,12 +1,16 @@
 // Raised alerts (acknowledge) and alert rules (add, preset, switch on/off, delete).
-import { apiJson as call } from './session.js';
 
-export const loadAlerts = () => call('GET', '/api/alerts?limit=50').then((d) => d.alerts);
-export const acknowledge = (id) => call('POST', `/api/alerts/${id}/ack`);
-export const loadRules = () => call('GET', '/api/alert-rules').then((d) => d.rules);
-export const addRule = (rule) => call('POST', '/api/alert-rules', rule);
-export const setRuleEnabled = (id, enabled) => call('PATCH', `/api/alert-rules/${id}`, { enabled });
-export const deleteRule = (id) => call('DELETE', `/api/alert-rules/${id}`);
+// The REST calls, through the page's session (CSRF).
+export function createAlertsApi({ apiJson: call }) {
+  return Object.freeze({
+    loadAlerts: () => call('GET', '/api/alerts?limit=50').then((d) => d.alerts),
+    acknowledge: (id) => call('POST', `/api/alerts/${id}/ack`),
+    loadRules: () => call('GET', '/api/alert-rules').then((d) => d.rules),
+    addRule: (rule) => call('POST', '/api/alert-rules', rule),
+    setRuleEnabled: (id, enabled) => call('PATCH', `/api/alert-rules/${id}`, { enabled }),
+    deleteRule: (id) => call('DELETE', `/api/alert-rules/${id}`),
+  });
+}
 
 const cell = (text) => { const td = document.createElement('td'); td.textContent = text; return td; };
 const button = (text, onClick) => {

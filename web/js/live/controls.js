@@ -1,9 +1,9 @@
 // Settings live in the URL query (so a reload, a bookmark or a test can choose them) and in the
 // form controls; this module keeps the two in step.
-import { BACKBONES, DEFAULT_BACKBONE } from './backbones.js';
-import { BACKENDS } from './backend.js';
+import { BACKBONES, DEFAULT_BACKBONE } from '../common/backbones.js';
+import { BACKENDS } from '../common/backend.js';
 
-const DEFAULTS = { backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam' };
+const DEFAULTS = Object.freeze({ backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam' });
 
 export function readSettings(search = window.location.search) {
   const q = new URLSearchParams(search);
@@ -48,4 +48,10 @@ export function bindControls(form, settings, onChange) {
     emit('threshold', Number(threshold.value));
   });
   form.addEventListener('submit', (e) => e.preventDefault());
+}
+
+// The display name dashboards show for this page; an empty name clears it.
+export function bindClientName(input, stream) {
+  input.value = stream.status().name ?? '';
+  input.addEventListener('change', () => stream.setName(input.value.trim()));
 }

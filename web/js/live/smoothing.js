@@ -1,7 +1,7 @@
 // One Euro filter on keypoints (Casiez et al. 2012), with the constants pose-detection uses for
 // MoveNet, so PoseNet's output is smoothed like the ml5 backbones' (which smooth internally).
 // Coordinates are filtered in units of the frame's longer side, so the constants hold at any size.
-const CONFIG = { minCutOff: 2.5, beta: 300, derivateCutOff: 2.5 };
+const CONFIG = Object.freeze({ minCutOff: 2.5, beta: 300, derivateCutOff: 2.5 });
 const MAX_GAP_S = 0.5;
 
 const alpha = (cutoff, dt) => 1 / (1 + 1 / (2 * Math.PI * cutoff * dt));

@@ -1,7 +1,7 @@
 // The live grid of clients and one client's detail (label timeline, low-rate skeleton).
 // Names and labels come from pages anyone can open: always set as text, never as HTML.
-import { createRenderer } from './renderer.js';
-import { COCO_KEYPOINTS } from './skeleton.js';
+import { createRenderer } from '../common/renderer.js';
+import { COCO_KEYPOINTS } from '../common/skeleton.js';
 
 const colour = (label) => {
   let h = 0;

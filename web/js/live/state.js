@@ -1,5 +1,7 @@
 // The page's state, owned here and changed only through set()/record(). window.posecast is a
-// read-only view of it for tests, benchmarks and tools.
+// read-only view of it for tests, benchmarks and tools. Whatever shows it (status, message, stream
+// status) subscribes; set() tells every subscriber, record() tells no one (frames are drawn once
+// per animation frame instead).
 const HISTORY = 300;
 const FPS_WINDOW_MS = 1000;
 
@@ -7,7 +9,8 @@ const freezePose = (p) => Object.freeze({
   ...p, keypoints: Object.freeze(p.keypoints.map((k) => Object.freeze({ ...k }))),
 });
 
-export function createState(onChange) {
+export function createState() {
+  const subscribers = [];
   const store = {
     status: 'loading', message: '', backbone: null, backend: null, source: 'none', sourceName: '',
     fps: 0, latencyMs: 0, estimates: 0, firstPoseMs: null, poses: Object.freeze([]),
@@ -45,7 +48,12 @@ export function createState(onChange) {
     view,
     set(patch) {
       Object.assign(store, patch);
-      onChange(view);
+      for (const fn of subscribers) fn(view);
+    },
+    // fn(view) now and after every set().
+    subscribe(fn) {
+      subscribers.push(fn);
+      fn(view);
     },
     record(poses, { frame, latencyMs }) {
       const now = performance.now();

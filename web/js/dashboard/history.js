@@ -1,5 +1,4 @@
 // History: filter the label log, page through it, export the same filter as CSV or JSONL.
-import { apiFetch } from './session.js';
 
 export function queryFrom(form) {
   const q = new URLSearchParams();
@@ -11,12 +10,12 @@ export function queryFrom(form) {
 }
 
 // Newest first; `beforeId` continues where the previous page ended.
-export async function search(query, beforeId = 0, limit = 200) {
+export async function search(session, query, beforeId = 0, limit = 200) {
   const q = new URLSearchParams(query);
   q.set('order', 'desc');
   q.set('limit', String(limit));
   if (beforeId) q.set('before_id', String(beforeId));
-  const response = await apiFetch(`/api/labels?${q}`);
+  const response = await session.apiFetch(`/api/labels?${q}`);
   const data = await response.json();
   if (!response.ok) throw new Error(data.error);
   return data;

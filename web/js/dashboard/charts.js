@@ -1,6 +1,6 @@
 // Three charts with Chart.js (served from /assets/lib, loaded as window.Chart): labels per
 // minute by class, their distribution, and events per second into the server.
-import { labelColour } from './dashboard-grid.js';
+import { labelColour } from './grid.js';
 
 const MINUTE = 60000;
 const WINDOW_MIN = 30;

@@ -7,7 +7,7 @@
 //
 // Several tabs of one browser must never share a sequence: each tab holds a Web Lock on a slot
 // (0, 1, …) and slot n > 0 uses the browser's id with "-n" appended.
-import { POSE_NAMESPACE, POSE_LABELS, POSE_SET_NAME, POSE_SKELETON } from './contract.js';
+import { POSE_NAMESPACE, POSE_LABELS, POSE_SET_NAME, POSE_SKELETON } from '../common/contract.js';
 
 const FLUSH_MS = 250;
 const ACK_TIMEOUT_MS = 10000;

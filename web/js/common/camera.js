@@ -3,13 +3,13 @@
 
 export class SourceError extends Error {}
 
-const CAMERA_MESSAGES = {
+const CAMERA_MESSAGES = Object.freeze({
   NotAllowedError: 'Camera permission was denied. Allow the camera for this site, or pick a video file below.',
   SecurityError: 'The browser blocked the camera on this page. Pick a video file below.',
   NotFoundError: 'No camera was found. Pick a video or image file below.',
   NotReadableError: 'The camera is in use by another program. Close it, or pick a video file below.',
   OverconstrainedError: 'The camera cannot deliver a usable format. Pick a video file below.',
-};
+});
 
 export async function openWebcam(video) {
   if (!navigator.mediaDevices?.getUserMedia) {

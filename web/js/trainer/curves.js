@@ -1,10 +1,10 @@
 // Live training curves on a canvas: loss (left scale) and accuracies (0..1) per epoch.
-const SERIES = [
+const SERIES = Object.freeze([
   { key: 'loss', colour: '#ff8a5c', label: 'loss' },
   { key: 'val_loss', colour: '#ffcfb8', label: 'val loss' },
   { key: 'accuracy', colour: '#4cc2ff', label: 'acc' },
   { key: 'val_accuracy', colour: '#b6e8ff', label: 'val acc' },
-];
+]);
 
 export function drawCurves(canvas, epochs, total) {
   const ctx = canvas.getContext('2d');

@@ -1,6 +1,7 @@
 // Log in, then go back to the page that asked (?next=, same site only).
-import { login, safeNext } from './session.js';
+import { createSession, safeNext } from '../common/session.js';
 
+const session = createSession();
 const form = document.querySelector('#login');
 const message = document.querySelector('#message');
 const next = safeNext(new URLSearchParams(window.location.search).get('next'));
@@ -9,7 +10,7 @@ form.addEventListener('submit', async (event) => {
   event.preventDefault();
   message.hidden = true;
   try {
-    await login(form.elements.username.value, form.elements.password.value);
+    await session.login(form.elements.username.value, form.elements.password.value);
     window.location.assign(next);
   } catch (err) {
     message.textContent = err.message;

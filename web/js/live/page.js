@@ -1,0 +1,136 @@
+// The live page's pipeline: backend, backbone, source and loop, each replaced on demand; results go
+// through the tracker and smoother into the state. Changes are serialised so a quick succession
+// of clicks never runs two loads at once.
+import { BACKBONES, loadBackbone } from '../common/backbones.js';
+import { useBackend } from '../common/backend.js';
+import { SourceError, openFile, openWebcam } from '../common/camera.js';
+import { estimateOnce, startVideoLoop } from '../common/loop.js';
+import { createRenderer } from '../common/renderer.js';
+import { reportToServer } from '../common/report.js';
+import { createClassifying } from './classify.js';
+import { createSmoother } from './smoothing.js';
+import { createTracker } from './tracker.js';
+import { createFrameView } from './view.js';
+
+export function createLivePage({ dom, settings: initial, state, stream }) {
+  let settings = initial;
+  const renderer = createRenderer(dom.canvas);
+  const tracker = createTracker();
+  const smoother = createSmoother();
+  let detector = null;
+  let source = null;
+  let loop = null;
+  let loading = Promise.resolve();
+  const notices = { backend: '', model: '', source: '', classifier: '' };
+
+  // The model, the backend and the source each have their own notice; the page shows them all.
+  function notify(kind, text, patch = {}) {
+    notices[kind] = text;
+    state.set({ ...patch, message: Object.values(notices).filter(Boolean).join(' ') });
+  }
+
+  const requestRender = createFrameView(state, renderer, dom,
+    () => ({ threshold: settings.threshold, mirrored: settings.mirror && source?.kind === 'webcam' }));
+  const classifying = createClassifying({
+    state, stream, notify, requestRender, current: () => ({ detector, source, settings }),
+  });
+
+  function onResult(poses, info) {
+    let tracked = tracker.assign(poses, performance.now());
+    if (!detector.smoothed && source.kind !== 'image') {
+      tracked = smoother.apply(tracked, info.frame.mediaTime, Math.max(source.width, source.height));
+    }
+    state.record(tracked, info);
+    classifying.classify(tracked);
+    requestRender();
+  }
+
+  function onError(err) {
+    const message = `Pose estimation stopped: ${err.message ?? err}`;
+    notify('model', message, { status: 'error' });
+    reportToServer('error', message, { backbone: settings.backbone, backend: settings.backend });
+  }
+
+  function restartLoop() {
+    loop?.stop();
+    loop = null;
+    state.resetStats();
+    tracker.reset();
+    smoother.reset();
+    detector?.reset();
+    if (!detector || !source) { requestRender(); return; }
+    const hooks = { estimate: (el) => detector.estimate(el), onResult, onError };
+    loop = source.kind === 'image' ? estimateOnce(source.element, hooks) : startVideoLoop(source.element, hooks);
+  }
+
+  async function setBackbone(name) {
+    loop?.stop();
+    state.resetStats();
+    detector?.dispose();
+    detector = null;
+    const spec = BACKBONES[name];
+    const multi = spec.multi === 'always' || (spec.multi === 'optional' && settings.multi);
+    dom.form.elements.multi.disabled = spec.multi !== 'optional';
+    notify('model', `Loading ${spec.label}…`, { status: 'loading', backbone: name });
+    try {
+      detector = await loadBackbone(name, { multi });
+    } catch (err) {
+      const message = `Could not load the ${spec.label} model (${err.message ?? err}). Choose another backbone or reload the page.`;
+      notify('model', message, { status: 'error' });
+      reportToServer('error', message, { backbone: name, backend: settings.backend });
+      return;
+    }
+    notify('model', '', { status: 'ready' });
+    classifying.checkFits();
+    restartLoop();
+  }
+
+  async function setSource(open) {
+    loop?.stop();
+    source?.stop();
+    source = null;
+    try {
+      source = await open();
+    } catch (err) {
+      if (!(err instanceof SourceError)) throw err;
+      notify('source', err.message, { source: 'none', sourceName: '' });
+      reportToServer('warning', err.message, { backbone: settings.backbone });
+      restartLoop();
+      return;
+    }
+    dom.stage.dataset.kind = source.kind;
+    dom.stage.style.aspectRatio = `${source.width} / ${source.height}`;
+    dom.stage.style.setProperty('--aspect', source.width / source.height);
+    dom.stage.classList.toggle('mirrored', settings.mirror && source.kind === 'webcam');
+    renderer.resize(source.width, source.height);
+    notify('source', '', { source: source.kind, sourceName: source.name });
+    restartLoop();
+  }
+
+  const serial = (fn) => (...args) => { loading = loading.then(() => fn(...args)); return loading; };
+
+  return {
+    start: serial(async () => {
+      try {
+        state.set({ backend: await useBackend(settings.backend) });
+      } catch (err) {
+        notify('backend', `TensorFlow.js could not start: ${err.message}`, { status: 'error' });
+        reportToServer('error', `backend ${settings.backend}: ${err.message}`, { backend: settings.backend });
+        return;
+      }
+      const webcam = settings.source === 'webcam' ? setSource(() => openWebcam(dom.video)) : null;
+      await setBackbone(settings.backbone);
+      await webcam;
+    }),
+    change: serial(async (key, value) => {
+      settings = { ...settings, [key]: value };
+      if (key === 'backbone' || key === 'multi') await setBackbone(settings.backbone);
+      else if (key === 'backend') window.location.reload();
+      else if (key === 'mirror') dom.stage.classList.toggle('mirrored', value && source?.kind === 'webcam');
+      requestRender();
+    }),
+    useWebcam: serial(() => setSource(() => openWebcam(dom.video))),
+    useClassifier: serial((spec) => classifying.use(spec)),
+    useFile: serial((file) => setSource(() => openFile(file, { video: dom.video, image: dom.image }))),
+  };
+}

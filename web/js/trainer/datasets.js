@@ -1,0 +1,42 @@
+// Datasets and classes: choose or create a dataset, add a class.
+export function createDatasets({ datasetForm, classForm, store, api, grid, say }) {
+  async function load(id) {
+    const ds = await api.getDataset(id);
+    store.dataset = { id: ds.id, name: ds.name };
+    store.samples = ds.samples;
+    store.classes = [...new Set([...store.classes, ...ds.samples.map((s) => s.label)])];
+    grid.render();
+  }
+
+  async function refresh(selectId) {
+    const select = datasetForm.elements.dataset;
+    const all = await api.listDatasets();
+    select.replaceChildren(...all.map((d) => new Option(d.name, d.id)));
+    if (selectId ?? all[0]?.id) select.value = selectId ?? all[0].id;
+    if (select.value) await load(Number(select.value));
+  }
+
+  datasetForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      const ds = await api.createDataset(datasetForm.elements.name.value.trim());
+      datasetForm.elements.name.value = '';
+      store.classes = [];
+      await refresh(ds.id);
+      say('');
+    } catch (err) { say(err.message, true); }
+  });
+  datasetForm.elements.dataset.addEventListener('change', (e) => {
+    store.classes = [];
+    load(Number(e.target.value)).catch((err) => say(err.message, true));
+  });
+  classForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const label = classForm.elements.label.value.trim();
+    if (label && !store.classes.includes(label)) store.classes.push(label);
+    classForm.elements.label.value = '';
+    grid.render();
+  });
+
+  return { load, refresh };
+}

@@ -1,0 +1,46 @@
+// The trainer page: pick or create a dataset, record samples per class from the webcam (hold to
+// record after a countdown, as Teachable Machine does), upload images, videos or a zip, train,
+// watch the curves, manage the models. Wiring only: the store (store.js) is the page's state and
+// every module gets it from here.
+import { IMPORT_PROGRESS, TRAIN_PROGRESS, TRAINER_NAMESPACE } from '../common/contract.js';
+import { createSession } from '../common/session.js';
+import { io } from '/assets/lib/socket.io.esm.min.js';
+import { createTrainerApi } from './api.js';
+import { createClassGrid } from './classes.js';
+import { createDatasets } from './datasets.js';
+import { createImports } from './imports.js';
+import { createModels } from './models.js';
+import { createPreview } from './preview.js';
+import { createRuns } from './runs.js';
+import { createSampler } from './samples.js';
+import { createSay, createTrainerStore, trainerView } from './store.js';
+import { createUploads } from './uploads.js';
+
+const $ = (selector) => document.querySelector(selector);
+const session = createSession();
+const api = createTrainerApi(session);
+const store = createTrainerStore({ backbone: new URLSearchParams(location.search).get('backbone') ?? 'posenet' });
+window.posecastTrainer = trainerView(store);
+const say = createSay($('#message'), store);
+
+const preview = createPreview({ dom: { video: $('#video'), overlay: $('#overlay'), stage: $('#stage'), hud: $('#hud') }, store, say });
+const sampler = createSampler({ api, store });
+const uploads = createUploads({ store, sampler, say });
+const grid = createClassGrid({ list: $('#class-list'), template: $('#class-card'), store, api, sampler, uploads, preview, say });
+const datasets = createDatasets({ datasetForm: $('#dataset-form'), classForm: $('#class-form'), store, api, grid, say });
+const models = createModels({ rows: $('#model-rows'), rollback: $('#rollback'), api, say });
+const runs = createRuns({
+  form: $('#train-form'), status: $('#train-status'), curves: $('#curves'), store, api,
+  onModel: () => models.refresh().catch(() => {}),
+});
+const imports = createImports({ input: $('#zip'), store, api, say, reload: (id) => datasets.load(id) });
+
+session.showUser($('#user'));
+const socket = io(TRAINER_NAMESPACE, { transports: ['websocket'] });
+socket.on(TRAIN_PROGRESS, runs.showProgress);
+socket.on(IMPORT_PROGRESS, imports.showProgress);
+await datasets.refresh().catch((err) => say(err.message, true));
+await models.refresh().catch((err) => say(err.message, true));
+await preview.start().catch((err) => say(`Could not start: ${err.message}`, true));
+store.status = 'ready';
+document.body.dataset.status = 'ready';

@@ -1,0 +1,28 @@
+// The trainer page's state: one object made by the orchestrator and passed to every module, and
+// the read-only view of it that tests and tools see as window.posecastTrainer.
+export function createTrainerStore({ backbone }) {
+  return {
+    status: 'loading', backbone, dataset: null, classes: [], samples: [], recorded: 0, run: null, epochs: [],
+    lastPose: null,
+  };
+}
+
+export function trainerView(store) {
+  return Object.freeze({
+    get status() { return store.status; },
+    get dataset() { return store.dataset && { ...store.dataset }; },
+    get counts() { return Object.fromEntries(store.classes.map((c) => [c, store.samples.filter((s) => s.label === c).length])); },
+    get recorded() { return store.recorded; },
+    get run() { return store.run && { ...store.run }; },
+    get epochs() { return store.epochs.length; },
+  });
+}
+
+// The page's message line; an error also sets the page's status to 'error' until the next message.
+export function createSay(message, store) {
+  return (text, isError = false) => {
+    message.textContent = text;
+    message.hidden = !text;
+    document.body.dataset.status = isError ? 'error' : store.status;
+  };
+}
