@@ -33,7 +33,7 @@ node_modules/.package-lock.json: package.json package-lock.json .npmrc
 	npm ci --no-fund --no-audit --loglevel=error
 	touch $@
 
-assets/.stamp.json: node_modules/.package-lock.json tools/assets.py tools/assets.json
+assets/.stamp.json: $(VENV)/.installed node_modules/.package-lock.json tools/assets.py tools/assets.json
 	$(BIN)/python tools/assets.py
 	touch $@
 

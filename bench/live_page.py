@@ -8,6 +8,7 @@ its estimate() back to back on that video (the model alone: no tracking, smoothi
 yielding).
 Loop rate: the live page as a user sees it, estimates per second over a window.
 The fake camera plays tfjs-pose_1.mp4 at 30 fps, as a webcam does (--fps to change).
+Page weight: the bytes a cold load of the live page transfers, pose weights apart.
 """
 from __future__ import annotations
 
@@ -49,6 +50,31 @@ def loop_rate(page, seconds: float) -> float:
     time.sleep(seconds)
     n1, t1 = page.page.evaluate("() => [posecast.estimates, performance.now()]")
     return (n1 - n0) / ((t1 - t0) / 1000)
+
+
+def page_weight(pw, server, camera: Path) -> dict:
+    """Bytes on the wire for a cold load of the live page (empty cache), pose weights apart."""
+    sizes: list[tuple[str, int, str]] = []
+    with hb.chromium(pw, camera=camera) as browser:
+        context = browser.new_context(permissions=["camera"])
+        page = context.new_page()
+
+        def finished(request):
+            try:
+                response = request.response()
+                body = request.sizes()["responseBodySize"]
+            except Exception:  # noqa: BLE001 - a request still finishing as the page closes
+                return
+            encoding = response.headers.get("content-encoding", "") if response else ""
+            sizes.append((request.url.removeprefix(server.url), body, encoding))
+
+        page.on("requestfinished", finished)
+        page.goto(f"{server.url}/?source=none&backbone=posenet")
+        page.wait_for_function("window.posecast && posecast.status === 'ready'", timeout=120_000)
+        context.close()
+    weights = sum(n for url, n, _ in sizes if url.startswith("/assets/pose/"))
+    rest = sum(n for url, n, _ in sizes if not url.startswith("/assets/pose/"))
+    return {"page_bytes": rest, "weights_bytes": weights, "files": sorted(sizes, key=lambda s: -s[1])}
 
 
 def measure(pw, server, camera: Path, backbone: str, seconds: float, rounds: int) -> dict:
@@ -95,6 +121,7 @@ def main(argv=None) -> int:
         server = LiveServer(Path(tmp)).start()
         try:
             with sync_playwright() as pw:
+                weight = page_weight(pw, server, camera)
                 results = [measure(pw, server, camera, b, args.seconds, args.rounds) for b in args.backbones]
         finally:
             server.stop()
@@ -105,8 +132,12 @@ def main(argv=None) -> int:
               f"{r['latency_ms']:>10.1f}{r['first_pose_cold_ms'] / 1000:>14.2f}s{r['first_pose_warm_ms'] / 1000:>7.2f}s")
         if r["requests_outside_loopback"]:
             print("  requests outside loopback:", r["requests_outside_loopback"])
+    print(f"cold load of the live page: {weight['page_bytes'] / 1e6:.2f} MB on the wire besides the pose weights "
+          f"({weight['weights_bytes'] / 1e6:.2f} MB of PoseNet weights); largest:")
+    for url, n, encoding in weight["files"][:6]:
+        print(f"  {n / 1e3:>8.0f} kB  {encoding or 'identity':<8} {url}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
+    args.out.write_text(json.dumps({"backbones": results, "page_weight": weight}, indent=2))
     return 0
 
 

@@ -80,3 +80,39 @@ def test_security_headers_keep_the_page_offline(client):
     headers = client.get("/").headers
     assert "connect-src 'self'" in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_libraries_are_sent_precompressed_to_browsers_that_accept_it(tmp_path):
+    """tools/assets.py writes .br and .gz copies; the server picks the best the request accepts."""
+    import gzip
+
+    import brotli
+
+    from server import create_app
+    from tools.assets import precompress
+
+    lib = tmp_path / "assets" / "lib"
+    lib.mkdir(parents=True)
+    original = b"export const answer = 42;\n" * 4000
+    (lib / "big.js").write_bytes(original)
+    (lib / "tiny.js").write_bytes(b"x")  # compression would not pay: served as it is
+    assert precompress(tmp_path / "assets") == 2
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "ASYNC_MODE": "threading",
+                      "ASSETS_DIR": str(tmp_path / "assets")})
+    client = app.test_client()
+
+    br = client.get("/assets/lib/big.js", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert br.headers["Content-Encoding"] == "br" and br.mimetype == "text/javascript"
+    assert "Accept-Encoding" in br.headers["Vary"]
+    assert brotli.decompress(br.data) == original
+    gz = client.get("/assets/lib/big.js", headers={"Accept-Encoding": "gzip"})
+    assert gz.headers["Content-Encoding"] == "gzip" and gzip.decompress(gz.data) == original
+    assert gz.headers["ETag"] != br.headers["ETag"]
+    assert client.get("/assets/lib/big.js", headers={"If-None-Match": br.headers["ETag"],
+                                                      "Accept-Encoding": "br"}).status_code == 304
+    plain = client.get("/assets/lib/big.js", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers and plain.data == original
+    refused = client.get("/assets/lib/big.js", headers={"Accept-Encoding": "br;q=0, gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers
+    tiny = client.get("/assets/lib/tiny.js", headers={"Accept-Encoding": "br, gzip"})
+    assert "Content-Encoding" not in tiny.headers and tiny.data == b"x"

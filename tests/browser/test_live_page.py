@@ -64,3 +64,15 @@ def test_multi_person_tracked(playwright_session, live_server, y4m, query):
         assert all(len(frame_ids) >= 2 for frame_ids in ids), ids
         # Stable tracks: the same ids frame after frame on a still scene.
         assert all(frame_ids == ids[0] for frame_ids in ids), ids
+
+
+def test_libraries_arrive_compressed_and_the_page_still_runs(playwright_session, live_server):
+    """tools/assets.py precompresses the libraries and wasm; Chromium must decode them (the wasm
+    backend compiles from a compressed response) and the page must get ready on them."""
+    with hb.chromium(playwright_session) as browser:
+        page = hb.open_page(browser, f"{live_server.url}/?source=none&backbone=posenet")
+        page.wait_for("posecast.status === 'ready'", 90)
+        sent = {url.split("/assets/lib/")[1]: enc for url, enc in page.encodings.items() if "/assets/lib/" in url}
+        assert sent.get("ml5.min.js") in ("br", "gzip"), sent
+        assert any(name.endswith(".wasm") and enc in ("br", "gzip") for name, enc in sent.items()), sent
+        assert page.errors == []

@@ -74,7 +74,9 @@ class RecordedPage:
         self.page = page
         self.requests: list[str] = []
         self.errors: list[str] = []
+        self.encodings: dict[str, str] = {}  # url -> Content-Encoding of its response ('' for none)
         page.on("request", lambda r: self.requests.append(r.url))
+        page.on("response", lambda r: self.encodings.__setitem__(r.url, r.headers.get("content-encoding", "")))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
 
     def outside_loopback(self) -> list[str]:
