@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import browser as hb
+from tests.helpers.metrics import golden_agreement
 from tests.helpers.paths import shared
 from tests.helpers.server import LiveServer
 
@@ -35,6 +36,15 @@ def test_teachable_machine_model_classifies_with_posenet(server, playwright_sess
         assert [s["label"] for s in result["scores"]] == ["tree pose", "exception"]
         assert abs(sum(s["p"] for s in result["scores"]) - 1) < 1e-4
         assert page.page.locator("#bars li").count() == 2
+        # One PoseNet pass per frame makes both the poses and the model's features.
+        before = page.state("[posecast.estimates, posecast.inferences]")
+        page.wait_for(f"posecast.estimates >= {before[0] + 20}")
+        after = page.state("[posecast.estimates, posecast.inferences]")
+        assert after[1] - before[1] <= after[0] - before[0] + 1, (before, after)
+        golden = json.loads(shared("keypoints", "pose_1.json").read_text())
+        agreement = golden_agreement(page.state("posecast.history"), golden, fps=30, tolerance=28)
+        print(f"posenet with a Teachable Machine model: {agreement.ratio:.1%} of {agreement.total} keypoints within 28 px")
+        assert agreement.ratio >= 0.8, agreement  # measured 85.6 %: whole frame, no crop around the last pose
 
         page.page.select_option("select[name=backbone]", "movenet-lightning")
         page.wait_for("posecast.backbone === 'movenet-lightning' && posecast.estimates > 5")

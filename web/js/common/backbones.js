@@ -50,14 +50,22 @@ async function loadPoseNet({ multi }) {
     })),
   });
   let region = null;
-  return {
+  let shared = null; // Teachable Machine features of the last estimate, when it made them
+  const detector = {
     multi,
     smoothed: false,
+    // PoseNet inferences run so far: with a Teachable Machine model one per frame, not two.
+    inferences: 0,
+    // Set while a Teachable Machine model is active: estimate() then makes the whole frame's
+    // features in the same PoseNet pass (tmFeatures() hands them over) instead of a second pass.
+    shareTmFeatures: false,
     // Single-person mode also uses the multi-pose decoder, capped at one person: it follows the
     // part tree along the displacement fields instead of taking each part's heatmap argmax on its
     // own, which keeps limbs attached. It also looks at a square around the last pose, as MoveNet
     // does, so the person fills more of the 257 px input.
     async estimate(source) {
+      if (detector.shareTmFeatures) return estimateSharingFeatures(source);
+      shared = null;
       const tf = window.tf;
       const w = source.videoWidth || source.width;
       const h = source.videoHeight || source.height;
@@ -66,6 +74,7 @@ async function loadPoseNet({ multi }) {
         ? tf.tidy(() => tf.browser.fromPixels(source).slice([box.y, box.x, 0], [box.size, box.size, 3]))
         : source;
       let poses;
+      detector.inferences += 1;
       try {
         poses = await net.estimateMultiplePoses(input, {
           flipHorizontal: false, maxDetections: multi ? 6 : 1, scoreThreshold: multi ? 0.25 : 0.1, nmsRadius: 20,
@@ -80,24 +89,62 @@ async function loadPoseNet({ multi }) {
     // Teachable Machine's pose features for the whole frame: PoseNet's heatmap scores and offsets
     // at 257 px, concatenated per cell (17 x 17 x (17 + 34) = 14,739 floats).
     async tmFeatures(source) {
+      if (shared) {
+        const features = shared;
+        shared = null;
+        return features;
+      }
       const tf = window.tf;
+      detector.inferences += 1;
       const features = tf.tidy(() => {
-        const pixels = tf.browser.fromPixels(source);
-        const [h, w] = pixels.shape;
-        const padY = w > h ? Math.round(0.5 * (w - h)) : 0;
-        const padX = h > w ? Math.round(0.5 * (h - w)) : 0;
-        const square = tf.pad(pixels, [[padY, padY], [padX, padX], [0, 0]]);
-        const resized = tf.image.resizeBilinear(square, [257, 257]);
-        const { heatmapScores, offsets } = net.baseModel.predict(resized);
+        const { heatmapScores, offsets } = net.baseModel.predict(squareInput(tf, source).resized);
         return tf.concat([heatmapScores, offsets], 2);
       });
       const data = await features.data();
       features.dispose();
       return data;
     },
-    reset() { region = null; },
+    reset() { region = null; shared = null; },
     dispose() { net.dispose(); },
   };
+
+  // One PoseNet pass over the whole frame, padded square at 257 px as Teachable Machine does:
+  // its heatmaps and offsets are both the model's features and what the poses are decoded from.
+  async function estimateSharingFeatures(source) {
+    const tf = window.tf;
+    detector.inferences += 1;
+    const [outputs, features, padX, padY, side] = tf.tidy(() => {
+      const input = squareInput(tf, source);
+      const o = net.baseModel.predict(input.resized);
+      return [[o.heatmapScores, o.offsets, o.displacementFwd, o.displacementBwd],
+        tf.concat([o.heatmapScores, o.offsets], 2), input.padX, input.padY, input.side];
+    });
+    try {
+      const buffers = await Promise.all(outputs.map((t) => t.buffer()));
+      const poses = await window.posenet.decodeMultiplePoses(...buffers, 16, multi ? 6 : 1, multi ? 0.25 : 0.1, 20);
+      shared = await features.data();
+      const scale = side / 257;
+      return poses.map((p) => ({
+        score: p.score,
+        keypoints: p.keypoints.map((k) => ({
+          x: k.position.x * scale - padX, y: k.position.y * scale - padY, score: k.score, name: snakeCase(k.part),
+        })),
+      }));
+    } finally {
+      tf.dispose([...outputs, features]);
+    }
+  }
+  return detector;
+}
+
+// The frame padded to a square (evenly on both sides) and resized to PoseNet's 257 px input.
+function squareInput(tf, source) {
+  const pixels = tf.browser.fromPixels(source);
+  const [h, w] = pixels.shape;
+  const padY = w > h ? Math.round(0.5 * (w - h)) : 0;
+  const padX = h > w ? Math.round(0.5 * (h - w)) : 0;
+  const square = tf.pad(pixels, [[padY, padY], [padX, padX], [0, 0]]);
+  return { resized: tf.image.resizeBilinear(square, [257, 257]), padX, padY, side: Math.max(h + 2 * padY, w + 2 * padX) };
 }
 
 // A square, 1.6x the pose's extent, inside the frame; null (use the whole frame) when the pose is

@@ -15,6 +15,9 @@ export function createClassifying({ state, stream, notify, requestRender, curren
     const active = classifier;
     try {
       const { detector, source } = current();
+      // From the next frame on, the pose pass also makes the features a Teachable Machine model
+      // needs: one PoseNet inference per frame instead of two.
+      if (detector) detector.shareTmFeatures = active.spec.features === 'tm';
       const result = await active.classify(poses, detector, source.element);
       if (active === classifier) {
         state.set({ classification: result && Object.freeze(result) });
@@ -49,6 +52,8 @@ export function createClassifying({ state, stream, notify, requestRender, curren
   }
 
   async function use(spec) {
+    const { detector } = current();
+    if (detector) detector.shareTmFeatures = false; // until a Teachable Machine model classifies
     const previous = classifier;
     classifier = null;
     previous?.dispose();

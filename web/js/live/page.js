@@ -40,7 +40,7 @@ export function createLivePage({ dom, settings: initial, state, stream }) {
     if (!detector.smoothed && source.kind !== 'image') {
       tracked = smoother.apply(tracked, info.frame.mediaTime, Math.max(source.width, source.height));
     }
-    state.record(tracked, info);
+    state.record(tracked, { ...info, inferences: detector.inferences ?? 0 });
     classifying.classify(tracked);
     requestRender();
   }

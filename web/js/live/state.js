@@ -13,7 +13,7 @@ export function createState() {
   const subscribers = [];
   const store = {
     status: 'loading', message: '', backbone: null, backend: null, source: 'none', sourceName: '',
-    fps: 0, latencyMs: 0, estimates: 0, firstPoseMs: null, poses: Object.freeze([]),
+    fps: 0, latencyMs: 0, estimates: 0, inferences: 0, firstPoseMs: null, poses: Object.freeze([]),
     frame: null, history: [], model: null, classification: null, stream: null,
   };
   const stamps = [];
@@ -29,6 +29,8 @@ export function createState() {
     get fps() { return store.fps; },
     get latencyMs() { return store.latencyMs; },
     get estimates() { return store.estimates; },
+    // the backbone's model runs (PoseNet with a Teachable Machine model: one per estimate)
+    get inferences() { return store.inferences; },
     // ms from navigation start to the first frame with a person in it
     get firstPoseMs() { return store.firstPoseMs; },
     get poses() { return store.poses; },
@@ -55,7 +57,7 @@ export function createState() {
       subscribers.push(fn);
       fn(view);
     },
-    record(poses, { frame, latencyMs }) {
+    record(poses, { frame, latencyMs, inferences = 0 }) {
       const now = performance.now();
       const frozen = Object.freeze(poses.map(freezePose));
       stamps.push(now);
@@ -63,6 +65,7 @@ export function createState() {
       store.fps = stamps.length > 1 ? (1000 * (stamps.length - 1)) / (now - stamps[0]) : 0;
       store.latencyMs = store.estimates ? 0.9 * store.latencyMs + 0.1 * latencyMs : latencyMs;
       store.estimates += 1;
+      store.inferences = inferences;
       store.poses = frozen;
       store.frame = Object.freeze({ mediaTime: frame.mediaTime, presentedFrames: frame.presentedFrames });
       if (store.firstPoseMs == null && frozen.length) store.firstPoseMs = now;
