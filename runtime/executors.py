@@ -17,8 +17,7 @@ class TensorFlowExecutor:
     name = "tensorflow"
 
     def __init__(self, model_json: Path, input_shape: tuple[int, ...] | None = None):
-        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-        import tensorflow as tf
+        import tensorflow as tf  # runtime.graph has set TensorFlow's environment
 
         graph = load_graph(model_json)
 
@@ -53,14 +52,28 @@ class OpenVINOExecutor:
         core = ov.Core()
         if not xml.exists():
             self._convert(model_json, input_shape, xml)
-        model = core.read_model(xml)
-        self.input_dtype = np.dtype(model.inputs[0].get_element_type().to_dtype())
-        self._compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": precision})
-        self._request = self._compiled.create_infer_request()
+        self._core, self._model, self._precision = core, core.read_model(xml), precision
+        self._signature = signature_outputs(model_json)
+        self.input_dtype = np.dtype(self._model.inputs[0].get_element_type().to_dtype())
+        # A model with a free input size (MoveNet MultiPose) is compiled once per input shape:
+        # OpenVINO runs a static shape much faster than a dynamic one.
+        self._static = not self._model.inputs[0].get_partial_shape().is_dynamic
+        self._by_shape = {None: self._compile(self._model)} if self._static else {}
+
+    def _compile(self, model):
+        compiled = self._core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": self._precision})
         # OpenVINO orders outputs its own way; find each of the signature's by its tensor name.
-        ports = self._compiled.outputs
-        self._ports = [next(p for p in ports if {name, name.split(":")[0]} & set(p.get_names()))
-                       for name in signature_outputs(model_json)]
+        ports = [next(p for p in compiled.outputs if {name, name.split(":")[0]} & set(p.get_names()))
+                 for name in self._signature]
+        return compiled.create_infer_request(), ports
+
+    def _for_shape(self, shape: tuple[int, ...]):
+        key = None if self._static else shape
+        if key not in self._by_shape:
+            model = self._model.clone()
+            model.reshape({model.inputs[0]: list(shape)})
+            self._by_shape[key] = self._compile(model)
+        return self._by_shape[key]
 
     def _convert(self, model_json: Path, input_shape, xml: Path) -> None:
         import openvino as ov
@@ -76,8 +89,9 @@ class OpenVINOExecutor:
         tmp.replace(xml)  # the .xml last: its presence means the pair is complete
 
     def __call__(self, x: np.ndarray) -> list[np.ndarray]:
-        result = self._request.infer([x.astype(self.input_dtype, copy=False)])
-        return [np.array(result[p]) for p in self._ports]
+        request, ports = self._for_shape(tuple(x.shape))
+        result = request.infer([x.astype(self.input_dtype, copy=False)])
+        return [np.array(result[p]) for p in ports]
 
 
 def make_executor(kind: str, model_json: Path, input_shape=None, **options):

@@ -13,8 +13,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-# tf_keras, not Keras 3, if anything downstream touches Keras (as training/__init__.py does).
+# As training/__init__.py does (runtime must not import training): tf_keras, not Keras 3, if
+# anything downstream touches Keras; quiet TensorFlow; and no decision-forests banner, which
+# tensorflowjs's import prints through IPython when stdout is not a terminal (tests, subprocesses).
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
 
 @dataclass(frozen=True)
