@@ -26,7 +26,7 @@ setup: $(VENV)/.installed assets/.stamp.json
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,train,postgres]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,train,postgres,edge]'
 	touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json .npmrc

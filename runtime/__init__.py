@@ -1,0 +1,32 @@
+"""Pose runtimes in Python from the very TF.js weight files the page loads, below the server and
+training. One pre- and post-processing per backbone (posenet.py, movenet.py, blazepose.py), a
+swappable model executor (executors.py: TensorFlow or OpenVINO).
+
+    est = runtime.load("movenet-thunder", executor="openvino")
+    poses = est.estimate(rgb_uint8_hwc)   # [Pose(score, keypoints=[{name, x, y, score}], box)]
+"""
+from __future__ import annotations
+
+from .estimator import Estimator, Pose
+from .executors import EXECUTORS
+
+__all__ = ["BACKBONES", "EXECUTORS", "Estimator", "Pose", "load"]
+
+BACKBONES = ("posenet", "movenet-lightning", "movenet-thunder", "movenet-multipose")
+
+
+def load(backbone: str, executor: str = "tensorflow", **options) -> Estimator:
+    """options go to the executor: for OpenVINO, precision ("f32" by default) and cache_dir."""
+    if backbone == "posenet":
+        from .posenet import PoseNet
+
+        return PoseNet(executor, **options)
+    if backbone in ("movenet-lightning", "movenet-thunder"):
+        from .movenet import MoveNetSingle
+
+        return MoveNetSingle(backbone, executor, **options)
+    if backbone == "movenet-multipose":
+        from .movenet import MoveNetMulti
+
+        return MoveNetMulti(executor, **options)
+    raise ValueError(f"unknown backbone {backbone!r}: one of {', '.join(BACKBONES)}")

@@ -1,0 +1,102 @@
+"""Swappable model executors: each runs one TF.js graph model (by its model.json) on numpy
+inputs and returns its outputs as numpy arrays in the order of model.json's signature. Pre- and
+post-processing live with each backbone and never depend on which executor runs the model."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .graph import load_graph, signature_outputs, weights_sha256
+
+EXECUTORS = ("tensorflow", "openvino")
+
+
+class TensorFlowExecutor:
+    name = "tensorflow"
+
+    def __init__(self, model_json: Path, input_shape: tuple[int, ...] | None = None):
+        import tensorflow as tf  # runtime.graph has set TensorFlow's environment
+
+        graph = load_graph(model_json)
+
+        def _import():
+            tf.compat.v1.import_graph_def(graph.graph_def, name="")
+
+        wrapped = tf.compat.v1.wrap_function(_import, [])
+        self._fn = wrapped.prune(feeds=[wrapped.graph.get_tensor_by_name(graph.input_name)],
+                                 fetches=[wrapped.graph.get_tensor_by_name(o) for o in graph.outputs])
+        self._tf = tf
+        self.input_dtype = np.dtype(graph.input_dtype)
+
+    def __call__(self, x: np.ndarray) -> list[np.ndarray]:
+        return [o.numpy() for o in self._fn(self._tf.constant(x.astype(self.input_dtype, copy=False)))]
+
+
+class OpenVINOExecutor:
+    """The same GraphDef converted to OpenVINO IR once (cached next to the weights, keyed by their
+    sha256 and the input shape), compiled for the CPU in f32 unless `precision` says otherwise:
+    bf16, this CPU's default, moved PoseNet heatmaps by up to 0.85 and offsets by 19 px."""
+
+    name = "openvino"
+
+    def __init__(self, model_json: Path, input_shape: tuple[int, ...] | None = None,
+                 precision: str = "f32", cache_dir: Path | None = None):
+        import openvino as ov
+
+        model_json = Path(model_json)
+        cache = Path(cache_dir or os.environ.get("POSECAST_OPENVINO_CACHE") or model_json.parent / ".openvino")
+        shape_tag = "x".join(str(d) for d in input_shape) if input_shape else "native"
+        xml = cache / f"{model_json.stem}-{weights_sha256(model_json)[:16]}-{shape_tag}.xml"
+        core = ov.Core()
+        if not xml.exists():
+            self._convert(model_json, input_shape, xml)
+        self._core, self._model, self._precision = core, core.read_model(xml), precision
+        self._signature = signature_outputs(model_json)
+        self.input_dtype = np.dtype(self._model.inputs[0].get_element_type().to_dtype())
+        # A model with a free input size (MoveNet MultiPose) is compiled once per input shape:
+        # OpenVINO runs a static shape much faster than a dynamic one.
+        self._static = not self._model.inputs[0].get_partial_shape().is_dynamic
+        self._by_shape = {None: self._compile(self._model)} if self._static else {}
+
+    def _compile(self, model):
+        compiled = self._core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": self._precision})
+        # OpenVINO orders outputs its own way; find each of the signature's by its tensor name.
+        ports = [next(p for p in compiled.outputs if {name, name.split(":")[0]} & set(p.get_names()))
+                 for name in self._signature]
+        return compiled.create_infer_request(), ports
+
+    def _for_shape(self, shape: tuple[int, ...]):
+        key = None if self._static else shape
+        if key not in self._by_shape:
+            model = self._model.clone()
+            model.reshape({model.inputs[0]: list(shape)})
+            self._by_shape[key] = self._compile(model)
+        return self._by_shape[key]
+
+    def _convert(self, model_json: Path, input_shape, xml: Path) -> None:
+        import openvino as ov
+
+        graph = load_graph(model_json)
+        shape = ov.PartialShape(list(input_shape)) if input_shape else None
+        dtype = ov.Type.i32 if graph.input_dtype == "int32" else ov.Type.f32
+        model = ov.convert_model(graph.graph_def, input=[(shape, dtype)] if shape else None)
+        xml.parent.mkdir(parents=True, exist_ok=True)
+        tmp = xml.with_name(f".{xml.stem}.{os.getpid()}.xml")
+        ov.save_model(model, tmp, compress_to_fp16=False)  # keep the f32 weights as they are
+        tmp.with_suffix(".bin").replace(xml.with_suffix(".bin"))
+        tmp.replace(xml)  # the .xml last: its presence means the pair is complete
+
+    def __call__(self, x: np.ndarray) -> list[np.ndarray]:
+        request, ports = self._for_shape(tuple(x.shape))
+        result = request.infer([x.astype(self.input_dtype, copy=False)])
+        return [np.array(result[p]) for p in ports]
+
+
+def make_executor(kind: str, model_json: Path, input_shape=None, **options):
+    if kind == "tensorflow":
+        return TensorFlowExecutor(model_json, input_shape)
+    if kind == "openvino":
+        return OpenVINOExecutor(model_json, input_shape, **options)
+    raise ValueError(f"unknown executor {kind!r}: one of {', '.join(EXECUTORS)}")

