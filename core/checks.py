@@ -6,7 +6,11 @@ from __future__ import annotations
 import math
 import re
 
-TEXT_FIELD = re.compile(r"[^\x00-\x1f\x7f]{1,64}")  # printable, no control characters
+# The one text rule for every label, name and class that enters: valid Unicode scalar values (no
+# lone UTF-16 surrogates, which no database or log can encode), printable (no C0/C1 control
+# characters, no line or paragraph separators), 1-64 characters.
+NOT_PRINTABLE = "\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029"
+_PRINTABLE = re.compile(f"[^{NOT_PRINTABLE}]*")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # dataset and model names: safe as folder names
 
 
@@ -43,12 +47,32 @@ def check_number(v, what: str, lo: float = -math.inf, hi: float = math.inf) -> f
     return float(v)
 
 
-def check_text(v, what: str, allow_none: bool = False):
-    """1-64 printable characters (or None when allowed)."""
+def check_text(v, what: str, allow_none: bool = False, max_len: int = 64):
+    """1-`max_len` printable characters, valid Unicode (or None when allowed)."""
     if v is None and allow_none:
         return None
-    if not isinstance(v, str) or not TEXT_FIELD.fullmatch(v):
+    if not isinstance(v, str) or not 1 <= len(v) <= max_len or not _PRINTABLE.fullmatch(v):
+        raise Invalid(f"{what} must be 1-{max_len} printable characters")
+    return v
+
+
+def check_label(v, what: str = "label") -> str:
+    """A class label: the text rule, not blank; surrounding blanks dropped."""
+    if not isinstance(v, str) or not v.strip():
         raise Invalid(f"{what} must be 1-64 printable characters")
+    return check_text(v, what).strip()
+
+
+def check_labels(v, what: str = "labels", least: int = 1, most: int = 1000) -> list[str]:
+    """A model's or rule's class labels: `least`-`most` distinct labels, each by the text rule
+    and without surrounding blanks (label streaming sends them as they are)."""
+    if not isinstance(v, list) or not least <= len(v) <= most:
+        raise Invalid(f"{what} must be a list of {least}-{most} labels")
+    for i, label in enumerate(v):
+        if check_label(label, f"{what}[{i}]") != label:
+            raise Invalid(f"{what}[{i}] has blanks around it")
+    if len(set(v)) != len(v):
+        raise Invalid(f"{what} must not repeat a label")
     return v
 
 

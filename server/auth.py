@@ -146,6 +146,7 @@ def add_user(conn, username: str, password: str, role: str) -> int:
         raise Invalid("username: 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise Invalid(f"password: at least {MIN_PASSWORD} characters")
+    check_password_text(password)
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}")
     if conn.execute(select(users.c.id).where(users.c.username == username)).first():
@@ -154,9 +155,19 @@ def add_user(conn, username: str, password: str, role: str) -> int:
                                              role=role, created_at=_now())).inserted_primary_key[0]
 
 
+def check_password_text(password) -> str:
+    """A password is text that UTF-8 can encode (no lone surrogates)."""
+    try:
+        password.encode("utf-8")
+    except (UnicodeEncodeError, AttributeError):
+        raise Invalid("password must be valid Unicode text") from None
+    return password
+
+
 def set_password(conn, username: str, password: str) -> bool:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise Invalid(f"password: at least {MIN_PASSWORD} characters")
+    check_password_text(password)
     return conn.execute(users.update().where(users.c.username == username)
                         .values(password_hash=generate_password_hash(password))).rowcount == 1
 
@@ -189,12 +200,15 @@ def login():
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("username"), str) or not isinstance(body.get("password"), str):
         raise Invalid("expected {username: string, password: string}")
-    key = (body["username"][:64], request.remote_addr or "")
+    check_password_text(body["password"])
+    key = (body["username"][:64].encode("utf-8", "backslashreplace").decode(), request.remote_addr or "")
     if _throttled(key):
         audit.warning("login for %r from %s refused: too many failures", key[0], key[1])
         return jsonify(error="too many failed logins; try again in a minute"), 429
-    with db.engine().connect() as conn:
-        row = conn.execute(select(users).where(users.c.username == body["username"])).first()
+    row = None
+    if USERNAME.fullmatch(body["username"]):  # any other name is no user's (and never reaches the database)
+        with db.engine().connect() as conn:
+            row = conn.execute(select(users).where(users.c.username == body["username"])).first()
     if row is None or not check_password_hash(row.password_hash, body["password"]):
         _failures().setdefault(key, []).append(time.monotonic())
         audit.warning("failed login for %r from %s", key[0], key[1])

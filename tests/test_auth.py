@@ -187,3 +187,16 @@ def test_first_start_without_a_password_makes_one_only_the_owner_can_read(tmp_pa
     secret.unlink()
     create_app({"INSTANCE_PATH": str(tmp_path), "ASYNC_MODE": "threading"})  # users exist: nothing new
     assert not secret.exists()
+
+
+@pytest.mark.parametrize("body", [{"username": "\ud800", "password": "x" * 10},
+                                  {"username": "admin", "password": "pass\ud800word"},
+                                  {"username": "a\nb", "password": "x" * 10}], ids=repr)
+def test_logins_with_unencodable_text_are_clear_refusals(anon, body):
+    r = anon.post("/api/login", json=body)
+    assert r.status_code in (400, 401), r.data
+
+
+def test_a_password_must_be_encodable(client):
+    r = client.post("/api/users", json={"username": "newbie", "password": "long \ud800 password", "role": "viewer"})
+    assert r.status_code == 400 and "Unicode" in r.get_json()["error"]

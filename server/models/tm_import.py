@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import current_app, jsonify, request
 from sqlalchemy import select
 
-from core.checks import Invalid
+from core.checks import Invalid, check_labels
 from core.features import TM_FEATURES as TM_INPUTS
 
 from .. import db
@@ -49,9 +49,7 @@ def validate(files: dict[str, bytes]) -> tuple[dict, dict]:
         raise Invalid("model.json and metadata.json must be JSON") from None
     if not isinstance(meta, dict) or meta.get("packageName") != "@teachablemachine/pose":
         raise Invalid("metadata.json is not a Teachable Machine pose export (packageName)")
-    labels = meta.get("labels")
-    if not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(l, str) and 0 < len(l) <= 64 for l in labels):
-        raise Invalid("metadata.json needs 2 or more labels")
+    labels = check_labels(meta.get("labels"), "metadata.json labels", least=2)
     try:
         layers = model["modelTopology"]["config"]["layers"]
         input_shape = layers[0]["config"]["batch_input_shape"]
