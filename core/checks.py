@@ -39,8 +39,14 @@ def check_int(v, what: str, lo: int, hi: int) -> int:
     return v
 
 
+MAX_SAFE_INT = 2 ** 53  # what a JavaScript number holds exactly; any larger int is no measurement
+
+
 def check_number(v, what: str, lo: float = -math.inf, hi: float = math.inf) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+    # Bounded before any conversion: float() of a 300-digit integer overflows.
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, int) and abs(v) > MAX_SAFE_INT):
+        raise Invalid(f"{what} must be a finite number")
+    if not math.isfinite(v):
         raise Invalid(f"{what} must be a finite number")
     if not lo <= v <= hi:
         raise Invalid(f"{what} must be between {lo} and {hi}")
