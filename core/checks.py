@@ -6,7 +6,11 @@ from __future__ import annotations
 import math
 import re
 
-TEXT_FIELD = re.compile(r"[^\x00-\x1f\x7f]{1,64}")  # printable, no control characters
+# The one text rule for every label, name and class that enters: valid Unicode scalar values (no
+# lone UTF-16 surrogates, which no database or log can encode), printable (no C0/C1 control
+# characters, no line or paragraph separators), 1-64 characters.
+NOT_PRINTABLE = "\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029"
+_PRINTABLE = re.compile(f"[^{NOT_PRINTABLE}]*")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # dataset and model names: safe as folder names
 
 
@@ -35,20 +39,46 @@ def check_int(v, what: str, lo: int, hi: int) -> int:
     return v
 
 
+MAX_SAFE_INT = 2 ** 53  # what a JavaScript number holds exactly; any larger int is no measurement
+
+
 def check_number(v, what: str, lo: float = -math.inf, hi: float = math.inf) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+    # Bounded before any conversion: float() of a 300-digit integer overflows.
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, int) and abs(v) > MAX_SAFE_INT):
+        raise Invalid(f"{what} must be a finite number")
+    if not math.isfinite(v):
         raise Invalid(f"{what} must be a finite number")
     if not lo <= v <= hi:
         raise Invalid(f"{what} must be between {lo} and {hi}")
     return float(v)
 
 
-def check_text(v, what: str, allow_none: bool = False):
-    """1-64 printable characters (or None when allowed)."""
+def check_text(v, what: str, allow_none: bool = False, max_len: int = 64):
+    """1-`max_len` printable characters, valid Unicode (or None when allowed)."""
     if v is None and allow_none:
         return None
-    if not isinstance(v, str) or not TEXT_FIELD.fullmatch(v):
+    if not isinstance(v, str) or not 1 <= len(v) <= max_len or not _PRINTABLE.fullmatch(v):
+        raise Invalid(f"{what} must be 1-{max_len} printable characters")
+    return v
+
+
+def check_label(v, what: str = "label") -> str:
+    """A class label: the text rule, not blank; surrounding blanks dropped."""
+    if not isinstance(v, str) or not v.strip():
         raise Invalid(f"{what} must be 1-64 printable characters")
+    return check_text(v, what).strip()
+
+
+def check_labels(v, what: str = "labels", least: int = 1, most: int = 1000) -> list[str]:
+    """A model's or rule's class labels: `least`-`most` distinct labels, each by the text rule
+    and without surrounding blanks (label streaming sends them as they are)."""
+    if not isinstance(v, list) or not least <= len(v) <= most:
+        raise Invalid(f"{what} must be a list of {least}-{most} labels")
+    for i, label in enumerate(v):
+        if check_label(label, f"{what}[{i}]") != label:
+            raise Invalid(f"{what}[{i}] has blanks around it")
+    if len(set(v)) != len(v):
+        raise Invalid(f"{what} must not repeat a label")
     return v
 
 

@@ -9,7 +9,7 @@ import base64
 
 import numpy as np
 
-from .checks import TEXT_FIELD, Invalid, check_number, fields
+from .checks import Invalid, check_label, check_number, fields  # noqa: F401 (check_label re-exported)
 from .features import TM_FEATURES, keypoint_vector
 from .tables import BACKBONES, keypoint_count
 
@@ -17,13 +17,6 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
 MAX_THUMBNAIL = 64 * 1024
 MAX_DIMENSION = 8192
 SAMPLE_FIELDS = ("label", "backbone", "width", "height", "keypoints", "tm", "thumbnail")
-
-
-def check_label(label, what: str = "label") -> str:
-    """A class label: 1-64 printable characters, surrounding blanks dropped."""
-    if not isinstance(label, str) or not TEXT_FIELD.fullmatch(label) or not label.strip():
-        raise Invalid(f"{what} must be 1 to 64 printable characters")
-    return label.strip()
 
 
 def validate_sample(payload) -> dict:

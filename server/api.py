@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import db
-from core.checks import Invalid as BadRequest, fields
+from core.checks import Invalid as BadRequest, check_text, fields
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 client_log = logging.getLogger("posecast.client")
@@ -51,8 +51,9 @@ def validate_client_log(payload) -> dict:
         raise BadRequest(f"level must be one of {', '.join(LEVELS)}")
     if not payload["message"].strip():
         raise BadRequest("message is empty")
-    # Newlines would let a client forge extra log lines.
-    return {k: " ".join(v.split()) for k, v in payload.items()}
+    # Newlines would let a client forge extra log lines; then the one text rule (no surrogates,
+    # which the log could not encode, no control characters).
+    return {k: check_text(" ".join(v.split()), k, max_len=CLIENT_LOG_LIMITS.get(k, 64)) for k, v in payload.items()}
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

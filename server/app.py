@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask, Response
 
-from . import api, auth, config as config_mod, db, errors, models, samples, static, stream
+from . import api, auth, config as config_mod, db, errors, models, packet_guard, samples, static, stream
 from .sockets import socketio
 
 
@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     # ones configured) may open them: no other site can act as a logged-in operator.
     origins = [o.strip() for o in (settings["ALLOWED_ORIGINS"] or "").split(",") if o.strip()] or None
     socketio.init_app(app, async_mode=settings["ASYNC_MODE"], cors_allowed_origins=origins)
+    packet_guard.install(socketio.server)  # lifecycle names, arity, undecodable packets
     return app
 
 

@@ -12,14 +12,13 @@ import logging
 import posixpath
 import re
 import secrets
-import time
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, redirect, request, session
 from sqlalchemy import Column, DateTime, Integer, String, Table, insert, select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
-from . import db
+from . import db, logins
 from .config import ConfigError
 from core.checks import Invalid
 from core.clock import utcnow as _now
@@ -77,12 +76,13 @@ def current_user() -> dict | None:
     if "user" in g:
         return g.user
     user = None
-    uid = session.get("uid")
-    if uid is not None:
+    if session.get("sid") is not None:
+        # The session lives in the database: logout, a changed password or a removed user end it,
+        # whoever holds a copy of the cookie.
         with db.engine().connect() as conn:
-            row = conn.execute(select(users).where(users.c.id == uid)).first()
-        # A changed password (or a deleted user) ends every session made with the old one.
-        if row and hmac.compare_digest(session.get("pw", ""), row.password_hash[-16:]):
+            uid = logins.user_of(conn, session["sid"])
+            row = uid is not None and conn.execute(select(users).where(users.c.id == uid)).first()
+        if row:
             user = {"id": row.id, "username": row.username, "role": row.role}
     g.user = user
     return user
@@ -98,7 +98,9 @@ def _guard():
     path = request.path
     if request.method in UNSAFE and path not in CSRF_EXEMPT:
         sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
-        if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+        expected = session.get("csrf", "")
+        # bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500)
+        if not sent or not hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode()):
             return jsonify(error="missing or wrong CSRF token (GET /api/me gives one)"), 403
     needed = required_role(path)
     if needed is None:
@@ -116,8 +118,10 @@ def _guard():
 
 
 def init_app(app) -> None:
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    # Flask's defaults hold these keys (SameSite None), so setdefault would change nothing.
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.before_request(_guard)
     app.register_blueprint(bp)
     admin, password = app.config.get("ADMIN_USER"), app.config.get("ADMIN_PASSWORD")
@@ -146,6 +150,7 @@ def add_user(conn, username: str, password: str, role: str) -> int:
         raise Invalid("username: 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise Invalid(f"password: at least {MIN_PASSWORD} characters")
+    check_password_text(password)
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}")
     if conn.execute(select(users.c.id).where(users.c.username == username)).first():
@@ -154,26 +159,24 @@ def add_user(conn, username: str, password: str, role: str) -> int:
                                              role=role, created_at=_now())).inserted_primary_key[0]
 
 
+def check_password_text(password) -> str:
+    """A password is text that UTF-8 can encode (no lone surrogates)."""
+    try:
+        password.encode("utf-8")
+    except (UnicodeEncodeError, AttributeError):
+        raise Invalid("password must be valid Unicode text") from None
+    return password
+
+
 def set_password(conn, username: str, password: str) -> bool:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise Invalid(f"password: at least {MIN_PASSWORD} characters")
-    return conn.execute(users.update().where(users.c.username == username)
+    check_password_text(password)
+    done = conn.execute(users.update().where(users.c.username == username)
                         .values(password_hash=generate_password_hash(password))).rowcount == 1
-
-
-# A few wrong passwords per name and address per minute, then wait: slows guessing, not users.
-MAX_FAILURES, FAILURE_WINDOW_S = 5, 60.0
-
-
-def _failures() -> dict[tuple[str, str], list[float]]:
-    return current_app.extensions.setdefault("posecast.login_failures", {})
-
-
-def _throttled(key) -> bool:
-    now = time.monotonic()
-    recent = [t for t in _failures().get(key, []) if now - t < FAILURE_WINDOW_S]
-    _failures()[key] = recent
-    return len(recent) >= MAX_FAILURES
+    if done:  # every session made with the old password ends
+        logins.end_all(conn, conn.execute(select(users.c.id).where(users.c.username == username)).scalar_one())
+    return done
 
 
 @bp.get("/me")
@@ -189,19 +192,25 @@ def login():
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("username"), str) or not isinstance(body.get("password"), str):
         raise Invalid("expected {username: string, password: string}")
-    key = (body["username"][:64], request.remote_addr or "")
-    if _throttled(key):
+    check_password_text(body["password"])
+    key = (body["username"][:64].encode("utf-8", "backslashreplace").decode(), request.remote_addr or "")
+    if logins.throttled(current_app, key):
         audit.warning("login for %r from %s refused: too many failures", key[0], key[1])
         return jsonify(error="too many failed logins; try again in a minute"), 429
-    with db.engine().connect() as conn:
-        row = conn.execute(select(users).where(users.c.username == body["username"])).first()
-    if row is None or not check_password_hash(row.password_hash, body["password"]):
-        _failures().setdefault(key, []).append(time.monotonic())
+    row = None
+    if USERNAME.fullmatch(body["username"]):  # any other name is no user's (and never reaches the database)
+        with db.engine().connect() as conn:
+            row = conn.execute(select(users).where(users.c.username == body["username"])).first()
+    # As long for an unknown name as for a wrong password: the timing tells nothing.
+    if not logins.check_password(row.password_hash if row else None, body["password"]):
+        logins.record_failure(current_app, key)
         audit.warning("failed login for %r from %s", key[0], key[1])
         return jsonify(error="wrong username or password"), 401
     audit.info("%s (%s) logged in from %s", row.username, row.role, key[1])
+    with db.engine().begin() as conn:
+        sid = logins.start(conn, row.id)
     session.clear()  # a fresh session (and CSRF token) at every login
-    session.update(uid=row.id, pw=row.password_hash[-16:])
+    session["sid"] = sid
     session.permanent = True
     user = {"id": row.id, "username": row.username, "role": row.role}
     return jsonify(user=user, csrf_token=csrf_token())
@@ -209,6 +218,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    with db.engine().begin() as conn:
+        logins.end(conn, session.get("sid"))
     session.clear()
     return jsonify(user=None, csrf_token=csrf_token())
 

@@ -2,12 +2,30 @@
 themselves are core/checks.py (shared with the training jobs); this is their Flask side."""
 from __future__ import annotations
 
+import re
+
 from flask import jsonify, request
+from flask.json.provider import DefaultJSONProvider
 
 from core.checks import Invalid
 
 
+WHOLE = re.compile(r"-?[0-9]{1,18}")
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that JSON nested too deeply to parse is malformed JSON (a ValueError:
+    a 400 from get_json, an undecodable Socket.IO packet), not a RecursionError and a 500."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
 def init_app(app) -> None:
+    app.json = JSONProvider(app)
     app.register_error_handler(Invalid, lambda exc: (jsonify(error=str(exc)), 400))
 
 
@@ -16,10 +34,9 @@ def int_arg(name: str, default: int, lo: int, hi: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Invalid(f"{name} must be a whole number") from None
+    if not WHOLE.fullmatch(raw):
+        raise Invalid(f"{name} must be a whole number")
+    value = int(raw)
     if not lo <= value <= hi:
         raise Invalid(f"{name} must be {lo}-{hi}")
     return value

@@ -29,6 +29,8 @@ def test_newlines_cannot_forge_log_lines(client, caplog):
     ({"level": "error", "message": "x", "extra": 1}, "unknown field"),
     ({"level": "error", "message": "x" * 2001}, "longer than 2000"),
     ({"level": "error", "message": "x", "backbone": None}, "backbone must be a string"),
+    ({"level": "error", "message": "lone \ud800 surrogate"}, "message must be 1-2000 printable"),
+    ({"level": "error", "message": "x", "page": "\x00"}, "page must be 1-256 printable"),
 ])
 def test_bad_client_logs_are_refused(client, payload, error):
     r = client.post("/api/client-log", json=payload)

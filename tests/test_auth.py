@@ -128,7 +128,9 @@ def test_login_rejects_malformed_bodies(anon, body):
 
 
 def test_wrong_password_is_refused_then_throttled(anon):
-    for _ in range(auth.MAX_FAILURES):
+    from server import logins
+
+    for _ in range(logins.MAX_FAILURES):
         r = anon.post("/api/login", json={"username": "admin", "password": "wrong-password"})
         assert r.status_code == 401 and r.get_json()["error"] == "wrong username or password"
     r = anon.post("/api/login", json={"username": "admin", "password": ADMIN[1]})
@@ -187,3 +189,68 @@ def test_first_start_without_a_password_makes_one_only_the_owner_can_read(tmp_pa
     secret.unlink()
     create_app({"INSTANCE_PATH": str(tmp_path), "ASYNC_MODE": "threading"})  # users exist: nothing new
     assert not secret.exists()
+
+
+@pytest.mark.parametrize("body", [{"username": "\ud800", "password": "x" * 10},
+                                  {"username": "admin", "password": "pass\ud800word"},
+                                  {"username": "a\nb", "password": "x" * 10}], ids=repr)
+def test_logins_with_unencodable_text_are_clear_refusals(anon, body):
+    r = anon.post("/api/login", json=body)
+    assert r.status_code in (400, 401), r.data
+
+
+def test_a_password_must_be_encodable(client):
+    r = client.post("/api/users", json={"username": "newbie", "password": "long \ud800 password", "role": "viewer"})
+    assert r.status_code == 400 and "Unicode" in r.get_json()["error"]
+
+
+def test_the_session_cookie_is_samesite_lax_and_httponly(anon):
+    r = anon.post("/api/login", json={"username": ADMIN[0], "password": ADMIN[1]})
+    cookie = r.headers["Set-Cookie"]
+    assert "SameSite=Lax" in cookie and "HttpOnly" in cookie, cookie
+
+
+def test_a_copied_cookie_stops_working_at_logout(app):
+    me = login(app.test_client(), *ADMIN)
+    thief = app.test_client()
+    thief.set_cookie("session", me.get_cookie("session").value)
+    assert thief.get("/api/users").status_code == 200
+    assert me.post("/api/logout").status_code == 200
+    assert thief.get("/api/users").status_code == 401
+    assert thief.get("/api/me").get_json()["user"] is None
+
+
+def test_a_changed_password_ends_every_session(app, user_client):
+    trainer = user_client("trainer")
+    assert trainer.get("/api/datasets").status_code == 200
+    with db.engine_of(app).begin() as conn:
+        auth.set_password(conn, "trainer-user", "another-password")
+    assert trainer.get("/api/datasets").status_code == 401
+
+
+def test_login_takes_as_long_for_an_unknown_user(anon):
+    import time
+
+    def timed(name):
+        t0 = time.perf_counter()
+        assert anon.post("/api/login", json={"username": name, "password": "wrong-password"}).status_code == 401
+        return time.perf_counter() - t0
+
+    timed("nobody-0")  # the dummy hash is made once
+    known = min(timed(ADMIN[0]) for _ in range(2))
+    unknown = min(timed(f"nobody-{i}") for i in range(1, 3))
+    assert unknown > 0.5 * known, (known, unknown)
+
+
+def test_the_failed_login_table_is_bounded(app):
+    from server import logins
+
+    for i in range(logins.MAX_TRACKED + 2000):
+        logins.record_failure(app, (f"name-{i}", "10.0.0.1"))
+    assert len(app.extensions["posecast.login_failures"]) <= logins.MAX_TRACKED
+
+
+def test_a_non_ascii_csrf_token_is_a_403(anon):
+    r = anon.post("/api/login", json={"username": "a", "password": "b"}, headers={"X-CSRF-Token": "tök"})
+    assert r.status_code == 403
+

@@ -5,20 +5,21 @@ from __future__ import annotations
 import io
 import json
 import math
-import zipfile
 from pathlib import Path
 
 from flask import current_app, jsonify, request
 from sqlalchemy import select
 
-from core.checks import Invalid
+from core.checks import Invalid, check_labels
 from core.features import TM_FEATURES as TM_INPUTS
 
-from .. import db
+from .. import db, zips
 from . import registry
 
 FILES = ("model.json", "metadata.json", "weights.bin")
 MAX_BYTES = 64 * 1024 * 1024
+MAX_ENTRIES = 64
+MAX_RATIO = 200  # trained weights barely compress; a far higher ratio is a bomb
 
 
 def _from_request() -> dict[str, bytes]:
@@ -26,44 +27,60 @@ def _from_request() -> dict[str, bytes]:
         raise Invalid(f"a Teachable Machine export is at most {MAX_BYTES // (1024 * 1024)} MB")
     files = {name: request.files[name].read() for name in FILES if name in request.files}
     if "zip" in request.files:
-        data = request.files["zip"].read()
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                for info in archive.infolist():
-                    base = Path(info.filename).name
-                    if base in FILES and info.file_size <= MAX_BYTES:
-                        files[base] = archive.read(info)
-        except zipfile.BadZipFile:
-            raise Invalid("the zip is not a zip file") from None
+        files.update(zips.off_loop(_from_zip, request.files["zip"].read()))
     missing = [name for name in FILES if name not in files]
     if missing:
         raise Invalid(f"missing {', '.join(missing)} (send the three files, or the zip Teachable Machine downloads)")
     return files
 
 
+def _from_zip(data: bytes) -> dict[str, bytes]:
+    """The three files from the zip Teachable Machine downloads (in a worker thread: inflating
+    is CPU-bound), bounded by the central directory and again while reading."""
+    files: dict[str, bytes] = {}
+    with zips.open_zip(io.BytesIO(data)) as archive:
+        entries = archive.infolist()
+        zips.check_sizes(entries, MAX_ENTRIES, MAX_BYTES, 2 * MAX_BYTES, MAX_RATIO)
+        for info in entries:
+            base = info.filename.replace("\\", "/").rsplit("/", 1)[-1]
+            if base in FILES and base not in files:
+                files[base] = zips.read_member(archive, info, MAX_BYTES)
+    return files
+
+
+def _shape(w, i: int) -> list[int]:
+    shape = w.get("shape") if isinstance(w, dict) else None
+    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 10**7
+                                              for d in shape):
+        raise Invalid(f"model.json: weight {i} needs a shape of whole numbers")
+    return shape
+
+
 def validate(files: dict[str, bytes]) -> tuple[dict, dict]:
     try:
         model = json.loads(files["model.json"])
         meta = json.loads(files["metadata.json"])
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, too deep
         raise Invalid("model.json and metadata.json must be JSON") from None
     if not isinstance(meta, dict) or meta.get("packageName") != "@teachablemachine/pose":
         raise Invalid("metadata.json is not a Teachable Machine pose export (packageName)")
-    labels = meta.get("labels")
-    if not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(l, str) and 0 < len(l) <= 64 for l in labels):
-        raise Invalid("metadata.json needs 2 or more labels")
+    labels = check_labels(meta.get("labels"), "metadata.json labels", least=2)
     try:
         layers = model["modelTopology"]["config"]["layers"]
         input_shape = layers[0]["config"]["batch_input_shape"]
         weights = [w for group in model["weightsManifest"] for w in group["weights"]]
     except (KeyError, IndexError, TypeError):
         raise Invalid("model.json is not a TF.js layers model") from None
-    if input_shape[-1] != TM_INPUTS:
-        raise Invalid(f"the model takes {input_shape[-1]} inputs; Teachable Machine pose models take {TM_INPUTS}")
-    expected = 4 * sum(math.prod(w["shape"]) for w in weights)
+    if not isinstance(input_shape, list) or not input_shape or input_shape[-1] != TM_INPUTS:
+        raise Invalid(f"model.json: batch_input_shape must be a list ending in {TM_INPUTS} "
+                      "(Teachable Machine pose models' inputs)")
+    if not weights:
+        raise Invalid("model.json: weightsManifest lists no weights")
+    shapes = [_shape(w, i) for i, w in enumerate(weights)]
+    expected = 4 * sum(math.prod(shape) for shape in shapes)
     if len(files["weights.bin"]) != expected:
         raise Invalid(f"weights.bin has {len(files['weights.bin'])} bytes; model.json describes {expected}")
-    if weights[-1]["shape"][-1] != len(labels):
+    if not shapes[-1] or shapes[-1][-1] != len(labels):
         raise Invalid("the model's outputs do not match the labels in metadata.json")
     model["weightsManifest"] = [{"paths": ["weights.bin"], "weights": weights}]
     return model, meta

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from core.checks import Invalid
 from core.samples import check_label
 
-from .. import db, jobs
+from .. import db, jobs, zips
 from ..contract import IMPORT_PROGRESS
 from ..sockets import socketio
 from . import uploads
@@ -40,7 +40,7 @@ def import_zip(dataset_id: int):
     with tempfile.NamedTemporaryFile(dir=work, suffix=".zip", delete=False) as tmp:
         upload.save(tmp)
     try:
-        extracted = uploads.extract(Path(tmp.name), work)
+        extracted = zips.off_loop(uploads.extract, Path(tmp.name), work)  # inflating is CPU-bound
     finally:
         Path(tmp.name).unlink(missing_ok=True)
     for label_dir in extracted.iterdir():

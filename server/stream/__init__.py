@@ -28,11 +28,13 @@ def init_app(app) -> None:
 
 
 def start(app) -> None:
-    """With the tables there: sessions left open by a crash end."""
+    """With the tables there: indexes added since the database was made; sessions left open by
+    a crash end."""
     from .. import db
     from . import label_log
 
     with db.engine_of(app).begin() as conn:
+        label_log.ensure_indexes(conn)
         closed = label_log.close_orphan_sessions(conn)
     if closed:
         app.logger.info("closed %d client session(s) left open by an earlier stop", closed)

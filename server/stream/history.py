@@ -10,13 +10,14 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from sqlalchemy import and_, delete, func, select
 
-from core.checks import Invalid
+from core.checks import Invalid, check_text
 from core.clock import now_ms as _now_ms
 
 from .. import db
 from ..errors import int_arg
 from ..sockets import socketio
 from . import label_log, services
+from .pose_checks import CLIENT_ID
 
 bp = Blueprint("history", __name__, url_prefix="/api")
 ev = label_log.events
@@ -26,18 +27,25 @@ COLUMNS = ("id", "client_id", "seq", "ts", "received_at", "label", "confidence",
 PURGE_EVERY_S = 3600
 
 
+LATEST_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+
+
 def parse_time(raw: str, what: str) -> int:
-    """ms since the epoch, or an ISO 8601 time (UTC unless it says otherwise)."""
+    """ms since the epoch, or an ISO 8601 time (UTC unless it says otherwise), 1970 to 9999."""
     raw = raw.strip()
-    if raw.lstrip("-").isdigit():
-        return int(raw)
-    try:
-        t = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise Invalid(f"{what} must be ms since the epoch or an ISO 8601 time") from None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)
-    return int(t.timestamp() * 1000)
+    if raw.isascii() and raw.isdigit() and len(raw) <= 15:
+        value = int(raw)
+    else:
+        try:
+            t = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            if t.tzinfo is None:
+                t = t.replace(tzinfo=timezone.utc)
+            value = int(t.timestamp() * 1000)
+        except (ValueError, OverflowError):
+            raise Invalid(f"{what} must be ms since the epoch or an ISO 8601 time") from None
+    if not 0 <= value <= LATEST_MS:
+        raise Invalid(f"{what} must be between 1970 and 9999")
+    return value
 
 
 def filters() -> list:
@@ -49,7 +57,7 @@ def filters() -> list:
     where = []
     for name in ("client_id", "label", "model"):
         if request.args.get(name):
-            where.append(ev.c[name] == request.args[name])
+            where.append(ev.c[name] == check_text(request.args[name], name))
     if request.args.get("since"):
         where.append(ev.c.ts >= parse_time(request.args["since"], "since"))
     if request.args.get("until"):
@@ -156,6 +164,8 @@ def list_clients():
 
 @bp.get("/clients/<client_id>/sessions")
 def client_sessions(client_id: str):
+    if not CLIENT_ID.fullmatch(client_id):
+        return jsonify(error="no such client"), 404
     s = label_log.sessions
     with db.engine().connect() as conn:
         rows = conn.execute(select(s).where(s.c.client_id == client_id).order_by(s.c.id.desc()).limit(200)).all()
@@ -174,8 +184,8 @@ PURGE_CHUNK = 5000
 
 
 def purge(app, now_ms: int | None = None) -> int:
-    """Delete events older than the retention (0 days keeps everything), a chunk per
-    transaction so the label writer never waits long for the database."""
+    """Delete events received longer ago than the retention (0 days keeps everything), a chunk
+    per transaction so the label writer never waits long for the database."""
     days = app.config["RETENTION_DAYS"]
     if not days:
         return 0
@@ -183,7 +193,9 @@ def purge(app, now_ms: int | None = None) -> int:
     n = 0
     while True:
         with db.engine_of(app).begin() as conn:
-            ids = select(ev.c.id).where(ev.c.ts < cutoff).limit(PURGE_CHUNK).scalar_subquery()
+            # By the server's clock: an event acknowledged now lives RETENTION_DAYS from now,
+            # whatever time the page's clock gave it.
+            ids = select(ev.c.id).where(ev.c.received_at < cutoff).limit(PURGE_CHUNK).scalar_subquery()
             deleted = conn.execute(delete(ev).where(ev.c.id.in_(ids))).rowcount
         n += deleted
         if deleted < PURGE_CHUNK:

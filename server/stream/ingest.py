@@ -31,6 +31,8 @@ def _connections() -> dict:
 def on_connect(auth_payload=None):
     """A live page connects with auth {client_id, name?}; refused when invalid (or not logged in
     while POSECAST_LIVE_LOGIN is on). Dashboards see the client appear."""
+    if request.sid in _connections():  # never a second connect on one connection
+        raise ConnectionRefusedError("already connected")
     if not auth.socket_user_may("viewer" if current_app.config["LIVE_LOGIN"] else None):
         raise ConnectionRefusedError("log in first")
     try:

@@ -56,6 +56,7 @@ events = Table(
     Index("ix_label_events_ts", "ts"),
     Index("ix_label_events_client_ts", "client_id", "ts"),
     Index("ix_label_events_label_ts", "label", "ts"),
+    Index("ix_label_events_received_at", "received_at"),  # retention goes by the server's clock
 )
 
 # The columns of both fast inserts, with their PostgreSQL types. PostgreSQL takes a whole batch as
@@ -120,6 +121,12 @@ def open_session(conn, client: dict, address: str | None, user_agent: str | None
 
 def close_session(conn, session_id: int) -> None:
     conn.execute(update(sessions).where(sessions.c.id == session_id).values(ended_at=now_ms()))
+
+
+def ensure_indexes(conn) -> None:
+    """Indexes added after a database was made (create_all only makes missing tables)."""
+    for index in events.indexes:
+        index.create(conn, checkfirst=True)
 
 
 def close_orphan_sessions(conn) -> int:

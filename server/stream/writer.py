@@ -1,5 +1,6 @@
 """Group commit of label events: one background task inserts every waiting batch in one
-transaction, then tells its observers (dashboard hub, alert engine) what was new."""
+transaction, then tells its observers (dashboard hub, alert engine) what was new. When a group
+fails, its batches are committed one at a time, so one bad batch never fails another client's."""
 from __future__ import annotations
 
 import logging
@@ -43,6 +44,16 @@ class Writer:
             raise item["error"]
         return item["new"]
 
+    def _insert(self, rows: list[dict]) -> set[tuple[str, int]]:
+        """One transaction: the events, and the clients' last_seen."""
+        with self.app.app_context(), db.engine().begin() as conn:
+            new = label_log.insert_events(conn, rows)
+            seen: dict[str, int] = {}
+            for r in rows:
+                seen[r["client_id"]] = max(seen.get(r["client_id"], 0), r["received_at"])
+            label_log.touch_clients(conn, seen)
+        return new
+
     def _run(self):
         while True:
             items = [self.queue.get()]
@@ -56,17 +67,19 @@ class Writer:
     def _commit(self, items: list[dict]) -> None:
         rows = [r for item in items for r in item["rows"]]
         try:
-            with self.app.app_context(), db.engine().begin() as conn:
-                new = label_log.insert_events(conn, rows)
-                seen: dict[str, int] = {}
-                for r in rows:
-                    seen[r["client_id"]] = max(seen.get(r["client_id"], 0), r["received_at"])
-                label_log.touch_clients(conn, seen)
-        except Exception as exc:  # every waiting page gets the error; none is acknowledged
+            new = self._insert(rows)
+        except Exception as exc:
+            if len(items) > 1:
+                # One bad batch must not fail everyone's: commit them one at a time, so only the
+                # batch that fails on its own gets the error.
+                log.warning("group commit of %d batches failed (%s: %s); committing them one by one",
+                            len(items), exc.__class__.__name__, exc)
+                for item in items:
+                    self._commit([item])
+                return
             log.exception("could not store %d label events", len(rows))
-            for item in items:
-                item["error"] = exc
-                item["done"].set()
+            items[0]["error"] = exc
+            items[0]["done"].set()
             return
         self.written += len(new)
         # A resend can meet its original in one transaction: only the first copy counts as new.

@@ -73,3 +73,25 @@ def test_bad_exports_are_refused_and_nothing_is_stored(client, app, files, error
 
 def test_bad_name(client):
     assert post(client, tm_files("yoga-sage__tree"), name="../x").status_code == 400
+
+
+def synthetic(labels=("a", "b"), input_shape=(None, 14739), weights=None, manifest=None) -> dict[str, bytes]:
+    """A small Teachable Machine-like export: one weight of shape [len(labels)]."""
+    weights = weights if weights is not None else [{"name": "w", "shape": [len(labels)], "dtype": "float32"}]
+    model = {"modelTopology": {"config": {"layers": [{"config": {"batch_input_shape": input_shape}}]}},
+             "weightsManifest": manifest if manifest is not None else [{"paths": ["weights.bin"], "weights": weights}]}
+    meta = {"packageName": "@teachablemachine/pose", "labels": list(labels)}
+    return {"model.json": json.dumps(model).encode(), "metadata.json": json.dumps(meta).encode(),
+            "weights.bin": np.zeros(len(labels), "<f4").tobytes()}
+
+
+def test_a_synthetic_export_imports(client):
+    r = post(client, synthetic(), name="tiny")
+    assert r.status_code == 201, r.get_json()
+
+
+@pytest.mark.parametrize("labels", [("a", "\ud800"), ("a", "a\nb"), ("a", "a"), ("a", ""), ("a", " b")], ids=repr)
+def test_labels_that_label_streaming_would_refuse_are_refused(client, labels):
+    r = post(client, synthetic(labels), name="bad-labels")
+    assert r.status_code == 400 and "metadata.json labels" in r.get_json()["error"], r.get_json()
+    assert client.get("/api/models").get_json()["models"] == []

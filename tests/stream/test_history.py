@@ -121,6 +121,27 @@ def test_retention_deletes_only_old_events(app, client, monkeypatch):
     assert client.post("/api/labels/purge").get_json() == {"deleted": 0, "retention_days": 0}
 
 
+def test_retention_goes_by_the_servers_clock_not_the_pages(app, client):
+    """An event acknowledged now lives RETENTION_DAYS from now, even with an old page time."""
+    now, day = T0 + 400 * 86400_000, 86400_000
+    with db.engine_of(app).begin() as conn:
+        labels.insert_events(conn, rows(1, client="old-page-clock", ts=now - 91 * day, received_at=now)
+                             + rows(1, client="received-long-ago", ts=now, received_at=now - 91 * day))
+    app.config["RETENTION_DAYS"] = 90
+    history.purge(app, now_ms=now + 1000)
+    left = {e["client_id"] for e in client.get("/api/labels?limit=5000").get_json()["events"]}
+    assert left == {"old-page-clock"}
+
+
+def test_an_index_added_later_is_made_at_start(app):
+    from sqlalchemy import inspect, text
+
+    with db.engine_of(app).begin() as conn:
+        conn.execute(text("DROP INDEX ix_label_events_received_at"))
+        labels.ensure_indexes(conn)
+        assert "ix_label_events_received_at" in {i["name"] for i in inspect(conn).get_indexes("label_events")}
+
+
 def test_clients_list_counts_events(app, client):
     with db.engine_of(app).begin() as conn:
         labels.open_session(conn, {"client_id": "client-0001", "name": "cam"}, "127.0.0.1", "test")

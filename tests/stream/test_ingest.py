@@ -152,3 +152,37 @@ def test_skeletons_reach_only_dashboards_watching_that_client(app, page, client)
     assert len(got) == 1 and got[0]["args"][0]["client_id"] == CLIENT and len(got[0]["args"][0]["keypoints"]) == 17
     assert not [m for m in other.get_received("/dashboard") if m["name"] == "skeleton"]
     assert dash.emit("watch", {"client_id": "<script>"}, namespace="/dashboard", callback=True)["ok"] is False
+
+
+@pytest.mark.parametrize("text", ["\ud800", "a\nb", "x\x85"], ids=repr)
+def test_text_that_no_database_can_store_is_refused_at_every_door(app, page, text):
+    ack = send(page, {"events": [event(0, label=text)]})
+    assert ack["ok"] is False and ack["retry"] is False and "label" in ack["error"], ack
+    ack = send(page, {"events": [event(0, model=text)]})
+    assert ack["ok"] is False and ack["retry"] is False and "model" in ack["error"], ack
+    assert page.emit("set_name", {"name": text}, namespace="/pose", callback=True)["ok"] is False
+    assert not socketio.test_client(app, namespace="/pose", auth={"client_id": "client-0009", "name": text}) \
+        .is_connected("/pose")
+    assert send(page, {"events": [event(1)]})["ok"] is True
+
+
+def test_a_poisoned_batch_fails_alone_in_a_group_commit(app):
+    """The writer commits every waiting batch together; when that fails, it commits them one at a
+    time, so only the batch that cannot be stored gets the error (it bypasses the checks here)."""
+    from server.stream import services
+
+    writer = services.of(app).writer
+    now = int(time.time() * 1000)
+
+    def item(client_id, label):
+        rows = [{**event(s, label=label), "client_id": client_id, "received_at": now, "session_id": None}
+                for s in range(3)]
+        return {"rows": rows, "done": socketio.server.eio.create_event(), "new": None, "error": None}
+
+    items = [item("client-good-1", "tree"), item("client-poison", "\ud800"), item("client-good-2", "warrior")]
+    writer._commit(items)
+    assert all(i["done"].is_set() for i in items)
+    assert items[0]["error"] is None and items[0]["new"] == {("client-good-1", s) for s in range(3)}
+    assert items[2]["error"] is None and items[2]["new"] == {("client-good-2", s) for s in range(3)}
+    assert items[1]["error"] is not None and items[1]["new"] is None
+    assert sorted({c for c, _ in stored(app)}) == ["client-good-1", "client-good-2"]
