@@ -1,17 +1,34 @@
-"""The classifier's feature vectors, computed the same way wherever a pose comes from.
+"""The classifier's feature vectors, computed the same way wherever a pose comes from (the page
+computes `pose` in web/js/common/features.js and `keypoints` in web/js/live/classifier.js).
 
-- `keypoints` (default): the 17 COCO keypoints normalised for position and size, plus their
-  scores (51 floats). Works with any backbone's COCO-17 keypoints (BlazePose's subset included).
+- `pose` (default): what does not depend on the person: normalised coordinates, visibility, joint
+  angles and limb distances over the pose's size (MediaPipe's pose embedding, in 2-D), with
+  keypoints under MIN_SCORE masked rather than trusted (97 floats; tables in web/pose-tables.json).
+- `keypoints`: the 17 COCO keypoints normalised for position and size, plus their
+  scores (51 floats). Both work with any backbone's COCO-17 keypoints (BlazePose's subset included).
 - `tm`: Teachable Machine's 14,739 PoseNet heatmap scores and offsets.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .tables import COCO17
+from .tables import COCO17, POSE_FEATURES
 
-KINDS = ("keypoints", "tm")
+KINDS = ("pose", "keypoints", "tm")
+DEFAULT_KIND = "pose"
+KEYPOINT_KINDS = ("pose", "keypoints")  # computed from keypoints, so any backbone and augmentation
 KEYPOINT_FEATURES = 3 * len(COCO17)
+_INDEX = {n: i for i, n in enumerate(COCO17)}
+_ANGLES = np.array([[_INDEX[n] for n in t] for t in POSE_FEATURES["angles"]])
+_PAIRS = np.array([[_INDEX[n] for n in p] for p in POSE_FEATURES["distances"]])
+POSE_FEATURES_N = 3 * len(COCO17) + 2 * len(_ANGLES) + len(_PAIRS)
+# Feature blocks of a `pose` vector by column, for ablations and for reading a model.
+POSE_BLOCKS = {
+    "coords": slice(0, 2 * len(COCO17)),
+    "visibility": slice(2 * len(COCO17), 3 * len(COCO17)),
+    "angles": slice(3 * len(COCO17), 3 * len(COCO17) + 2 * len(_ANGLES)),
+    "distances": slice(3 * len(COCO17) + 2 * len(_ANGLES), POSE_FEATURES_N),
+}
 # PoseNet 257 px at output stride 16: a 17 x 17 grid of 17 heatmaps and 34 offsets.
 TM_GRID = 17
 TM_FEATURES = TM_GRID * TM_GRID * (len(COCO17) + 2 * len(COCO17))  # 14,739: Teachable Machine's input
@@ -26,8 +43,66 @@ KEYPOINT_SPEC = {
 }
 
 
+POSE_SPEC = {"names": list(COCO17), "table": "web/pose-tables.json pose_features",
+             "blocks": {k: [v.start, v.stop] for k, v in POSE_BLOCKS.items()}}
+
+
 def size_of(kind: str) -> int:
-    return {"keypoints": KEYPOINT_FEATURES, "tm": TM_FEATURES}[kind]
+    return {"pose": POSE_FEATURES_N, "keypoints": KEYPOINT_FEATURES, "tm": TM_FEATURES}[kind]
+
+
+def keypoint_array(keypoints: list[dict]) -> np.ndarray:
+    """[{name, x, y, score}] (any layout with the COCO-17 names) -> (17, 3) of x, y, score."""
+    by_name = {k["name"]: k for k in keypoints}
+    return np.array([[by_name[n]["x"], by_name[n]["y"], by_name[n]["score"]] for n in COCO17], dtype=np.float64)
+
+
+def pose_matrix(kps: np.ndarray) -> np.ndarray:
+    """(N, 17, 3) keypoints -> (N, 97) `pose` vectors. web/js/common/features.js poseVector does the
+    same for one pose, step for step."""
+    kps = np.asarray(kps, dtype=np.float64)
+    if not np.isfinite(kps).all():
+        raise ValueError("keypoints contain NaN or infinity")
+    pts, vis = kps[..., :2], (kps[..., 2] >= POSE_FEATURES["min_score"]).astype(np.float64)
+    lh, rh, ls, rs = (_INDEX[n] for n in ("left_hip", "right_hip", "left_shoulder", "right_shoulder"))
+    hips_seen = (vis[:, lh] * vis[:, rh]) > 0
+    torso_seen = hips_seen & ((vis[:, ls] * vis[:, rs]) > 0)
+    hip_mid = (pts[:, lh] + pts[:, rh]) / 2
+    mean_seen = (pts * vis[..., None]).sum(1) / np.maximum(vis.sum(1), 1)[:, None]
+    centre = np.where(hips_seen[:, None], hip_mid, mean_seen)
+    rel = pts - centre[:, None]
+    spread = (np.hypot(rel[..., 0], rel[..., 1]) * vis).max(1)
+    torso = np.where(torso_seen, np.hypot(*((pts[:, ls] + pts[:, rs]) / 2 - hip_mid).T), 0.0)
+    size = np.maximum(torso * POSE_FEATURES["torso_multiplier"], spread)
+    size = np.where(size > 1e-6, size, 1.0)
+    coords = rel / size[:, None, None] * vis[..., None]
+    a, b, c = _ANGLES.T
+    u, v = pts[:, a] - pts[:, b], pts[:, c] - pts[:, b]
+    norm = np.hypot(u[..., 0], u[..., 1]) * np.hypot(v[..., 0], v[..., 1])
+    seen = vis[:, a] * vis[:, b] * vis[:, c] * (norm > 1e-9)
+    norm = np.where(norm > 1e-9, norm, 1.0)
+    cos = (u[..., 0] * v[..., 0] + u[..., 1] * v[..., 1]) / norm * seen
+    sin = (u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]) / norm * seen  # signed: mirroring flips it
+    p, q = _PAIRS.T
+    d = pts[:, p] - pts[:, q]
+    dist = np.hypot(d[..., 0], d[..., 1]) / size[:, None] * vis[:, p] * vis[:, q]
+    angles = np.stack([cos, sin], axis=2).reshape(len(kps), -1)
+    return np.concatenate([coords[..., 0], coords[..., 1], vis, angles, dist], axis=1).astype(np.float32)
+
+
+def pose_vector(keypoints: list[dict]) -> np.ndarray:
+    return pose_matrix(keypoint_array(keypoints)[None])[0]
+
+
+def keypoint_matrix(kps: np.ndarray) -> np.ndarray:
+    """(N, 17, 3) -> (N, 51) `keypoints` vectors."""
+    return np.stack([keypoint_vector([{"name": n, "x": k[0], "y": k[1], "score": k[2]} for n, k in zip(COCO17, row)])
+                     for row in np.asarray(kps)]) if len(kps) else np.zeros((0, KEYPOINT_FEATURES), np.float32)
+
+
+def matrix(kind: str, kps: np.ndarray) -> np.ndarray:
+    """Feature rows of a keypoint kind from (N, 17, 3) keypoints."""
+    return pose_matrix(kps) if kind == "pose" else keypoint_matrix(kps)
 
 
 def keypoint_vector(keypoints: list[dict]) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""The pose tables shared with the pages (web/pose-tables.json): backbones, keypoint layouts and
-skeleton edges."""
+"""The pose tables shared with the pages (web/pose-tables.json): backbones, keypoint layouts,
+skeleton edges and the pose feature vector's tables."""
 from __future__ import annotations
 
 import json
@@ -20,6 +20,8 @@ DEFAULT_BACKBONE: str = tables()["default_backbone"]
 COCO17: tuple = tuple(tables()["layouts"]["coco17"]["keypoints"])
 BLAZEPOSE33: tuple = tuple(tables()["layouts"]["blazepose33"]["keypoints"])
 EDGES: tuple = tuple(tuple(e) for e in tables()["edges"])
+# The "pose" feature vector's tables (angle triples, distance pairs, left/right pairs).
+POSE_FEATURES: dict = tables()["pose_features"]
 
 
 def keypoint_names(backbone: str) -> tuple:

@@ -1,5 +1,6 @@
 """Export a trained classifier to TF.js: Teachable Machine's pose format (tm features) or an
-ml5.neuralNetwork-loadable set (keypoint features), each with posecast's own metadata."""
+ml5.neuralNetwork-loadable set (keypoint kinds: pose, keypoints), each with posecast's own metadata
+(posecast.json: which features the page computes, the rejection threshold, the evaluation)."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,9 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .features import KEYPOINT_SPEC, size_of
+from core.tables import POSE_FEATURES
+
+from .features import KEYPOINT_SPEC, POSE_SPEC, size_of
 
 TFJS_VERSION = "4.22.0"
 TM_VERSION = "0.8.6"  # the version of the real Teachable Machine exports we read and write
@@ -31,6 +34,12 @@ def _layers_model(model, out_dir: Path, weights_name: str) -> dict:
     return topology
 
 
+def _normalisation(kind: str):
+    if kind == "pose":  # the table itself travels with the model: it stays right if the page's changes
+        return {**POSE_SPEC, "pose_features": POSE_FEATURES}
+    return KEYPOINT_SPEC if kind == "keypoints" else "none (raw PoseNet outputs)"
+
+
 def export(model, classes: list[str], kind: str, out_dir: Path, *, name: str, report: dict,
            backbone: str = "posenet") -> Path:
     """Write the model into out_dir (created, must not exist yet); returns out_dir."""
@@ -42,8 +51,11 @@ def export(model, classes: list[str], kind: str, out_dir: Path, *, name: str, re
     posecast_meta = {
         "name": name, "features": kind, "inputs": size_of(kind), "labels": classes,
         "backbone": backbone, "created": stamp,
-        "normalisation": KEYPOINT_SPEC if kind == "keypoints" else "none (raw PoseNet outputs)",
+        "normalisation": _normalisation(kind),
         "metrics": report.get("validation"),
+        # The page says "no known pose" when the top probability is under this (None: never).
+        "rejection": (report.get("validation") or {}).get("rejection"),
+        "chiral": report.get("chiral", []), "augmentation": report.get("augmentation"),
     }
     if kind == "tm":
         topology = _layers_model(model, tmp, "weights.bin")

@@ -1,90 +1,103 @@
-"""Training and evaluation: a validation split that holds out whole groups (subjects), per-class
-accuracy and a confusion matrix."""
+"""Training: cross-validation on folds of whole subjects (training/evaluate.py), then the model that
+is exported, trained on ALL samples. Keypoint kinds are augmented (training/augment.py) before
+their vectors are computed (core/features.py)."""
 from __future__ import annotations
 
-import math
-import random
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.features import KEYPOINT_KINDS, matrix
+
+from . import evaluate
+from .augment import NONE, Augment, augment
 from .data import DatasetError
 from .model import build
 
-
-@dataclass
-class Split:
-    train: np.ndarray
-    val: np.ndarray
-    val_groups: list[str] = field(default_factory=list)
+DEFAULT_AUGMENT = Augment()
+REJECTED_LABEL = "unknown"  # web/js/live/classifier.js REJECTED_LABEL, web/contract.json
 
 
-def group_split(labels: list[str], groups: list[str], val_fraction: float = 0.2, seed: int = 0) -> Split:
-    """Hold out whole groups when there are at least 3; otherwise a stratified random split."""
-    idx = np.arange(len(labels))
-    unique = sorted(set(groups))
-    rng = random.Random(seed)
-    if len(unique) >= 3:
-        held = sorted(rng.sample(unique, max(1, math.ceil(val_fraction * len(unique)))))
-        val = np.array([i for i in idx if groups[i] in held])
-        train = np.array([i for i in idx if groups[i] not in held])
-        if set(labels[i] for i in train) == set(labels):
-            return Split(train, val, held)
-    val = []
-    for label in sorted(set(labels)):
-        members = [i for i in idx if labels[i] == label]
-        rng.shuffle(members)
-        val += members[:max(1, round(val_fraction * len(members)))]
-    val_set = set(val)
-    return Split(np.array([i for i in idx if i not in val_set]), np.array(sorted(val_set)), [])
+def _rows(kind: str, x: np.ndarray, y: np.ndarray, aug: Augment, chiral, seed: int):
+    """Inputs -> feature rows (augmented first for keypoint kinds)."""
+    if kind not in KEYPOINT_KINDS:
+        return x, y
+    kps, y = augment(x, y, aug, chiral, seed=seed)
+    return matrix(kind, kps), y
 
 
-def evaluate(model, x: np.ndarray, y: np.ndarray, labels: list[str]) -> dict:
-    pred = model.predict(x, verbose=0).argmax(axis=1)
-    n = len(labels)
-    confusion = np.zeros((n, n), dtype=int)
-    for t, p in zip(y, pred):
-        confusion[t, p] += 1
-    per_class = {labels[i]: (float(confusion[i, i] / confusion[i].sum()) if confusion[i].sum() else None)
-                 for i in range(n)}
-    return {"accuracy": float((pred == y).mean()) if len(y) else 0.0,
-            "per_class": per_class, "confusion": confusion.tolist()}
-
-
-def train(features: np.ndarray, labels: list[str], groups: list[str], kind: str, *,
-          epochs: int = 60, batch_size: int = 16, seed: int = 0, on_epoch=None):
-    """Train on the split's training side; returns (model, class names, report)."""
-    if not np.isfinite(features).all():
-        raise DatasetError("features contain NaN or infinity")
-    classes = sorted(set(labels))
-    if len(classes) < 2:
-        raise DatasetError("need at least 2 classes")
+def fit(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *, aug: Augment, chiral=None, epochs: int,
+        batch_size: int, seed: int, validation=None, on_epoch=None):
+    """One model on (x, y); validation=(x, y) of unaugmented inputs, for the curves."""
     import tf_keras as keras
 
-    y = np.array([classes.index(label) for label in labels])
-    split = group_split(labels, groups, seed=seed)
-    model = build(kind, features.shape[1], len(classes), seed=seed)
+    rows, ys = _rows(kind, x, y, aug, chiral, seed)
+    model = build(kind, rows.shape[1], n_classes, seed=seed)
+    val = None
+    if validation is not None:
+        vx, vy = validation
+        val = (_rows(kind, vx, vy, NONE, None, seed)[0], keras.utils.to_categorical(vy, n_classes))
 
     class Progress(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             if on_epoch:
                 on_epoch(epoch + 1, epochs, {k: float(v) for k, v in (logs or {}).items()})
 
+    # Augmented copies multiply the rows: a larger batch keeps the steps per epoch (and the time) alike.
+    batch = batch_size * (1 + aug.copies) if kind in KEYPOINT_KINDS else batch_size
+    history = model.fit(rows, keras.utils.to_categorical(ys, n_classes), epochs=epochs, batch_size=batch,
+                        validation_data=val, shuffle=True, verbose=0, callbacks=[Progress()])
+    return model, history
+
+
+def predict(model, kind: str, x: np.ndarray) -> np.ndarray:
+    rows = matrix(kind, x) if kind in KEYPOINT_KINDS else x
+    return model.predict(rows, verbose=0, batch_size=256)
+
+
+def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *, epochs: int = 60,
+          batch_size: int = 16, seed: int = 0, aug: Augment | None = None, chiral=(), on_epoch=None,
+          final: bool = True):
+    """Cross-validate, then train the model to export on every sample: returns (model, classes, report).
+    inputs: (N, 17, 3) keypoints for keypoint kinds, (N, 14739) for tm. on_epoch reports the first
+    fold's epochs (they have a held-out subject to show); final=False skips the last model (bench)."""
+    if not np.isfinite(inputs).all():
+        raise DatasetError("features contain NaN or infinity")
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        raise DatasetError("need at least 2 classes")
+    if REJECTED_LABEL in classes:
+        raise DatasetError(f"'{REJECTED_LABEL}' is what the page labels a rejected pose: rename that class")
+    unknown = sorted(set(chiral) - set(classes))
+    if unknown:
+        raise DatasetError(f"chiral class(es) not in the data: {', '.join(unknown)}")
+    aug = (DEFAULT_AUGMENT if aug is None else aug) if kind in KEYPOINT_KINDS else NONE
+    chiral_mask = np.array([c in chiral for c in classes])
+    y = np.array([classes.index(label) for label in labels])
+    opts = dict(aug=aug, chiral=chiral_mask, epochs=epochs, batch_size=batch_size, seed=seed)
+
     start = time.perf_counter()
-    onehot = keras.utils.to_categorical(y, len(classes))
-    history = model.fit(features[split.train], onehot[split.train], epochs=epochs, batch_size=batch_size,
-                        validation_data=(features[split.val], onehot[split.val]), shuffle=True,
-                        verbose=0, callbacks=[Progress()])
+    fold_list = evaluate.folds(labels, groups, seed=seed)
+    probs = np.zeros((len(y), len(classes)), dtype=np.float64)
+    first_history = None
+    for k, (_, val) in enumerate(fold_list):
+        train_idx = np.setdiff1d(np.arange(len(y)), val)
+        model, history = fit(kind, inputs[train_idx], y[train_idx], len(classes), validation=(inputs[val], y[val]),
+                             on_epoch=on_epoch if k == 0 else None, **opts)
+        probs[val] = predict(model, kind, inputs[val])
+        first_history = first_history or history
+    cv_s = time.perf_counter() - start
+    start = time.perf_counter()
+    model = fit(kind, inputs, y, len(classes), **opts)[0] if final else None
     duration = time.perf_counter() - start
     report = {
         "kind": kind, "classes": classes, "epochs": epochs, "batch_size": batch_size, "seed": seed,
-        "duration_s": round(duration, 2),
-        "counts": {"train": dict(Counter(labels[i] for i in split.train)),
-                   "validation": dict(Counter(labels[i] for i in split.val))},
-        "validation_groups": split.val_groups,
-        "validation": evaluate(model, features[split.val], y[split.val], classes),
-        "history": {k: [round(float(v), 4) for v in vals] for k, vals in history.history.items()},
+        "augmentation": aug.as_dict(), "chiral": sorted(chiral),
+        "duration_s": round(duration, 2), "cross_validation_s": round(cv_s, 2),
+        "counts": {"train": dict(Counter(labels)), "validation": dict(Counter(labels))},
+        "validation_groups": [name for name, _ in fold_list],
+        "validation": evaluate.summary(y, probs, fold_list, classes, groups),
+        "history": {k: [round(float(v), 4) for v in vals] for k, vals in first_history.history.items()},
     }
     return model, classes, report

@@ -85,6 +85,7 @@ def as_json(row) -> dict:
     return {"id": row.id, "name": row.name, "version": row.version, "features": row.features,
             "labels": row.labels, "url": f"/models/{row.name}/{row.version}/model.json",
             "normalisation": row.meta.get("normalisation"), "metrics": row.meta.get("metrics"),
+            "threshold": (row.meta.get("rejection") or {}).get("threshold"),
             "created_at": row.created_at.isoformat()}
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from core.checks import NAME
+from core.features import DEFAULT_KIND, KINDS
 from core.paths import PROJECT_ROOT
 
 
@@ -24,8 +25,11 @@ def add_parser(sub) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("data", type=Path, nargs="?", help="folder with one sub-folder of images per class")
     source.add_argument("--dataset", help="a dataset recorded on the trainer page (from the database)")
-    p.add_argument("--features", choices=("keypoints", "tm"), default="keypoints",
-                   help="keypoints (any backbone, default) or tm (Teachable Machine's PoseNet features)")
+    p.add_argument("--features", choices=KINDS, default=DEFAULT_KIND,
+                   help="pose (default: angles, distances, masked coordinates; any backbone), keypoints (51 "
+                        "normalised coordinates and scores) or tm (Teachable Machine's PoseNet features)")
+    p.add_argument("--chiral", nargs="+", default=[], metavar="CLASS",
+                   help="classes whose mirror image is another pose: never mirrored in augmentation")
     p.add_argument("--name", help="model name (default: the data folder's name)")
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--per-class", type=int, help="use only this many images per class")
@@ -133,17 +137,19 @@ def run(args) -> int:
         labels, groups = [s.label for s in samples], [s.group for s in samples]
     print(f"training ({args.epochs} epochs)")
     model, classes, report = train.train(
-        x, labels, groups, args.features, epochs=args.epochs,
+        x, labels, groups, args.features, epochs=args.epochs, chiral=args.chiral,
         on_epoch=lambda e, n, logs: _bar(e, n, f"loss {logs['loss']:.3f} acc {logs['accuracy']:.2f} "
                                                f"val_acc {logs.get('val_accuracy', 0):.2f}"))
     folder = args.models_dir / name
     version = next_version(folder)
     out = export.export(model, classes, args.features, folder / str(version), name=name, report=report)
-    _record_run(settings, {"features": args.features, "epochs": args.epochs, "name": name,
+    _record_run(settings, {"features": args.features, "epochs": args.epochs, "name": name, "chiral": args.chiral,
                            "source": args.dataset or str(args.data)}, report, dataset_id)
     val = report["validation"]
-    print(f"validation accuracy {val['accuracy']:.3f} (held out: {', '.join(report['validation_groups']) or 'random'})")
+    print(f"validation accuracy {val['accuracy']:.3f} ({val['method']}, mean over {len(val['per_fold'])} folds; "
+          f"worst {val['worst_fold']} {val['worst_accuracy']:.3f}); the exported model is trained on all samples")
     print(json.dumps(val["per_class"]))
+    print(f"rejection: below {val['rejection']['threshold']:.2f} the page shows no known pose")
     print(f"exported to {out}")
     if args.activate:
         print(_activate(args.activate, name, version))

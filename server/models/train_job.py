@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.features import DEFAULT_KIND, KINDS
+
 
 def emit(event: str, **data) -> None:
     print(json.dumps({"event": event, **data}), flush=True)
@@ -23,8 +25,10 @@ def load(database_url: str, dataset_id: int, kind: str, instance: Path):
 
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        rows = conn.execute(select(samples.c.id, samples.c.label, samples.c.normalised, samples.c.has_tm)
+        rows = conn.execute(select(samples.c.id, samples.c.label, samples.c.keypoints, samples.c.has_tm)
                             .where(samples.c.dataset_id == dataset_id).order_by(samples.c.id)).all()
+    from core.features import keypoint_array
+
     if kind == "tm":
         missing = [r.id for r in rows if not r.has_tm]
         if missing:
@@ -32,8 +36,9 @@ def load(database_url: str, dataset_id: int, kind: str, instance: Path):
         folder = sample_folder(dataset_id, str(instance))
         x = np.stack([np.fromfile(folder / f"{r.id}.f32", dtype="<f4") for r in rows]) if rows else np.zeros((0, 1))
     else:
-        x = np.array([r.normalised if isinstance(r.normalised, list) else json.loads(r.normalised) for r in rows],
-                     dtype=np.float32)
+        # Raw keypoints (any backbone's COCO-17 subset): training augments them before the vectors.
+        x = (np.stack([keypoint_array(r.keypoints if isinstance(r.keypoints, list) else json.loads(r.keypoints))
+                       for r in rows]) if rows else np.zeros((0, 17, 3)))
     return x, [r.label for r in rows], [str(r.id) for r in rows]
 
 
@@ -42,7 +47,8 @@ def main(argv=None) -> int:
     p.add_argument("--database-url", required=True)
     p.add_argument("--dataset-id", type=int, required=True)
     p.add_argument("--instance", type=Path, required=True)
-    p.add_argument("--features", choices=("keypoints", "tm"), default="keypoints")
+    p.add_argument("--features", choices=KINDS, default=DEFAULT_KIND)
+    p.add_argument("--chiral", nargs="*", default=[], help="classes never mirrored in augmentation")
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--name", required=True)
     p.add_argument("--out", type=Path, required=True, help="export folder (models/<name>/<version>)")
@@ -56,7 +62,7 @@ def main(argv=None) -> int:
         x, labels, groups = load(args.database_url, args.dataset_id, args.features, args.instance)
         emit("start", samples=len(labels), classes=sorted(set(labels)))
         model, classes, report = train.train(
-            x, labels, groups, args.features, epochs=args.epochs,
+            x, labels, groups, args.features, epochs=args.epochs, chiral=args.chiral,
             on_epoch=lambda e, n, logs: emit("epoch", epoch=e, epochs=n, **logs))
         out = export.export(model, classes, args.features, args.out, name=args.name, report=report)
     except (DatasetError, ValueError, FileNotFoundError) as exc:

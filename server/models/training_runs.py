@@ -10,6 +10,8 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, String, Table, insert, select, update
 
 from core.checks import NAME, Invalid
+from core.features import DEFAULT_KIND, KINDS
+from core.samples import check_label
 from core.clock import utcnow as _now
 
 from .. import auth, db, jobs
@@ -44,14 +46,19 @@ def _row(r) -> dict:
 
 @bp.post("/datasets/<int:dataset_id>/train")
 def start(dataset_id: int):
-    """Start training on a dataset: {features?: 'keypoints'|'tm', epochs?: 1..500, name?: str}."""
+    """Start training on a dataset: {features?: 'pose'|'keypoints'|'tm', epochs?: 1..500, name?: str,
+    chiral?: [class, ...] (classes whose mirror image is another pose: never mirrored)}."""
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         raise Invalid("expected a JSON object")
-    features = body.get("features", "keypoints")
+    features = body.get("features", DEFAULT_KIND)
+    chiral = body.get("chiral", [])
     epochs = body.get("epochs", 60)
-    if features not in ("keypoints", "tm"):
-        raise Invalid("features must be 'keypoints' or 'tm'")
+    if features not in KINDS:
+        raise Invalid(f"features must be one of {', '.join(KINDS)}")
+    if not isinstance(chiral, list) or len(chiral) > 100 or not all(isinstance(c, str) for c in chiral):
+        raise Invalid("chiral must be a list of class labels")
+    chiral = [check_label(c, "chiral class") for c in chiral]
     if not isinstance(epochs, int) or isinstance(epochs, bool) or not 1 <= epochs <= 500:
         raise Invalid("epochs must be a whole number from 1 to 500")
     with db.engine().begin() as conn:
@@ -67,14 +74,15 @@ def start(dataset_id: int):
             raise Invalid(f"need at least 2 classes with 2 samples each; have {counts or 'none'}")
         if conn.execute(select(runs.c.id).where(runs.c.status == "running")).first():
             return jsonify(error="a training run is in progress already"), 409
-        params = {"features": features, "epochs": epochs, "name": name}
+        params = {"features": features, "epochs": epochs, "name": name, **({"chiral": chiral} if chiral else {})}
         run_id = conn.execute(insert(runs).values(dataset_id=dataset_id, status="running", params=params,
                                                   counts=counts, started_at=_now())).inserted_primary_key[0]
     models_dir = Path(current_app.config["MODELS_DIR"])
     out = models_dir / name / str(registry.next_version(models_dir / name))
     proc = jobs.spawn("server.models.train_job", "--database-url", current_app.config["DATABASE_URL"],
                       "--dataset-id", str(dataset_id), "--instance", current_app.instance_path,
-                      "--features", features, "--epochs", str(epochs), "--name", name, "--out", str(out))
+                      "--features", features, "--epochs", str(epochs), "--name", name, "--out", str(out),
+                      *(["--chiral", *chiral] if chiral else []))
     socketio.start_background_task(_watch, current_app._get_current_object(), run_id, proc)
     return jsonify(id=run_id, status="running", params=params), 202
 

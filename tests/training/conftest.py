@@ -27,7 +27,7 @@ def yoga_subset(shared_data):
 def yoga_features(posenet, yoga_subset):
     from training import features
 
-    return {kind: features.extract(yoga_subset, kind, posenet) for kind in features.KINDS}
+    return features.extract_all(yoga_subset, posenet)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import pytest
 from tests.helpers import browser as hb
 from tests.helpers.paths import shared
 from tests.helpers.server import LiveServer
-from training import export
+from training import export, features
 
 REAL_TM = ["straighten-up__posture", "yoga-sage__diamond", "yoga-sage__easy", "yoga-sage__goddess",
            "yoga-sage__tree", "yoga-sage__triangle"]
@@ -63,14 +63,18 @@ def test_tm_export_matches_real_teachable_machine_exports(exports, shared_data, 
     assert (ours / "weights.bin").stat().st_size == 4 * sum(int(np.prod(s)) for s in weight_shapes(our_model))
 
 
-def test_ml5_export_set(exports):
-    folder = exports[0]["keypoints"]
+@pytest.mark.parametrize("kind", ["pose", "keypoints"])
+def test_ml5_export_set(exports, kind):
+    folder = exports[0][kind]
     assert sorted(p.name for p in folder.iterdir()) == [
         "model.json", "model.weights.bin", "model_meta.json", "posecast.json", "report.json"]
     meta = json.loads((folder / "model_meta.json").read_text())
-    assert meta["inputUnits"] == [51] and meta["outputUnits"] == 5
+    assert meta["inputUnits"] == [features.size_of(kind)] and meta["outputUnits"] == 5
     ours = json.loads((folder / "posecast.json").read_text())
-    assert ours["features"] == "keypoints" and ours["normalisation"]["names"][0] == "nose"
+    assert ours["features"] == kind and ours["normalisation"]["names"][0] == "nose"
+    assert 0 < ours["rejection"]["threshold"] < 1 and ours["metrics"]["method"] == "leave-one-subject-out"
+    if kind == "pose":  # the model carries the table it was trained with
+        assert ours["normalisation"]["pose_features"]["angles"] == features.POSE_FEATURES["angles"]
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +102,7 @@ def test_exports_load_in_tfjs_with_keras_probabilities(trained, yoga_features, m
         page.wait_for("posecast.status === 'ready'")
         for kind, (model, _, _) in trained.items():
             rows = yoga_features[kind][::25]
+            rows = rows if kind == "tm" else features.matrix(kind, rows)
             keras_probs = model.predict(rows, verbose=0)
             tfjs_probs = np.array(page.page.evaluate(PREDICT_JS, [f"/models/yoga-{kind}/1/model.json", rows.tolist()]))
             diff = np.abs(tfjs_probs - keras_probs).max()

@@ -84,7 +84,7 @@ def test_train_from_samples_and_push_the_model_to_live_pages(server, dataset):
     finally:
         listener.client.disconnect()
     status, record = call(server, "GET", f"/api/runs/{run['id']}")
-    assert record["status"] == "done" and record["params"] == {"features": "keypoints", "epochs": 12, "name": "studio"}
+    assert record["status"] == "done" and record["params"] == {"features": "pose", "epochs": 12, "name": "studio"}
     assert record["duration_s"] > 0 and sum(record["counts"]["train"].values()) > 0
     assert call(server, "GET", "/api/models/active")[1]["id"] == record["model_id"]
     assert call(server, "GET", pushed["url"])[0] == 200

@@ -1,6 +1,12 @@
-// The active pose classifier: a TF.js layers model exported by `posecast train` (keypoint
+// The active pose classifier: a TF.js layers model exported by `posecast train` (pose or keypoint
 // features) or Teachable Machine (tm features, needs PoseNet).
+import tables from '/pose-tables.json' with { type: 'json' };
+import { makePoseVector } from '../common/features.js';
 import { COCO_KEYPOINTS, mostConfident } from '../common/skeleton.js';
+
+// The label a pose gets when the model's top probability is under its rejection threshold
+// (web/contract.json: label events carry it, with the top class's probability as confidence).
+export const REJECTED_LABEL = 'unknown';
 
 const MIN_SCORE = 0.2; // training/features.py MIN_SCORE: both sides must normalise alike
 
@@ -25,14 +31,23 @@ export function keypointVector(pose) {
 
 const MAX_PEOPLE = 6;
 
+// The function that turns a pose into the model's input row.
+function vectorFor(spec) {
+  if (spec.features !== 'pose') return keypointVector;
+  // The table the model was trained with travels in its metadata; older exports use the page's.
+  return makePoseVector(spec.normalisation?.pose_features ?? tables.pose_features, COCO_KEYPOINTS);
+}
+
 export async function loadClassifier(spec) {
   const tf = window.tf;
   const model = await tf.loadLayersModel(spec.url);
   const n = spec.labels.length;
+  const vector = vectorFor(spec);
+  const threshold = spec.threshold ?? 0; // calibrated at training (posecast.json rejection); 0: never reject
   return {
     spec,
-    // The most confident pose's result ({label, confidence, scores, trackId}) plus `people`:
-    // every pose's {trackId, label, confidence} (keypoint models classify up to 6 people in one
+    // The most confident pose's result ({label, confidence, scores, trackId, rejected, best}) plus
+    // `people`: every pose's {trackId, label, confidence} (keypoint models classify up to 6 people in one
     // batch; Teachable Machine features describe the whole image, so one). Null when the model
     // cannot run on this backbone.
     async classify(poses, detector, source) {
@@ -46,7 +61,7 @@ export async function loadClassifier(spec) {
         people = [main];
       } else {
         people = [main, ...poses.filter((p) => p !== main)].slice(0, MAX_PEOPLE);
-        rows = people.map(keypointVector);
+        rows = people.map(vector);
       }
       const width = rows[0].length;
       const output = tf.tidy(() => model.predict(tf.tensor2d(rows.flat(), [rows.length, width])));
@@ -55,7 +70,10 @@ export async function loadClassifier(spec) {
       const results = people.map((pose, k) => {
         const scores = spec.labels.map((label, i) => ({ label, p: probs[k * n + i] }));
         const best = scores.reduce((a, b) => (b.p > a.p ? b : a));
-        return { label: best.label, confidence: best.p, scores, trackId: pose.id ?? null };
+        // Under the threshold the pose is none of the classes the model knows: not forced into one.
+        const rejected = best.p < threshold;
+        return { label: rejected ? REJECTED_LABEL : best.label, best: best.label, rejected, confidence: best.p,
+          scores, trackId: pose.id ?? null };
       });
       return { ...results[0], people: results.map(({ trackId, label, confidence }) => ({ trackId, label, confidence })) };
     },

@@ -45,7 +45,9 @@ function renderClasses(dom, view) {
   if (!view.model) return;
   dom.modelName.textContent = `${view.model.name} v${view.model.version} · ${view.model.features}`;
   const result = view.classification;
-  dom.label.textContent = result ? `${result.label} ${(100 * result.confidence).toFixed(0)} %` : '–';
+  const percent = result && `${(100 * result.confidence).toFixed(0)} %`;
+  dom.label.textContent = !result ? '–'
+    : result.rejected ? `no known pose (${result.best} ${percent})` : `${result.label} ${percent}`;
   if (dom.bars.children.length !== view.model.labels.length) {
     dom.bars.replaceChildren(...view.model.labels.map(() => {
       const li = document.createElement('li');

@@ -1,0 +1,72 @@
+"""Training-time augmentation of keypoints (before the feature vector is computed), so the model
+sees each pose as other people, cameras and detectors would give it: mirrored (left and right
+keypoints swapped; skipped for classes declared chiral, whose mirror image is another pose), turned
+a little, stretched, jittered, and with keypoints dropped as a detector drops them."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from core.tables import COCO17, POSE_FEATURES
+
+_INDEX = {n: i for i, n in enumerate(COCO17)}
+# Where each keypoint goes in a mirrored pose.
+MIRROR = np.arange(len(COCO17))
+for _left, _right in POSE_FEATURES["mirror"]:
+    MIRROR[_INDEX[_left]], MIRROR[_INDEX[_right]] = _INDEX[_right], _INDEX[_left]
+
+
+@dataclass(frozen=True)
+class Augment:
+    copies: int = 4            # augmented copies per sample, besides the sample itself
+    mirror: bool = True        # half the copies of non-chiral classes are mirrored
+    rotate_deg: float = 12.0   # uniform in +-rotate_deg (a camera that is not level)
+    stretch: float = 0.1       # x and y scaled apart by 1 +- stretch (aspect, lens, distance)
+    jitter: float = 0.02       # Gaussian noise, as a fraction of the pose's extent
+    drop: float = 0.08         # chance that a keypoint is dropped (its score set to 0)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+NONE = Augment(copies=0)
+
+
+def mirror(kps: np.ndarray) -> np.ndarray:
+    """(N, 17, 3) -> the same poses seen in a mirror: x negated, left and right swapped."""
+    out = kps[:, MIRROR].copy()
+    out[..., 0] = -out[..., 0]
+    return out
+
+
+def augment(kps: np.ndarray, y: np.ndarray, aug: Augment, chiral: np.ndarray | None = None,
+            seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 17, 3) keypoints and their class indices -> the originals plus aug.copies altered copies
+    of each. chiral: a bool per class; those classes are never mirrored."""
+    kps = np.asarray(kps, dtype=np.float64)
+    if aug.copies <= 0 or not len(kps):
+        return kps, y
+    rng = np.random.default_rng(seed)
+    can_mirror = np.ones(len(kps), bool) if chiral is None else ~np.asarray(chiral, bool)[y]
+    out_k, out_y = [kps], [y]
+    for c in range(aug.copies):
+        k = kps.copy()
+        if aug.mirror:
+            flip = can_mirror & (rng.random(len(k)) < 0.5)
+            k[flip] = mirror(k[flip])
+        seen = k[..., 2:3] >= POSE_FEATURES["min_score"]
+        centre = (k[..., :2] * seen).sum(1) / np.maximum(seen.sum(1), 1)
+        xy = k[..., :2] - centre[:, None]
+        theta = np.radians(rng.uniform(-aug.rotate_deg, aug.rotate_deg, len(k)))
+        cos, sin = np.cos(theta)[:, None], np.sin(theta)[:, None]
+        xy = np.stack([cos * xy[..., 0] - sin * xy[..., 1], sin * xy[..., 0] + cos * xy[..., 1]], axis=2)
+        xy *= rng.uniform(1 - aug.stretch, 1 + aug.stretch, (len(k), 1, 2))
+        extent = np.sqrt(((xy ** 2).sum(2) * seen[..., 0]).max(1))
+        xy += rng.normal(0, 1, xy.shape) * (aug.jitter * extent)[:, None, None]
+        k[..., :2] = xy + centre[:, None]
+        dropped = rng.random(k.shape[:2]) < aug.drop
+        k[..., 2] = np.where(dropped, 0.0, k[..., 2])
+        out_k.append(k)
+        out_y.append(y)
+    return np.concatenate(out_k), np.concatenate(out_y)

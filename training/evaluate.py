@@ -1,0 +1,81 @@
+"""Evaluation on people the model never saw: cross-validation folds that keep whole groups
+(subjects) on one side, leave-one-subject-out when there are few subjects; metrics from the
+out-of-fold predictions (every sample predicted once, by a model that never saw its subject); and
+the rejection threshold calibrated on them."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+MAX_LOSO_GROUPS = 12  # more groups than this (e.g. every recorded sample its own): grouped k-fold
+K_FOLDS = 5
+KEEP_CORRECT = 0.95  # the rejection threshold keeps this share of the correct out-of-fold labels
+
+
+def folds(labels: list[str], groups: list[str], seed: int = 0) -> list[tuple[str, np.ndarray]]:
+    """[(name, validation indices)]: one fold per group (leave-one-subject-out) for 3 to
+    MAX_LOSO_GROUPS groups, else K_FOLDS folds of whole groups, spread over the classes."""
+    idx = np.arange(len(labels))
+    unique = sorted(set(groups))
+    if 3 <= len(unique) <= MAX_LOSO_GROUPS:
+        return [(g, idx[[x == g for x in groups]]) for g in unique]
+    rng = random.Random(seed)
+    first_label = {}
+    for label, g in zip(labels, groups):
+        first_label.setdefault(g, label)
+    order = sorted(unique, key=lambda g: (first_label[g], rng.random()))  # round-robin per class
+    fold_of = {g: i % K_FOLDS for i, g in enumerate(order)}
+    n = min(K_FOLDS, len(unique))
+    return [(f"fold {k + 1}", idx[[fold_of[g] == k for g in groups]]) for k in range(n)]
+
+
+def confusion(y: np.ndarray, pred: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros((n, n), dtype=int)
+    np.add.at(out, (y, pred), 1)
+    return out
+
+
+def metrics(y: np.ndarray, probs: np.ndarray, classes: list[str]) -> dict:
+    """Accuracy, per class and the confusion matrix (rows: true class, columns: predicted)."""
+    pred = probs.argmax(axis=1)
+    conf = confusion(y, pred, len(classes))
+    per_class = {c: (float(conf[i, i] / conf[i].sum()) if conf[i].sum() else None) for i, c in enumerate(classes)}
+    return {"accuracy": float((pred == y).mean()) if len(y) else 0.0, "per_class": per_class,
+            "confusion": conf.tolist()}
+
+
+def rejection(y: np.ndarray, probs: np.ndarray) -> dict:
+    """The top probability under which the page says "no known pose": it keeps KEEP_CORRECT of the
+    correct out-of-fold labels. What it costs and buys on those folds is recorded beside it."""
+    top, right = probs.max(axis=1), probs.argmax(axis=1) == y
+    if not right.any():
+        threshold = 0.0
+    else:
+        threshold = float(np.quantile(top[right], 1 - KEEP_CORRECT))
+    threshold = round(min(max(threshold, 1.0 / probs.shape[1]), 0.99), 4)
+    kept = top >= threshold
+    return {"threshold": threshold, "keep_correct": KEEP_CORRECT,
+            "correct_kept": float(kept[right].mean()) if right.any() else None,
+            "wrong_rejected": float((~kept[~right]).mean()) if (~right).any() else None,
+            "accuracy_of_kept": float(right[kept].mean()) if kept.any() else None,
+            "rejected": float((~kept).mean())}
+
+
+def summary(y: np.ndarray, probs: np.ndarray, fold_list, classes: list[str], groups: list[str]) -> dict:
+    """Out-of-fold metrics: mean over folds (the leave-one-subject-out figure), the worst fold, every
+    fold's accuracy, per class and the confusion over all samples, and the rejection threshold."""
+    per_fold = {}
+    for name, val in fold_list:
+        if len(val):
+            per_fold[name] = float((probs[val].argmax(1) == y[val]).mean())
+    pooled = metrics(y, probs, classes)
+    worst = min(per_fold, key=per_fold.get)
+    return {
+        "method": "leave-one-subject-out" if all(name in groups for name in per_fold) else f"{len(per_fold)}-fold grouped",
+        "accuracy": float(np.mean(list(per_fold.values()))),
+        "pooled_accuracy": pooled["accuracy"],
+        "worst_fold": worst, "worst_accuracy": per_fold[worst],
+        "per_fold": per_fold, "per_class": pooled["per_class"], "confusion": pooled["confusion"],
+        "rejection": rejection(y, probs),
+    }
