@@ -84,6 +84,9 @@ def test_garbage_gets_an_error_ack_or_is_dropped_without_a_traceback(server):
         assert control.call("/pose", "labels", events(n))[0]["ok"] is True
     # the connection is not poisoned: a well-formed batch still works
     assert sock.call("/pose", "labels", events(0))[0]["ok"] is True
+    for raw in ('["labels", {"events": [}', '["labels", ' + "[" * 100_000 + "]" * 100_000 + "]"):
+        ack = sock.call("/pose", raw=raw)
+        assert ack and ack[0]["ok"] is False and "undecodable" in ack[0]["error"], ack
     for args in ([], [{"events": []}, 2]):
         ack = sock.call("/pose", "labels", *args)
         assert ack and ack[0]["ok"] is False and "one argument" in ack[0]["error"], ack
