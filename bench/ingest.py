@@ -37,6 +37,14 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def label_batch(seq: int, n: int) -> list[dict]:
+    """`n` label events from `seq` on, as a live page sends them."""
+    now_ms = int(time.time() * 1000)
+    return [{"seq": seq + k, "ts": now_ms, "label": ("chair", "tree", "cobra")[(seq + k) // 90 % 3],
+             "confidence": 0.9, "model": "yoga5", "model_version": 1, "backbone": "posenet",
+             "person": 0, "fps": 30.0} for k in range(n)]
+
+
 def rss_mb(pid: int) -> tuple[float, float]:
     """(current, peak) resident memory of a process, MB."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
@@ -84,10 +92,7 @@ async def run_load(url: str, cookie: str | None, clients: int, rate: float, seco
             owed += rate * BATCH_EVERY_S
             n, owed = int(owed), owed - int(owed)
             if n:
-                now_ms = int(time.time() * 1000)
-                batch = [{"seq": seq + k, "ts": now_ms, "label": ("chair", "tree", "cobra")[(seq + k) // 90 % 3],
-                          "confidence": 0.9, "model": "yoga5", "model_version": 1, "backbone": "posenet",
-                          "person": 0, "fps": 30.0} for k in range(n)]
+                batch = label_batch(seq, n)
                 seq += n
                 t0 = time.monotonic()
                 if measuring["on"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api, auth, config as config_mod, db, errors, models, packet_guard, samples, static, stream
 from .sockets import socketio
@@ -34,10 +35,20 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
     # Socket.IO connections carry the session cookie, so only pages of our own origin (or the
     # ones configured) may open them: no other site can act as a logged-in operator.
-    origins = [o.strip() for o in (settings["ALLOWED_ORIGINS"] or "").split(",") if o.strip()] or None
+    origins = [o.strip() for o in (settings["ALLOWED_ORIGINS"] or "").split(",") if o.strip()] or _same_origin
     socketio.init_app(app, async_mode=settings["ASYNC_MODE"], cors_allowed_origins=origins)
     packet_guard.install(socketio.server)  # lifecycle names, arity, undecodable packets
+    proxies = settings["TRUSTED_PROXIES"]
+    if proxies:  # X-Forwarded-For/-Proto/-Host set by that many proxies in front, and no others
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     return app
+
+
+def _same_origin(origin, environ) -> bool:
+    """Our own origin as the request reached us (rewritten by ProxyFix only for the configured
+    POSECAST_TRUSTED_PROXIES), never from an X-Forwarded-* header anyone may send."""
+    host = environ.get("HTTP_HOST")
+    return bool(origin and host) and origin == f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
 
 
 def _security_headers(response: Response) -> Response:

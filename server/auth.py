@@ -108,7 +108,7 @@ def _guard():
     user = current_user()
     if may(user and user["role"], needed):
         return None
-    if path.endswith(".html") or path in LIVE_PAGES:
+    if posixpath.normpath(path).endswith(".html") or path in LIVE_PAGES:  # /trainer.html/ is a page too
         if user is None:
             return redirect(f"/login.html?next={path}")
         return f"{user['role']} may not open {path}", 403, {"Content-Type": "text/plain; charset=utf-8"}

@@ -47,6 +47,7 @@ SETTINGS = {
     "BATCH_MAX_EVENTS": ("POSECAST_BATCH_MAX_EVENTS", "500", int),
     "DASHBOARD_TICK_MS": ("POSECAST_DASHBOARD_TICK_MS", "100", int),
     "ALLOWED_ORIGINS": ("POSECAST_ALLOWED_ORIGINS", None, str),
+    "TRUSTED_PROXIES": ("POSECAST_TRUSTED_PROXIES", "0", int),
 }
 
 
@@ -77,6 +78,8 @@ def resolve(config: dict) -> dict:
         raise ConfigError(f"POSECAST_ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}")
     if not 0 < config["PORT"] < 65536:
         raise ConfigError("POSECAST_PORT must be between 1 and 65535")
+    if config.get("TRUSTED_PROXIES", 0) < 0:
+        raise ConfigError("POSECAST_TRUSTED_PROXIES must be the number of proxies in front (0: none)")
     for name in ("RETENTION_DAYS", "RATE_EVENTS_PER_S", "RATE_BURST", "BATCH_MAX_EVENTS", "DASHBOARD_TICK_MS"):
         if config[name] < (0 if name == "RETENTION_DAYS" else 1):
             raise ConfigError(f"{SETTINGS[name][0]} must be a {'non-negative' if name == 'RETENTION_DAYS' else 'positive'} number")

@@ -6,6 +6,7 @@ import re
 
 from flask import jsonify, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter
 
 from core.checks import Invalid
 
@@ -24,7 +25,18 @@ class JSONProvider(DefaultJSONProvider):
             raise ValueError("JSON nested too deeply") from None
 
 
+class BoundedInt(IntegerConverter):
+    """`<int:id>` in every route: at most 2^53 (no database column overflows; a larger id is
+    simply not found), not werkzeug's unbounded integers."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2 ** 53)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app) -> None:
+    """Before any route is added: bounded <int:...> converters, the JSON provider, Invalid -> 400."""
+    app.url_map.converters["int"] = BoundedInt
     app.json = JSONProvider(app)
     app.register_error_handler(Invalid, lambda exc: (jsonify(error=str(exc)), 400))
 

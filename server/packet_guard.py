@@ -14,6 +14,7 @@ once per WARN_EVERY_S; after MAX_STRIKES the connection is closed. No traceback 
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from socketio import packet
@@ -25,6 +26,8 @@ RESERVED = frozenset({"connect", "disconnect", "connect_error"})
 MAX_STRIKES = 20
 WARN_EVERY_S = 10.0
 BINARY_TYPES = ("5", "6")  # Socket.IO BINARY_EVENT, BINARY_ACK
+# An EVENT packet's header: type 2, namespace, ack id; read without decoding the JSON after it.
+EVENT_HEADER = re.compile(r"2(/[^,]{0,100},)?([0-9]{1,15})")
 
 
 class Guard:
@@ -50,7 +53,11 @@ class Guard:
         try:
             return self._message(eio_sid, data)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
-            return self.strike(eio_sid, f"undecodable packet ({exc.__class__.__name__})")
+            error = f"undecodable packet ({exc.__class__.__name__})"
+            header = EVENT_HEADER.match(data)
+            if header:  # the sender waits for an answer: tell it
+                self.error_ack(eio_sid, (header.group(1) or "/,")[:-1] or "/", int(header.group(2)), error)
+            return self.strike(eio_sid, error)
 
     def on_event(self, eio_sid, namespace, id, data):
         namespace = namespace or "/"
@@ -64,10 +71,14 @@ class Guard:
             error = f"{name} takes exactly one argument, got {len(data) - 1}"
         else:
             return self._event(eio_sid, namespace, id, data)
-        if id is not None and self.server.manager.sid_from_eio_sid(eio_sid, namespace):
+        if id is not None:
+            self.error_ack(eio_sid, namespace, id, error)
+        self.strike(eio_sid, error[:120])
+
+    def error_ack(self, eio_sid, namespace: str, id: int, error: str) -> None:
+        if self.server.manager.sid_from_eio_sid(eio_sid, namespace):
             self.server._send_packet(eio_sid, self.server.packet_class(
                 packet.ACK, namespace=namespace, id=id, data=[{"ok": False, "error": error, "retry": False}]))
-        self.strike(eio_sid, error[:120])
 
     def on_disconnect(self, eio_sid, *args):
         self.strikes.pop(eio_sid, None)

@@ -254,3 +254,8 @@ def test_a_non_ascii_csrf_token_is_a_403(anon):
     r = anon.post("/api/login", json={"username": "a", "password": "b"}, headers={"X-CSRF-Token": "tök"})
     assert r.status_code == 403
 
+
+@pytest.mark.parametrize("path", ["/trainer.html/", "/dashboard.html/", "/trainer.html/."])
+def test_pages_with_a_trailing_slash_redirect_to_the_login(anon, path):
+    r = anon.get(path)
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login.html?next="), (r.status_code, r.data[:100])

@@ -111,3 +111,11 @@ def test_broken_model_zips_are_a_400(client, make):
     r = client.post("/api/models/import", data={"zip": (io.BytesIO(make()), "tm.zip"), "name": "broken"},
                     content_type="multipart/form-data")
     assert r.status_code == 400, (r.status_code, r.data[:300])
+
+
+@pytest.mark.parametrize("method, path", [("get", "/api/datasets/99999999999999999999"),
+                                          ("delete", "/api/alert-rules/9223372036854775808"),
+                                          ("patch", "/api/samples/1")])
+def test_found_by_fuzzing_huge_ids_and_non_object_bodies(client, method, path):
+    r = getattr(client, method)(path, json=[1])
+    assert 400 <= r.status_code < 500, (path, r.status_code)

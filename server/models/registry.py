@@ -171,5 +171,10 @@ def remove(model_id: int):
             return _error(409, "the active model cannot be deleted: activate another first")
         conn.execute(delete(activations).where(activations.c.model_id == model_id))
         conn.execute(delete(models).where(models.c.id == model_id))
-    shutil.rmtree(Path(current_app.config["MODELS_DIR"]) / row.name / str(row.version), ignore_errors=True)
+    folder = Path(current_app.config["MODELS_DIR"]) / row.name
+    shutil.rmtree(folder / str(row.version), ignore_errors=True)
+    try:
+        folder.rmdir()  # the model's last version: no empty folder is left behind
+    except OSError:
+        pass  # other versions remain
     return "", 204

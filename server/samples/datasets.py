@@ -13,7 +13,7 @@ from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Integer, String, Tab
                         select, update)
 from sqlalchemy.exc import IntegrityError
 
-from core.checks import NAME, Invalid
+from core.checks import NAME, Invalid, fields
 from core.clock import utcnow
 from core.samples import check_label, validate_sample  # noqa: F401 (validate_sample re-exported)
 
@@ -60,7 +60,7 @@ def _summary(conn, row) -> dict:
 
 @bp.post("/datasets")
 def create_dataset():
-    name = (request.get_json(silent=True) or {}).get("name")
+    name = fields(request.get_json(silent=True), ("name",)).get("name")
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise Invalid("name must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
     try:
@@ -134,7 +134,7 @@ def add_sample(dataset_id: int):
 
 @bp.patch("/samples/<int:sample_id>")
 def relabel(sample_id: int):
-    label = check_label((request.get_json(silent=True) or {}).get("label"))
+    label = check_label(fields(request.get_json(silent=True), ("label",))["label"])
     with db.engine().begin() as conn:
         done = conn.execute(update(samples).where(samples.c.id == sample_id).values(label=label)).rowcount
     return (jsonify(id=sample_id, label=label), 200) if done else _not_found("sample")

@@ -73,6 +73,13 @@ def test_delete(client, models_dir):
     assert client.delete(f"/api/models/{old}").status_code == 204
     assert not (models_dir / "yoga5" / "1").exists()
     assert ("yoga5", 1) not in by_name(client)
+    assert (models_dir / "yoga5").is_dir()  # version 2 is still there
+
+
+def test_deleting_the_last_version_leaves_no_empty_folder(client, models_dir):
+    posture = by_name(client)[("posture", 1)]["id"]
+    assert client.delete(f"/api/models/{posture}").status_code == 204
+    assert not (models_dir / "posture").exists()
 
 
 @pytest.mark.parametrize("method, path, status", [

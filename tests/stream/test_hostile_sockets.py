@@ -84,6 +84,9 @@ def test_garbage_gets_an_error_ack_or_is_dropped_without_a_traceback(server):
         assert control.call("/pose", "labels", events(n))[0]["ok"] is True
     # the connection is not poisoned: a well-formed batch still works
     assert sock.call("/pose", "labels", events(0))[0]["ok"] is True
+    for raw in ('["labels", {"events": [}', '["labels", ' + "[" * 100_000 + "]" * 100_000 + "]"):
+        ack = sock.call("/pose", raw=raw)
+        assert ack and ack[0]["ok"] is False and "undecodable" in ack[0]["error"], ack
     for args in ([], [{"events": []}, 2]):
         ack = sock.call("/pose", "labels", *args)
         assert ack and ack[0]["ok"] is False and "one argument" in ack[0]["error"], ack
@@ -106,3 +109,34 @@ def test_a_connection_that_keeps_sending_garbage_is_closed(server):
     assert control.call("/pose", "labels", events(0))[0]["ok"] is True
     assert requests.get(f"{server.url}/api/health", timeout=5).status_code == 200
     control.close()
+
+
+def ws_handshake(server, origin: str, headers: list[str]) -> bool:
+    import websocket
+
+    try:
+        ws = websocket.create_connection(server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket",
+                                         timeout=5, origin=origin, header=headers)
+    except websocket.WebSocketBadStatusException:
+        return False
+    ws.close()
+    return True
+
+
+def test_forwarded_headers_from_anyone_do_not_pass_the_origin_check(server):
+    assert ws_handshake(server, server.url, [])
+    assert not ws_handshake(server, "http://evil.example", ["X-Forwarded-Host: evil.example"])
+    assert not ws_handshake(server, "https://evil.example", ["X-Forwarded-Host: evil.example",
+                                                              "X-Forwarded-Proto: https"])
+
+
+def test_forwarded_headers_of_a_configured_proxy_are_trusted(tmp_path_factory):
+    live = LiveServer(tmp_path_factory.mktemp("proxied"), env={"POSECAST_TRUSTED_PROXIES": "1"}).start()
+    try:
+        proxy = ["X-Forwarded-Host: pose.example.org", "X-Forwarded-Proto: https", "X-Forwarded-For: 10.1.2.3"]
+        assert ws_handshake(live, "https://pose.example.org", proxy)
+        # one proxy: only the value it appended (the last) counts, not one the client put first
+        assert not ws_handshake(live, "https://evil.example",
+                                ["X-Forwarded-Host: evil.example, pose.example.org", "X-Forwarded-Proto: https"])
+    finally:
+        live.stop()
