@@ -8,6 +8,7 @@ import pytest
 from tests.helpers import browser as hb
 from tests.helpers.paths import shared
 from tests.helpers.server import LiveServer
+from core.tables import POSE_FEATURES
 from training import export, features
 
 REAL_TM = ["straighten-up__posture", "yoga-sage__diamond", "yoga-sage__easy", "yoga-sage__goddess",
@@ -74,7 +75,7 @@ def test_ml5_export_set(exports, kind):
     assert ours["features"] == kind and ours["normalisation"]["names"][0] == "nose"
     assert 0 < ours["rejection"]["threshold"] < 1 and ours["metrics"]["method"] == "leave-one-subject-out"
     if kind == "pose":  # the model carries the table it was trained with
-        assert ours["normalisation"]["pose_features"]["angles"] == features.POSE_FEATURES["angles"]
+        assert ours["normalisation"]["pose_features"] == POSE_FEATURES
 
 
 @pytest.fixture(scope="module")
