@@ -1,4 +1,4 @@
-"""Jobs that need TensorFlow run as `python -m training.<job>` subprocesses (TensorFlow never loads
+"""Jobs that need TensorFlow run as `python -m server.<wing>.<job>` subprocesses (TensorFlow never loads
 in the eventlet server). They report as JSON lines on stdout; relay() forwards each line over
 Socket.IO and returns the job's final {"event": "done"|"error", ...}."""
 from __future__ import annotations
