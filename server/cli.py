@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .models.train_command import add_parser as add_train
 
     add_train(sub)
+    from .models.evaluate_command import add_parser as add_evaluate
+
+    add_evaluate(sub)
     return parser
 
 

@@ -11,6 +11,7 @@ import numpy as np
 MAX_LOSO_GROUPS = 12  # more groups than this (e.g. every recorded sample its own): grouped k-fold
 K_FOLDS = 5
 KEEP_CORRECT = 0.95  # the rejection threshold keeps this share of the correct out-of-fold labels
+MAX_MISTAKES = 200  # the most confident out-of-fold mistakes kept in a report
 
 
 def folds(labels: list[str], groups: list[str], seed: int = 0) -> list[tuple[str, np.ndarray]]:
@@ -62,6 +63,16 @@ def rejection(y: np.ndarray, probs: np.ndarray) -> dict:
             "rejected": float((~kept).mean())}
 
 
+def mistakes(y: np.ndarray, probs: np.ndarray, classes: list[str]) -> list[dict]:
+    """The out-of-fold mistakes, most confident first (a confident mistake is often a mislabelled
+    sample): [{index, true, said, confidence}], at most MAX_MISTAKES; index is the sample's row."""
+    pred, top = probs.argmax(1), probs.max(1)
+    wrong = np.flatnonzero(pred != y)
+    wrong = wrong[np.argsort(-top[wrong], kind="stable")][:MAX_MISTAKES]
+    return [{"index": int(i), "true": classes[y[i]], "said": classes[pred[i]], "confidence": round(float(top[i]), 4)}
+            for i in wrong]
+
+
 def summary(y: np.ndarray, probs: np.ndarray, fold_list, classes: list[str], groups: list[str]) -> dict:
     """Out-of-fold metrics: mean over folds (the leave-one-subject-out figure), the worst fold, every
     fold's accuracy, per class and the confusion over all samples, and the rejection threshold."""
@@ -77,5 +88,5 @@ def summary(y: np.ndarray, probs: np.ndarray, fold_list, classes: list[str], gro
         "pooled_accuracy": pooled["accuracy"],
         "worst_fold": worst, "worst_accuracy": per_fold[worst],
         "per_fold": per_fold, "per_class": pooled["per_class"], "confusion": pooled["confusion"],
-        "rejection": rejection(y, probs),
+        "rejection": rejection(y, probs), "labels": list(classes),
     }

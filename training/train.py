@@ -98,6 +98,7 @@ def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *
         "counts": {"train": dict(Counter(labels)), "validation": dict(Counter(labels))},
         "validation_groups": [name for name, _ in fold_list],
         "validation": evaluate.summary(y, probs, fold_list, classes, groups),
+        "mistakes": evaluate.mistakes(y, probs, classes),  # out of fold, most confident first (by row)
         "history": {k: [round(float(v), 4) for v in vals] for k, vals in first_history.history.items()},
     }
     return model, classes, report

@@ -39,6 +39,7 @@ def load(database_url: str, dataset_id: int, kind: str, instance: Path):
         # Raw keypoints (any backbone's COCO-17 subset): training augments them before the vectors.
         x = (np.stack([keypoint_array(r.keypoints if isinstance(r.keypoints, list) else json.loads(r.keypoints))
                        for r in rows]) if rows else np.zeros((0, 17, 3)))
+    # Every recorded sample is its own group, named by its id (train_job maps mistakes back to ids).
     return x, [r.label for r in rows], [str(r.id) for r in rows]
 
 
@@ -68,8 +69,10 @@ def main(argv=None) -> int:
     except (DatasetError, ValueError, FileNotFoundError) as exc:
         emit("error", message=str(exc))
         return 1
+    # The out-of-fold mistakes with the ids of their samples, for the trainer page.
+    mistakes = [{**m, "sample_id": int(groups[m["index"]])} for m in report.get("mistakes", [])]
     emit("done", path=str(out), validation=report["validation"], duration_s=report["duration_s"],
-         counts=report["counts"])
+         counts=report["counts"], mistakes=mistakes)
     return 0
 
 

@@ -107,7 +107,8 @@ def _record(app, run_id: int, final: dict) -> None:
         model = conn.execute(select(registry.models.c.id).where(
             registry.models.c.name == out.parent.name, registry.models.c.version == int(out.name))).first()
         conn.execute(update(runs).where(runs.c.id == run_id).values(
-            status="done", metrics=final["validation"], duration_s=final["duration_s"], counts=final["counts"],
+            status="done", metrics={**final["validation"], "mistakes": final.get("mistakes", [])},
+            duration_s=final["duration_s"], counts=final["counts"],
             model_id=model and model.id, finished_at=_now()))
         if model:
             registry.activate_in(conn, model.id)

@@ -62,6 +62,15 @@ def test_accuracy_on_held_out_subjects(trained, kind):
     assert model.count_params() > 0  # the final model, trained on every sample
 
 
+def test_mistakes_most_confident_first():
+    from training.evaluate import mistakes
+
+    y = np.array([0, 1, 1, 0])
+    probs = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.3, 0.7]])
+    assert mistakes(y, probs, ["a", "b"]) == [{"index": 3, "true": "a", "said": "b", "confidence": 0.7},
+                                              {"index": 1, "true": "b", "said": "a", "confidence": 0.6}]
+
+
 def test_keypoint_vector_is_position_and_scale_invariant():
     from training.posenet import PART_NAMES
 

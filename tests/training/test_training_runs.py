@@ -87,6 +87,13 @@ def test_train_from_samples_and_push_the_model_to_live_pages(server, dataset):
     assert record["status"] == "done" and record["params"] == {"features": "pose", "epochs": 12, "name": "studio"}
     assert record["duration_s"] > 0 and sum(record["counts"]["train"].values()) > 0
     assert call(server, "GET", "/api/models/active")[1]["id"] == record["model_id"]
+    # The run records its out-of-fold mistakes by sample id, for the trainer page's report.
+    samples = {s["id"]: s["label"] for s in call(server, "GET", f"/api/datasets/{dataset['id']}")[1]["samples"]}
+    mistakes = record["metrics"]["mistakes"]
+    assert sum(map(sum, record["metrics"]["confusion"])) - sum(record["metrics"]["confusion"][i][i] for i in (0, 1)) \
+        == len(mistakes)
+    assert all(samples[m["sample_id"]] == m["true"] != m["said"] for m in mistakes)
+    assert record["metrics"]["labels"] == ["cobra", "tree"]
     assert call(server, "GET", pushed["url"])[0] == 200
 
 

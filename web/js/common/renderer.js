@@ -1,4 +1,5 @@
-// Draws keypoints and skeletons on a canvas the size of the source (1 canvas px = 1 source px).
+// Draws keypoints and skeletons on a canvas the size of the source (1 canvas px = 1 source px),
+// each person's track id and, when the classifier labelled them, their label and confidence.
 import { edgesFor } from './skeleton.js';
 
 const colour = (id) => `hsl(${((id ?? 0) * 67) % 360} 90% 55%)`;
@@ -11,8 +12,12 @@ export function createRenderer(canvas) {
       canvas.height = height;
     },
     clear() { ctx.clearRect(0, 0, canvas.width, canvas.height); },
-    draw(poses, { threshold, mirrored }) {
+    // people: the classifier's [{trackId, label, confidence}] (optional). Returns the texts drawn
+    // beside the skeletons: [{trackId, text, x, y}] (canvas px, before any mirroring).
+    draw(poses, { threshold, mirrored, people = [] }) {
       ctx.clearRect(0, 0, canvas.width, canvas.height);
+      const labels = new Map((people ?? []).filter((p) => p.trackId != null).map((p) => [p.trackId, p]));
+      const drawn = [];
       const r = Math.max(2, Math.round(Math.min(canvas.width, canvas.height) / 120));
       ctx.lineWidth = Math.max(2, r * 0.8);
       for (const pose of poses) {
@@ -31,25 +36,35 @@ export function createRenderer(canvas) {
           ctx.arc(k.x, k.y, r, 0, 2 * Math.PI);
           ctx.fill();
         }
-        label(ctx, pose, threshold, mirrored, r);
+        const text = label(ctx, pose, labels.get(pose.id), { threshold, mirrored, r });
+        if (text) drawn.push(Object.freeze(text));
       }
+      return drawn;
     },
   };
 }
 
-// The stage is mirrored with CSS; text is flipped back so it stays readable.
-function label(ctx, pose, threshold, mirrored, r) {
+// The stage is mirrored with CSS; text is flipped back so it stays readable. The text sits above
+// the person's highest keypoint, on a dark band so it reads on any background.
+function label(ctx, pose, person, { threshold, mirrored, r }) {
   const seen = pose.keypoints.filter((k) => k.score >= threshold);
-  if (!seen.length || pose.id == null) return;
-  const x = Math.min(...seen.map((k) => k.x));
-  const y = Math.min(...seen.map((k) => k.y)) - 3 * r;
+  if (!seen.length || pose.id == null) return null;
+  const text = person ? `#${pose.id} ${person.label} ${Math.round(100 * person.confidence)} %` : `#${pose.id}`;
+  const x = Math.max(0, Math.min(...seen.map((k) => k.x)));
+  const size = 6 * r;
+  const y = Math.max(size, Math.min(...seen.map((k) => k.y)) - 3 * r);
   ctx.save();
-  ctx.font = `${6 * r}px sans-serif`;
-  if (mirrored) {
-    ctx.scale(-1, 1);
-    ctx.fillText(`#${pose.id}`, -x - ctx.measureText(`#${pose.id}`).width, y);
-  } else {
-    ctx.fillText(`#${pose.id}`, x, y);
+  ctx.font = `${size}px sans-serif`;
+  const width = ctx.measureText(text).width;
+  if (mirrored) ctx.scale(-1, 1);
+  const left = mirrored ? -x - width : x;
+  if (person) {
+    const fill = ctx.fillStyle;
+    ctx.fillStyle = 'rgba(0, 0, 0, 0.6)';
+    ctx.fillRect(left - r, y - size, width + 2 * r, size * 1.25);
+    ctx.fillStyle = fill;
   }
+  ctx.fillText(text, left, y);
   ctx.restore();
+  return { trackId: pose.id, text, x, y };
 }

@@ -22,6 +22,7 @@ export function createClassifying({ state, stream, notify, requestRender, curren
       if (active === classifier) {
         state.set({ classification: result && Object.freeze(result) });
         if (result) sendLabel(result, active.spec, poses);
+        requestRender(); // the labels beside the skeletons (a still image has no next frame to show them)
       }
     } catch (err) {
       notify('model', `The classifier failed: ${err.message}`);

@@ -14,7 +14,7 @@ export function createState() {
   const store = {
     status: 'loading', message: '', backbone: null, backend: null, source: 'none', sourceName: '',
     fps: 0, latencyMs: 0, estimates: 0, inferences: 0, firstPoseMs: null, poses: Object.freeze([]),
-    frame: null, history: [], model: null, classification: null, stream: null,
+    frame: null, history: [], model: null, classification: null, stream: null, overlay: Object.freeze([]),
   };
   const stamps = [];
 
@@ -39,6 +39,8 @@ export function createState() {
     // {label, confidence, scores: [{label, p}], trackId, people: [{trackId, label, confidence}]}
     get model() { return store.model; },
     get classification() { return store.classification; },
+    // the texts last drawn beside the skeletons: [{trackId, text, x, y}] (track id, label, confidence)
+    get overlay() { return store.overlay; },
     // the last results, oldest first: [{t, mediaTime, presentedFrames, poses}]
     get history() { return store.history.slice(); },
     // label streaming to the server: {clientId, name, connected, buffered, nextSeq, sent, acked,
@@ -71,6 +73,10 @@ export function createState() {
       if (store.firstPoseMs == null && frozen.length) store.firstPoseMs = now;
       store.history.push(Object.freeze({ t: now, ...store.frame, poses: frozen }));
       if (store.history.length > HISTORY) store.history.shift();
+    },
+    // What the renderer drew; like record(), tells no one (it changes every drawn frame).
+    recordOverlay(labels) {
+      store.overlay = Object.freeze([...labels]);
     },
     resetStats() {
       stamps.length = 0;

@@ -28,7 +28,8 @@ export function createFrameView(state, renderer, dom, drawOptions) {
   function render() {
     requested = false;
     const view = state.view;
-    renderer.draw(view.poses, drawOptions());
+    // Each person's label beside their skeleton (keypoint models label up to 6 tracked people).
+    state.recordOverlay(renderer.draw(view.poses, { ...drawOptions(), people: view.classification?.people }));
     renderClasses(dom, view);
     dom.hud.textContent = `${view.fps.toFixed(1)} fps · model ${view.latencyMs.toFixed(1)} ms · `
       + `${view.poses.length} ${view.poses.length === 1 ? 'person' : 'people'} · ${view.backbone} · ${view.backend}`;

@@ -1,11 +1,13 @@
 // Datasets and classes: choose or create a dataset, add a class.
-export function createDatasets({ datasetForm, classForm, store, api, grid, say }) {
+// onLoad(): a dataset was (re)loaded.
+export function createDatasets({ datasetForm, classForm, store, api, grid, say, onLoad = () => {} }) {
   async function load(id) {
     const ds = await api.getDataset(id);
     store.dataset = { id: ds.id, name: ds.name };
     store.samples = ds.samples;
     store.classes = [...new Set([...store.classes, ...ds.samples.map((s) => s.label)])];
     grid.render();
+    onLoad();
   }
 
   async function refresh(selectId) {

@@ -8,9 +8,11 @@ import { io } from '/assets/lib/socket.io.esm.min.js';
 import { createTrainerApi } from './api.js';
 import { createClassGrid } from './classes.js';
 import { createDatasets } from './datasets.js';
+import { createExplorer } from './explore.js';
 import { createImports } from './imports.js';
 import { createModels } from './models.js';
 import { createPreview } from './preview.js';
+import { createRunReport } from './report.js';
 import { createRuns } from './runs.js';
 import { createSampler } from './samples.js';
 import { createSay, createTrainerStore, trainerView } from './store.js';
@@ -20,21 +22,28 @@ const $ = (selector) => document.querySelector(selector);
 const session = createSession();
 const api = createTrainerApi(session);
 const store = createTrainerStore({ backbone: new URLSearchParams(location.search).get('backbone') ?? 'posenet' });
-window.posecastTrainer = trainerView(store);
 const say = createSay($('#message'), store);
 
 const preview = createPreview({ dom: { video: $('#video'), overlay: $('#overlay'), stage: $('#stage'), hud: $('#hud') }, store, say });
 const sampler = createSampler({ api, store });
 const uploads = createUploads({ store, sampler, say });
 const grid = createClassGrid({ list: $('#class-list'), template: $('#class-card'), store, api, sampler, uploads, preview, say });
-const datasets = createDatasets({ datasetForm: $('#dataset-form'), classForm: $('#class-form'), store, api, grid, say });
+const explorer = createExplorer({
+  button: $('#explore-button'), map: $('#explore-map'), list: $('#explore-list'), store, api, say, onChange: () => grid.render(),
+});
+const report = createRunReport({ element: $('#run-report'), store, api, say, onChange: () => grid.render() });
+const datasets = createDatasets({
+  datasetForm: $('#dataset-form'), classForm: $('#class-form'), store, api, grid, say,
+  onLoad: () => { explorer.clear(); report.latest().catch(() => {}); },
+});
 const models = createModels({ rows: $('#model-rows'), rollback: $('#rollback'), api, say });
 const runs = createRuns({
   form: $('#train-form'), status: $('#train-status'), curves: $('#curves'), store, api,
-  onModel: () => models.refresh().catch(() => {}),
+  onModel: () => models.refresh().catch(() => {}), onDone: (run) => report.show(run),
 });
 const imports = createImports({ input: $('#zip'), store, api, say, reload: (id) => datasets.load(id) });
 
+window.posecastTrainer = trainerView(store, { explorer, report });
 session.showUser($('#user'));
 const socket = io(TRAINER_NAMESPACE, { transports: ['websocket'] });
 socket.on(TRAIN_PROGRESS, runs.showProgress);

@@ -2,7 +2,8 @@
 // the curves; a finished run's model is registered by the server, so the model table is refreshed.
 import { drawCurves } from './curves.js';
 
-export function createRuns({ form, status, curves, store, api, onModel }) {
+// onDone(run): a finished run {id, metrics} (its validation and misclassified samples).
+export function createRuns({ form, status, curves, store, api, onModel, onDone }) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (!store.dataset) return;
@@ -32,6 +33,7 @@ export function createRuns({ form, status, curves, store, api, onModel }) {
       status.textContent = `Done: validation accuracy ${(100 * event.validation.accuracy).toFixed(0)} %. `
         + 'The new model is now active in every open live page.';
       form.elements.train.disabled = false;
+      onDone({ id: event.run_id, metrics: { ...event.validation, mistakes: event.mistakes ?? [] } });
       setTimeout(onModel, 500); // the server registers it right after
     } else if (event.event === 'error') {
       status.textContent = `Training failed: ${event.message}`;

@@ -7,8 +7,11 @@ export function createTrainerStore({ backbone }) {
   };
 }
 
-export function trainerView(store) {
+// explorer, report: what the explore view flagged ({kind: count}) and the run report shown.
+export function trainerView(store, { explorer, report } = {}) {
   return Object.freeze({
+    get explore() { return explorer?.summary() ?? null; },
+    get report() { return report?.shown ? { id: report.shown.id, mistakes: report.shown.metrics.mistakes?.length ?? 0 } : null; },
     get status() { return store.status; },
     get dataset() { return store.dataset && { ...store.dataset }; },
     get counts() { return Object.fromEntries(store.classes.map((c) => [c, store.samples.filter((s) => s.label === c).length])); },
