@@ -41,7 +41,7 @@ class BlazePose(Estimator):
                                           **options)
         landmark_json = weights(backbone)
         self.run_landmarks = make_executor(executor, landmark_json, (1, LANDMARK_SIZE, LANDMARK_SIZE, 3),
-                                           **options)
+                                           tf_remapping=backbone != "blazepose-heavy", **options)
         # executors return outputs in the signature's order, which differs between the models
         self._output_index = {k: i for i, k in enumerate(json.loads(landmark_json.read_text())["signature"]["outputs"])}
         self._anchors = ssd_anchors()

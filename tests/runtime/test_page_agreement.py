@@ -4,7 +4,9 @@ The page runs its own loader (web/js/common/backbones.js) on a lossless PNG of t
 after a reset: the first frame, then the second, refined on the crop around the person; Python's
 estimate() does the same two passes. Keypoints both see with score >= 0.3 are compared.
 Measured here: every such keypoint within 0.01 % of the image's longer side (0.1 px) for
-PoseNet (single and multi), MoveNet Lightning, Thunder and MultiPose, same pose counts.
+PoseNet (single and multi), MoveNet Lightning, Thunder and MultiPose, same pose counts; BlazePose
+(detector, rotated ROI, landmarks, then the ROI from those landmarks) lite worst 0.003 px, full
+0.014 px, heavy 0.136 px (0.03 % of the image), one pose on each photo on both sides.
 """
 import base64
 import math
