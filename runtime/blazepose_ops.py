@@ -89,13 +89,14 @@ def warp(image: np.ndarray, roi: Rect, size: int) -> np.ndarray:
     out_x, out_y = grid[None, :], grid[:, None]
     in_x = t[0] * out_x + t[1] * out_y + t[2]
     in_y = t[3] * out_x + t[4] * out_y + t[5]
-    pixels = image.astype(np.float32, copy=False)
     x0, y0 = np.floor(in_x), np.floor(in_y)
+    # readWithFillValue gives 0 for any neighbour outside the image: a one-pixel border of zeros,
+    # with every coordinate clipped into it, reads the same and needs no per-neighbour mask
+    padded = np.pad(image, ((1, 1), (1, 1), (0, 0))).reshape(-1, image.shape[2])
 
-    def read(yy, xx):  # readWithFillValue: 0 for any neighbour outside the image
-        inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
-        values = pixels[np.clip(yy, 0, h - 1).astype(np.int64), np.clip(xx, 0, w - 1).astype(np.int64)]
-        return np.where(inside[..., None], values, np.float32(0))
+    def read(yy, xx):
+        index = (np.clip(yy, -1, h).astype(np.int64) + 1) * (w + 2) + np.clip(xx, -1, w).astype(np.int64) + 1
+        return padded[index].astype(np.float32)
 
     fx, fy = (in_x - x0)[..., None], (in_y - y0)[..., None]
     top = (1 - fx) * read(y0, x0) + fx * read(y0, x0 + 1)
