@@ -23,7 +23,8 @@ from tests.helpers import browser as hb
 from tests.helpers.paths import ROOT, shared
 from tests.helpers.server import LiveServer
 
-BACKBONES = ["posenet", "movenet-lightning", "movenet-thunder", "movenet-multipose", "blazepose-lite", "blazepose-full"]
+BACKBONES = ["posenet", "movenet-lightning", "movenet-thunder", "movenet-multipose", "blazepose-lite", "blazepose-full",
+             "blazepose-heavy"]
 
 RAW_RATE_JS = """async ([backbone, seconds]) => {
   const { loadBackbone } = await import('/js/common/backbones.js');

@@ -12,7 +12,8 @@ from .executors import EXECUTORS
 
 __all__ = ["BACKBONES", "EXECUTORS", "Estimator", "Pose", "load"]
 
-BACKBONES = ("posenet", "movenet-lightning", "movenet-thunder", "movenet-multipose")
+BACKBONES = ("posenet", "movenet-lightning", "movenet-thunder", "movenet-multipose",
+             "blazepose-lite", "blazepose-full", "blazepose-heavy")
 
 
 def load(backbone: str, executor: str = "tensorflow", **options) -> Estimator:
@@ -29,4 +30,8 @@ def load(backbone: str, executor: str = "tensorflow", **options) -> Estimator:
         from .movenet import MoveNetMulti
 
         return MoveNetMulti(executor, **options)
+    if backbone.startswith("blazepose-"):
+        from .blazepose import BlazePose
+
+        return BlazePose(backbone, executor, **options)
     raise ValueError(f"unknown backbone {backbone!r}: one of {', '.join(BACKBONES)}")

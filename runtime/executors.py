@@ -14,24 +14,46 @@ EXECUTORS = ("tensorflow", "openvino")
 
 
 class TensorFlowExecutor:
+    """`remapping=False` runs the graph in its own session with Grappler's remapper off: on this
+    TensorFlow (2.19, oneDNN) the fused kernels it makes of BlazePose heavy crash the process
+    (a segfault in libtensorflow_framework); a session's config keeps that choice to one model."""
+
     name = "tensorflow"
 
-    def __init__(self, model_json: Path, input_shape: tuple[int, ...] | None = None):
+    def __init__(self, model_json: Path, input_shape: tuple[int, ...] | None = None, remapping: bool = True):
         import tensorflow as tf  # runtime.graph has set TensorFlow's environment
 
         graph = load_graph(model_json)
+        self._tf = tf
+        self.input_dtype = np.dtype(graph.input_dtype)
+        if not remapping:
+            self._fn = self._session(graph)
+            return
 
         def _import():
             tf.compat.v1.import_graph_def(graph.graph_def, name="")
 
         wrapped = tf.compat.v1.wrap_function(_import, [])
-        self._fn = wrapped.prune(feeds=[wrapped.graph.get_tensor_by_name(graph.input_name)],
-                                 fetches=[wrapped.graph.get_tensor_by_name(o) for o in graph.outputs])
-        self._tf = tf
-        self.input_dtype = np.dtype(graph.input_dtype)
+        pruned = wrapped.prune(feeds=[wrapped.graph.get_tensor_by_name(graph.input_name)],
+                               fetches=[wrapped.graph.get_tensor_by_name(o) for o in graph.outputs])
+        self._fn = lambda x: [o.numpy() for o in pruned(tf.constant(x))]
+
+    def _session(self, graph):
+        from tensorflow.core.protobuf import rewriter_config_pb2
+
+        tf = self._tf
+        tf_graph = tf.Graph()
+        with tf_graph.as_default():
+            tf.compat.v1.import_graph_def(graph.graph_def, name="")
+        config = tf.compat.v1.ConfigProto()
+        config.graph_options.rewrite_options.remapping = rewriter_config_pb2.RewriterConfig.OFF
+        session = tf.compat.v1.Session(graph=tf_graph, config=config)
+        fetches = [tf_graph.get_tensor_by_name(o) for o in graph.outputs]
+        feed = tf_graph.get_tensor_by_name(graph.input_name)
+        return lambda x: session.run(fetches, {feed: x})
 
     def __call__(self, x: np.ndarray) -> list[np.ndarray]:
-        return [o.numpy() for o in self._fn(self._tf.constant(x.astype(self.input_dtype, copy=False)))]
+        return list(self._fn(x.astype(self.input_dtype, copy=False)))
 
 
 class OpenVINOExecutor:
@@ -94,9 +116,10 @@ class OpenVINOExecutor:
         return [np.array(result[p]) for p in ports]
 
 
-def make_executor(kind: str, model_json: Path, input_shape=None, **options):
+def make_executor(kind: str, model_json: Path, input_shape=None, tf_remapping: bool = True, **options):
+    """options go to OpenVINO; tf_remapping=False to TensorFlow (see TensorFlowExecutor)."""
     if kind == "tensorflow":
-        return TensorFlowExecutor(model_json, input_shape)
+        return TensorFlowExecutor(model_json, input_shape, remapping=tf_remapping)
     if kind == "openvino":
         return OpenVINOExecutor(model_json, input_shape, **options)
     raise ValueError(f"unknown executor {kind!r}: one of {', '.join(EXECUTORS)}")

@@ -5,7 +5,8 @@ pytest.importorskip("tensorflow", reason="the TensorFlow executor needs the trai
 from tests.helpers.paths import ROOT, shared  # noqa: E402
 
 # (backbone, max_people): PoseNet in both of the page's modes.
-CASES = [("posenet", 1), ("posenet", 6), ("movenet-lightning", 1), ("movenet-thunder", 1), ("movenet-multipose", 6)]
+CASES = [("posenet", 1), ("posenet", 6), ("movenet-lightning", 1), ("movenet-thunder", 1), ("movenet-multipose", 6),
+         ("blazepose-lite", 1), ("blazepose-full", 1), ("blazepose-heavy", 1)]
 IDS = [f"{b}-x{n}" for b, n in CASES]
 SINGLE_IMAGES = ["images/pose.jpg", "images/tennis_standing.jpg", "images/yoga.jpg", "coco/000000000785.jpg"]
 MULTI_IMAGES = ["images/three_people.jpg", "images/tennis_in_crowd.jpg", "coco/000000196141.jpg"]

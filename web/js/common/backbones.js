@@ -30,6 +30,9 @@ const LOADERS = Object.freeze({
   'blazepose-full': () => loadBodyPose('BlazePose', {
     runtime: 'tfjs', modelType: 'full', detectorModelUrl: `${WEIGHTS}blazepose-detector.json`,
     landmarkModelUrl: `${WEIGHTS}blazepose-full.json` }),
+  'blazepose-heavy': () => loadBodyPose('BlazePose', {
+    runtime: 'tfjs', modelType: 'heavy', detectorModelUrl: `${WEIGHTS}blazepose-detector.json`,
+    landmarkModelUrl: `${WEIGHTS}blazepose-heavy.json` }),
 });
 
 export async function loadBackbone(name, { multi = false } = {}) {

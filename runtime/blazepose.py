@@ -1,0 +1,106 @@
+"""BlazePose lite / full / heavy as pose-detection 2.1's tfjs runtime runs them in the page (ml5
+bodyPose 'BlazePose', runtime 'tfjs'): with no region of interest yet (a first frame, or after a
+lost pose), the detector finds the person and its hip centre and body keypoints give a rotated
+ROI; the landmark model then runs on that ROI, and the ROI for the next frame comes from its two
+auxiliary landmarks (hip centre and body size/rotation). One person at most, as in the page.
+
+A still image gets the page's first frame (detector ROI) and then a second pass on the ROI from
+the first pass's landmarks. The page only smooths landmarks when frames carry timestamps (video);
+images carry none, so neither pass is smoothed here either. Geometry: blazepose_ops.py."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from core.tables import BLAZEPOSE33
+
+from .blazepose_ops import (DETECTOR_SIZE, LANDMARK_SIZE, Rect, alignment_roi, best_detection, letterbox,
+                            project, refine_from_heatmap, remove_letterbox, ssd_anchors, warp)
+from .estimator import Estimator, Pose, weights
+from .executors import make_executor
+from .image import box_of
+
+BACKBONES = ("blazepose-lite", "blazepose-full", "blazepose-heavy")
+DETECTOR = "blazepose-detector"
+MIN_POSE_PRESENCE = 0.5  # BLAZEPOSE_POSE_PRESENCE_SCORE: under it the pose is lost
+NUM_KEYPOINTS = 33  # then 2 auxiliary landmarks (for the next ROI) and 4 unused ones: 39 rows
+BOX_MIN_VISIBILITY = 0.5
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x.astype(np.float64)))
+
+
+class BlazePose(Estimator):
+    def __init__(self, backbone: str, executor: str = "tensorflow", **options):
+        if backbone not in BACKBONES:
+            raise ValueError(f"unknown BlazePose model {backbone!r}: one of {', '.join(BACKBONES)}")
+        self.backbone = backbone
+        self.run_detector = make_executor(executor, weights(DETECTOR), (1, DETECTOR_SIZE, DETECTOR_SIZE, 3),
+                                          **options)
+        landmark_json = weights(backbone)
+        self.run_landmarks = make_executor(executor, landmark_json, (1, LANDMARK_SIZE, LANDMARK_SIZE, 3),
+                                           tf_remapping=backbone != "blazepose-heavy", **options)
+        # executors return outputs in the signature's order, which differs between the models
+        self._output_index = {k: i for i, k in enumerate(json.loads(landmark_json.read_text())["signature"]["outputs"])}
+        self._anchors = ssd_anchors()
+        self.reset()
+
+    def reset(self) -> None:
+        self._roi: Rect | None = None
+
+    def _estimate(self, image, max_people, still):
+        poses = self._pass(image)
+        if still and poses:  # the page's second frame: the ROI from this pass's landmarks
+            poses = self._pass(image)
+        return poses
+
+    def _pass(self, image: np.ndarray) -> list[Pose]:
+        h, w = image.shape[:2]
+        roi = self._roi or self._detect(image)
+        found = roi and self._landmarks(image, roi)
+        if not found:
+            self.reset()
+            return []
+        score, points, visibility, extra = found
+        # the next frame's ROI: the auxiliary landmarks as the detector's keypoints 0 and 1
+        self._roi = alignment_roi(points[NUM_KEYPOINTS], points[NUM_KEYPOINTS + 1], w, h)
+        keypoints = [{"name": n, "x": float(p[0] * w), "y": float(p[1] * h), "score": float(v)}
+                     for n, p, v in zip(BLAZEPOSE33, points, visibility)]
+        box = box_of(keypoints, BOX_MIN_VISIBILITY) or box_of(keypoints)
+        extra["roi"] = roi
+        return [Pose(score=score, keypoints=keypoints, box=box, extra=extra)]
+
+    def _detect(self, image: np.ndarray) -> Rect | None:
+        """detectPose + poseDetectionToRoi: the ROI around the best detection, or None."""
+        h, w = image.shape[:2]
+        roi_px, padding = letterbox(Rect(0.5 * w, 0.5 * h, w, h), DETECTOR_SIZE)
+        x = warp(image, roi_px, DETECTOR_SIZE) * np.float32(2 / 255) + np.float32(-1)  # to [-1, 1]
+        found = best_detection(self.run_detector(x[None])[0][0], self._anchors)
+        if found is None:
+            return None
+        keypoints = remove_letterbox(found[1], padding)
+        return alignment_roi(keypoints[0], keypoints[1], w, h)
+
+    def _landmarks(self, image: np.ndarray, roi: Rect):
+        """poseLandmarksByRoi: (pose presence, [39, 2] landmarks normalised to the image, the 33
+        keypoints' visibility, extras) or None when the pose is not present."""
+        h, w = image.shape[:2]
+        roi_px, padding = letterbox(Rect(roi.x_center * w, roi.y_center * h, roi.width * w, roi.height * h,
+                                         roi.rotation), LANDMARK_SIZE)
+        x = warp(image, roi_px, LANDMARK_SIZE) * np.float32(1 / 255)  # to [0, 1]
+        outputs = self.run_landmarks(x[None])
+        presence = float(outputs[self._output_index["output_poseflag"]].reshape(-1)[0])
+        if presence < MIN_POSE_PRESENCE:
+            return None
+        # ld_3d: per landmark x, y, z (in 256 px crop units), visibility and presence (logits)
+        raw = outputs[self._output_index["ld_3d"]].reshape(-1, 5).astype(np.float64)
+        crop = raw[:, :2] / LANDMARK_SIZE
+        crop = refine_from_heatmap(crop, outputs[self._output_index["activation_heatmap"]][0])
+        points = project(remove_letterbox(crop, padding), roi)
+        # the page reports visibility as each keypoint's score; presence (is it in the crop at
+        # all) and depth (z, in image pixels like x, relative to the hips) are kept as extras
+        z = raw[:NUM_KEYPOINTS, 2] / LANDMARK_SIZE / (1 - padding[1] - padding[3]) * roi.width * w
+        extra = {"presence": _sigmoid(raw[:NUM_KEYPOINTS, 4]).tolist(), "z": z.tolist()}
+        return presence, points, _sigmoid(raw[:NUM_KEYPOINTS, 3]), extra
