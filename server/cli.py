@@ -121,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .models.train_command import add_parser as add_train
 
     add_train(sub)
+    try:  # the edge node: its own package (edge/), argparse only until it runs
+        from edge.cli import add_parser as add_edge
+    except ImportError:  # an install without edge/
+        pass
+    else:
+        add_edge(sub)
     return parser
 
 
