@@ -79,3 +79,30 @@ def test_server_restart_and_edge_kill_lose_nothing_and_store_nothing_twice(serve
     assert len(seqs) == len(set(seqs)), "an event was stored twice"
     assert sorted(seqs) == list(range(next_seq)), "an event was lost"
     print(f"{next_seq} events; {waiting_at_kill} waited in the outbox at the kill -9")
+
+
+def test_the_node_switches_when_an_operator_activates_another_model(tmp_path, video, edge_ready):
+    import shutil
+
+    from tests.helpers.paths import ROOT
+
+    models = tmp_path / "models"
+    for name in ("yoga5", "yoga5b"):
+        shutil.copytree(ROOT / "tfjs_models" / "yoga5" / "1", models / name / "1")
+    server = LiveServer(tmp_path, env={"POSECAST_MODELS_DIR": str(models)}).start()
+    try:
+        node = EdgeNode(server, video, tmp_path / "state", "--loop", "--max-frames", "100000").start()
+        client_id = wait_until(lambda: (tmp_path / "state" / "outbox.sqlite").exists() and node.outbox()[0], 60,
+                               "the outbox")
+        wait_until(lambda: stored(server, client_id), 90, "the first labels")
+        other = next(m for m in server.api("GET", "/api/models").json()["models"] if m["name"] == "yoga5b")
+        assert server.api("POST", f"/api/models/{other['id']}/activate").status_code == 200
+        wait_until(lambda: any(e["model"] == "yoga5b" for e in stored(server, client_id)), 60, "labels of yoga5b")
+        node.proc.send_signal(2)  # Ctrl-C: drains, then exits 0
+        assert node.wait(60) == 0, node.log()
+        assert "all events acknowledged" in node.log() and node.outbox()[2] == 0
+        models_seen = [e["model"] for e in stored(server, client_id)]
+        switch = models_seen.index("yoga5b")
+        assert set(models_seen[:switch]) == {"yoga5"} and set(models_seen[switch:]) == {"yoga5b"}
+    finally:
+        server.stop()
