@@ -28,6 +28,8 @@ def add_parser(sub) -> None:
                    help="file holding the device token from `posecast devices add` (or POSECAST_DEVICE_TOKEN)")
     p.add_argument("--state-dir", type=Path, help="outbox folder (default ~/.posecast-edge/NAME)")
     p.add_argument("--executor", choices=("openvino", "tensorflow"), default="openvino")
+    p.add_argument("--threads", type=int, default=None,
+                   help="OpenVINO inference threads (default: OpenVINO's choice; 1 can be faster on a busy CPU)")
     p.add_argument("--max-people", type=int, default=None,
                    help="people per frame (default: the backbone's, 1 or 6; PoseNet multi-person with > 1)")
     p.add_argument("--max-frames", type=int, default=0, help="stop after this many frames (0: never)")
@@ -48,6 +50,10 @@ def check(args) -> str | None:
         return "--model must be NAME/VERSION, e.g. yoga5/1"
     if args.max_people is not None and not 1 <= args.max_people <= 6:
         return "--max-people must be 1-6"
+    if args.threads is not None and not 1 <= args.threads <= 256:
+        return "--threads must be 1-256"
+    if args.threads is not None and args.executor != "openvino":
+        return "--threads applies to the openvino executor"
     if args.max_frames < 0 or not 0 <= args.drain_seconds <= 600:
         return "--max-frames must be >= 0 and --drain-seconds 0-600"
     if args.connect_timeout is not None and args.connect_timeout <= 0:

@@ -152,7 +152,8 @@ def main(args) -> int:
     import runtime
 
     try:
-        estimator = runtime.load(args.backbone, executor=args.executor)
+        options = {"threads": args.threads} if args.threads else {}
+        estimator = runtime.load(args.backbone, executor=args.executor, **options)
     except (FileNotFoundError, ImportError) as exc:
         log(f"cannot load {args.backbone} on {args.executor}: {exc}")
         return BAD_INPUT

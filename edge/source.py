@@ -4,6 +4,7 @@ run on a file is repeatable; a camera or stream gives only the newest frame each
 asks (a reader thread drops the rest), so a slow model never falls behind the scene."""
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import numpy as np
 
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://")
 MAX_SIDE = 4096
+PREFETCH = 4  # frames a file is decoded ahead
 
 
 class SourceError(RuntimeError):
@@ -63,20 +65,51 @@ class Source:
         self.height, self.width = first.shape[:2]
         fps = self.cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if 0 < fps < 1000 else 30.0
-        self._index = 0
-        self._first = first
         self._latest: tuple | None = None
         self._cond = threading.Condition()
         self._ended = False
         self._t0 = time.monotonic()
-        if self.kind != "file":
+        if self.kind == "file":
+            # Decoding overlaps the model (both release the GIL): a few frames read ahead, in order.
+            self._queue: queue.Queue = queue.Queue(maxsize=PREFETCH)
+            target = self._file_reader
+        else:
             self._latest = (first, time.monotonic() - self._t0, 0)
-            threading.Thread(target=self._reader, name="edge-reader", daemon=True).start()
+            target = self._live_reader
+        self._thread = threading.Thread(target=target, args=(first,), name="edge-reader", daemon=True)
+        self._thread.start()
 
     def _rgb(self, bgr: np.ndarray) -> np.ndarray:
         return self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB)
 
-    def _reader(self) -> None:
+    def _file_reader(self, bgr) -> None:
+        index = 0
+        while not self._ended:
+            # media time keeps increasing across loops, so tracking and smoothing see time move on
+            frame = Frame(self._rgb(bgr), index / self.fps, index)
+            while not self._ended:
+                try:
+                    self._queue.put(frame, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            ok, bgr = self.cap.read()
+            if not ok and self.loop and index > 0:
+                self.cap.set(self._cv2.CAP_PROP_POS_FRAMES, 0)
+                ok, bgr = self.cap.read()
+            if not ok:
+                break
+            index += 1
+        self._ended = True
+        self._put_end()
+
+    def _put_end(self) -> None:
+        try:
+            self._queue.put(None, timeout=1.0)
+        except queue.Full:
+            pass
+
+    def _live_reader(self, _first) -> None:
         n = 0
         while not self._ended:
             ok, bgr = self.cap.read()
@@ -90,28 +123,26 @@ class Source:
 
     def read(self) -> Frame | None:
         """The next frame, or None at the end (a file without --loop, a lost camera or stream)."""
-        if self.kind != "file":
-            with self._cond:
-                while self._latest is None and not self._ended:
-                    self._cond.wait(1.0)
-                if self._latest is None:
-                    return None
-                bgr, t, n = self._latest
-                self._latest = None
-            return Frame(self._rgb(bgr), t, n)
-        if self._first is not None:
-            bgr, self._first = self._first, None
-        else:
-            ok, bgr = self.cap.read()
-            if not ok and self.loop and self._index > 0:
-                self.cap.set(self._cv2.CAP_PROP_POS_FRAMES, 0)
-                ok, bgr = self.cap.read()
-            if not ok:
+        if self.kind == "file":
+            while True:
+                try:
+                    return self._queue.get(timeout=1.0)
+                except queue.Empty:
+                    if self._ended and not self._thread.is_alive():
+                        return None
+        with self._cond:
+            while self._latest is None and not self._ended:
+                self._cond.wait(1.0)
+            if self._latest is None:
                 return None
-            self._index += 1
-        # media time keeps increasing across loops, so tracking and smoothing see time move on
-        return Frame(self._rgb(bgr), self._index / self.fps, self._index)
+            bgr, t, n = self._latest
+            self._latest = None
+        return Frame(self._rgb(bgr), t, n)
 
     def close(self) -> None:
         self._ended = True
+        if self.kind == "file":
+            while not self._queue.empty():  # let a blocked put() see the end
+                self._queue.get_nowait()
+        self._thread.join(5)
         self.cap.release()
