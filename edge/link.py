@@ -68,11 +68,12 @@ class Link:
             self.refused = message
             threading.Thread(target=self.sio.disconnect, daemon=True).start()  # stop reconnecting
 
-    def start(self, wait_s: float | None = None) -> None:
-        """Connect (retrying with back-off until wait_s passes, forever with None) and start sending.
-        Raises Refused for a refused token, ConnectionError when wait_s passes."""
+    def start(self, wait_s: float | None = None, abort: threading.Event | None = None) -> None:
+        """Connect (retrying with back-off until wait_s passes, forever with None, or until `abort`
+        is set) and start sending. Raises Refused for a refused token, ConnectionError when wait_s
+        passes."""
         delay, deadline = 0.5, None if wait_s is None else time.monotonic() + wait_s
-        while True:
+        while not (abort and abort.is_set()):
             try:
                 self.sio.connect(self.url, namespaces=["/pose", "/live"], transports=["websocket"],
                                  auth=self._auth, wait_timeout=CONNECT_TIMEOUT_S)
@@ -83,7 +84,9 @@ class Link:
                 if deadline is not None and time.monotonic() + delay > deadline:
                     raise ConnectionError(f"cannot reach {self.url}: {exc}") from None
                 self.log(f"cannot reach {self.url} ({self.stats['last_error'] or exc}); retrying in {delay:.1f} s")
-                time.sleep(delay)
+                if abort is not None and abort.wait(delay):
+                    break
+                time.sleep(0 if abort is not None else delay)
                 delay = min(delay * 2, 10.0)
         self._thread.start()
 

@@ -155,7 +155,8 @@ def main(args) -> int:
         options = {"threads": args.threads} if args.threads else {}
         estimator = runtime.load(args.backbone, executor=args.executor, **options)
     except (FileNotFoundError, ImportError) as exc:
-        log(f"cannot load {args.backbone} on {args.executor}: {exc}")
+        log(f"cannot load {args.backbone} on {args.executor}: {exc}. Without assets/ or TensorFlow here, "
+            f"copy them from the server: posecast edge --fetch-weights --server URL --backbone {args.backbone}")
         return BAD_INPUT
     link = Link(args.server, outbox, args.name, args.token, node.use_model, log=log)
 
@@ -169,11 +170,15 @@ def main(args) -> int:
     signal.signal(signal.SIGTERM, stop)
     code = OK
     try:
-        link.start(wait_s=args.connect_timeout)
+        link.start(wait_s=args.connect_timeout, abort=node.stopping)
         if args.model:
             node.use_model(node.pinned_spec())
-        elif not node.model_ready.wait(30):
-            log("the server did not say which model is active within 30 s; starting without one")
+        else:
+            deadline = time.monotonic() + 30
+            while not node.model_ready.wait(0.2) and not node.stopping.is_set():
+                if time.monotonic() > deadline:
+                    log("the server did not say which model is active within 30 s; starting without one")
+                    break
         code = node.run(estimator, source, outbox, link)
         if code == OK:
             drained = link.drain(args.drain_seconds)

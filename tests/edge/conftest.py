@@ -19,3 +19,12 @@ def video(edge_ready):
     if not path.exists():
         pytest.skip(f"real test video not found at {path} (CI has ../shared/data)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def no_node_left_running():
+    from tests.edge.node import EdgeNode
+
+    yield
+    while EdgeNode.started:
+        EdgeNode.started.pop().kill()

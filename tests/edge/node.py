@@ -12,6 +12,8 @@ from tests.helpers.paths import ROOT
 
 
 class EdgeNode:
+    started: list["EdgeNode"] = []  # tests/edge/conftest.py kills what a failed test left running
+
     def __init__(self, server, source: Path, state_dir: Path, *args: str, name: str = "edge-test",
                  token: str | None = None):
         self.cmd = [sys.executable, "-m", "server", "edge", "--source", str(source), "--server", server.url,
@@ -25,13 +27,19 @@ class EdgeNode:
     def start(self) -> "EdgeNode":
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        EdgeNode.started.append(self)
         return self
 
     def wait(self, timeout: float = 120) -> int:
-        return self.proc.wait(timeout)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()  # never leave a node retrying after the test
+            raise AssertionError(f"the edge node did not exit within {timeout} s:\n{self.log()}") from None
 
     def kill(self) -> None:
-        self.proc.kill()  # kill -9: no drain, no commit at exit
+        if self.proc.poll() is None:
+            self.proc.kill()  # kill -9: no drain, no commit at exit
         self.proc.wait()
 
     def log(self) -> str:

@@ -41,3 +41,25 @@ def test_an_unreachable_server_retries_then_exits_4(tmp_path, video):
              "--state-dir", str(tmp_path), "--connect-timeout", "2")
     assert r.returncode == 4, r.stdout + r.stderr
     assert "retrying in" in r.stdout and "cannot reach" in r.stdout
+
+
+def test_fetch_weights_copies_the_servers_checked_files_and_ir(tmp_path, edge_ready):
+    from edge import weights
+    from tests.helpers.server import LiveServer
+
+    server = LiveServer(tmp_path).start()
+    try:
+        said = []
+        weights.fetch(server.url, "movenet-lightning", log=said.append, dest=tmp_path / "pose")
+        assets = ROOT / "assets" / "pose"
+        for name in ("movenet-lightning.json", "movenet-lightning.bin"):
+            assert (tmp_path / "pose" / name).read_bytes() == (assets / name).read_bytes()
+        ir = sorted(p.name for p in (tmp_path / "pose" / ".openvino").iterdir())
+        if ir:  # the server converted it once (tests/runtime or any OpenVINO run did)
+            assert ir == sorted(p.name for p in assets.joinpath(".openvino").glob("movenet-lightning-*"))
+        else:
+            assert "prepare-weights" in said[-1]
+        r = edge("--fetch-weights", "--server", f"http://127.0.0.1:{free_port()}", "--backbone", "posenet")
+        assert r.returncode == 2 and "posenet.json" in r.stderr
+    finally:
+        server.stop()
