@@ -21,6 +21,7 @@ bench: setup .cache/system-deps.ok
 	$(BIN)/python -m bench.live_page
 	$(BIN)/python -m bench.training
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.edge
 
 setup: $(VENV)/.installed assets/.stamp.json
 
