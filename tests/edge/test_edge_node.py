@@ -67,10 +67,14 @@ def test_server_restart_and_edge_kill_lose_nothing_and_store_nothing_twice(serve
     server.stop()  # mid-stream: the node keeps classifying into its outbox
     wait_until(lambda: node.outbox()[2] >= 10, 60, "events queued while the server is down")
     server.start()
-    before_kill = len(stored(server, client_id))
-    wait_until(lambda: len(stored(server, client_id)) > before_kill + 10, 90, "labels after the restart")
+    before = len(stored(server, client_id))
+    wait_until(lambda: len(stored(server, client_id)) > before + 10, 90, "labels after the restart")
+    server.stop()  # down again, so the kill -9 below surely leaves unacknowledged events behind
+    wait_until(lambda: node.outbox()[2] >= 5, 60, "events queued while the server is down")
     node.kill()  # kill -9: whatever is unacknowledged stays in its SQLite outbox
     _, next_seq_at_kill, waiting_at_kill = node.outbox()
+    assert waiting_at_kill >= 5
+    server.start()
     restarted = EdgeNode(server, video, state, "--max-frames", "15").start()
     assert restarted.wait() == 0, restarted.log()
     _, next_seq, waiting = restarted.outbox()
