@@ -17,7 +17,7 @@ BACKBONES = ("posenet", "movenet-lightning", "movenet-thunder", "movenet-multipo
 
 
 def load(backbone: str, executor: str = "tensorflow", **options) -> Estimator:
-    """options go to the executor: for OpenVINO, precision ("f32" by default) and cache_dir."""
+    """options go to the executor: for OpenVINO, precision ("f32" by default), cache_dir and threads."""
     if backbone == "posenet":
         from .posenet import PoseNet
 

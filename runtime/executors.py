@@ -64,7 +64,7 @@ class OpenVINOExecutor:
     name = "openvino"
 
     def __init__(self, model_json: Path, input_shape: tuple[int, ...] | None = None,
-                 precision: str = "f32", cache_dir: Path | None = None):
+                 precision: str = "f32", cache_dir: Path | None = None, threads: int | None = None):
         import openvino as ov
 
         model_json = Path(model_json)
@@ -75,6 +75,9 @@ class OpenVINOExecutor:
         if not xml.exists():
             self._convert(model_json, input_shape, xml)
         self._core, self._model, self._precision = core, core.read_model(xml), precision
+        # threads: OpenVINO's own choice by default; on a CPU shared with other work fewer threads
+        # can be faster (a descheduled thread stalls the others at every layer).
+        self._threads = threads
         self._signature = signature_outputs(model_json)
         self.input_dtype = np.dtype(self._model.inputs[0].get_element_type().to_dtype())
         # A model with a free input size (MoveNet MultiPose) is compiled once per input shape:
@@ -83,7 +86,10 @@ class OpenVINOExecutor:
         self._by_shape = {None: self._compile(self._model)} if self._static else {}
 
     def _compile(self, model):
-        compiled = self._core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": self._precision})
+        config = {"INFERENCE_PRECISION_HINT": self._precision}
+        if self._threads:
+            config["INFERENCE_NUM_THREADS"] = int(self._threads)
+        compiled = self._core.compile_model(model, "CPU", config)
         # OpenVINO orders outputs its own way; find each of the signature's by its tensor name.
         ports = [next(p for p in compiled.outputs if {name, name.split(":")[0]} & set(p.get_names()))
                  for name in self._signature]

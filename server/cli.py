@@ -96,6 +96,37 @@ def _users(args: argparse.Namespace) -> int:
     return 0
 
 
+def _devices(args: argparse.Namespace) -> int:
+    """Edge nodes' tokens, on the server machine (the database is the server's)."""
+    import time
+
+    from . import create_app, db, devices
+    from core.checks import Invalid
+
+    app = create_app({"ASYNC_MODE": "threading"})
+    try:
+        with db.engine_of(app).begin() as conn:
+            if args.action == "add":
+                token = devices.add(conn, args.name)
+                print(f"device {args.name}: its token (shown once; only a hash is kept). On the edge box, put it in a "
+                      "file only the node's user can read and pass --token-file, or set POSECAST_DEVICE_TOKEN:",
+                      file=sys.stderr)
+                print(token)
+            elif args.action == "revoke":
+                if not devices.revoke(conn, args.name):
+                    raise Invalid(f"no device {args.name!r} with a valid token")
+                print(f"revoked {args.name}: it is refused at its next connect", file=sys.stderr)
+            else:
+                when = (lambda ms: time.strftime("%Y-%m-%d %H:%M", time.localtime(ms / 1000)) if ms else "-")
+                for d in devices.listing(conn):
+                    state = f"revoked {when(d['revoked_at'])}" if d["revoked_at"] else "valid"
+                    print(f"{d['name']}\t{state}\tadded {when(d['created_at'])}\tlast used {when(d['last_used_at'])}")
+    except Invalid as exc:
+        print(f"posecast devices: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="posecast", description="Real-time human pose, in the browser.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -118,12 +149,24 @@ def build_parser() -> argparse.ArgumentParser:
     users_sub.add_parser("remove", help="remove a user").add_argument("username")
     users_sub.add_parser("list", help="list users and roles")
     users.set_defaults(func=_users)
+    devices = sub.add_parser("devices", help="device tokens of edge nodes (`posecast edge`)")
+    devices_sub = devices.add_subparsers(dest="action", required=True)
+    devices_sub.add_parser("add", help="a new device: prints its token once").add_argument("name")
+    devices_sub.add_parser("revoke", help="refuse the device from its next connect on").add_argument("name")
+    devices_sub.add_parser("list", help="devices, valid or revoked, and when last used")
+    devices.set_defaults(func=_devices)
     from .models.train_command import add_parser as add_train
 
     add_train(sub)
     from .models.evaluate_command import add_parser as add_evaluate
 
     add_evaluate(sub)
+    try:  # the edge node: its own package (edge/), argparse only until it runs
+        from edge.cli import add_parser as add_edge
+    except ImportError:  # an install without edge/
+        pass
+    else:
+        add_edge(sub)
     return parser
 
 

@@ -49,17 +49,17 @@ class Hub:
         state = self.clients.get(client_id)
         if state is None:
             state = self.clients[client_id] = {
-                "client_id": client_id, "name": None, "connected": False, "connections": 0, "session_id": None,
+                "client_id": client_id, "kind": "page", "name": None, "connected": False, "connections": 0, "session_id": None,
                 "label": None, "confidence": None, "model": None, "model_version": None, "backbone": None,
                 "person": None, "fps": None, "ts": None, "seq": None, "last_seen": _ms(), "events": 0}
         return state
 
     @_locked
-    def connected(self, client_id: str, name: str | None, session_id: int) -> None:
+    def connected(self, client_id: str, name: str | None, session_id: int, kind: str = "page") -> None:
         self._ensure_ticker()
         s = self._state(client_id)
         s["connections"] += 1
-        s.update(connected=True, session_id=session_id, last_seen=_ms())
+        s.update(connected=True, session_id=session_id, last_seen=_ms(), kind=kind)
         if name:
             s["name"] = name
         self._mark(client_id)

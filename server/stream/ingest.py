@@ -9,12 +9,14 @@ from __future__ import annotations
 import time
 
 from flask import current_app, request
-from flask_socketio import disconnect
+# Socket.IO's own ConnectionRefusedError carries its message to the client; the builtin one
+# arrives as "Connection refused by server", and an edge node could not tell a revoked token.
+from flask_socketio import ConnectionRefusedError, disconnect  # noqa: A004
 
 from core.checks import Invalid
 from core.clock import now_ms
 
-from .. import auth, db
+from .. import auth, db, devices
 from ..contract import LABELS, POSE, SET_NAME, SKELETON
 from ..sockets import socketio
 from . import label_log, pose_checks, services
@@ -29,20 +31,33 @@ def _connections() -> dict:
 
 @socketio.on("connect", namespace=POSE)
 def on_connect(auth_payload=None):
-    """A live page connects with auth {client_id, name?}; refused when invalid (or not logged in
-    while POSECAST_LIVE_LOGIN is on). Dashboards see the client appear."""
+    """A live page connects with auth {client_id, name?}, an edge node also with {token}; refused
+    when invalid, for an unknown or revoked token (or not logged in while POSECAST_LIVE_LOGIN is on).
+    Dashboards see the client appear, with its kind (page or edge)."""
     if request.sid in _connections():  # never a second connect on one connection
         raise ConnectionRefusedError("already connected")
-    if not auth.socket_user_may("viewer" if current_app.config["LIVE_LOGIN"] else None):
-        raise ConnectionRefusedError("log in first")
     try:
         client = pose_checks.validate_client(auth_payload)
+        token = client.pop("token")
+        with db.engine().begin() as conn:
+            # An edge node proves itself with a device token; a refused one is told why.
+            device = devices.verify(conn, token) if token else None
     except Invalid as exc:
+        if token_sent(auth_payload):
+            current_app.logger.warning("edge node refused at /pose from %s: %s", request.remote_addr, exc)
         raise ConnectionRefusedError(str(exc)) from None
+    # A device token stands in for the login POSECAST_LIVE_LOGIN asks of pages.
+    if not device and not auth.socket_user_may("viewer" if current_app.config["LIVE_LOGIN"] else None):
+        raise ConnectionRefusedError("log in first")
+    kind = "edge" if device else "page"
     with db.engine().begin() as conn:
         session_id = label_log.open_session(conn, client, request.remote_addr, request.headers.get("User-Agent"))
-    _connections()[request.sid] = {**client, "session_id": session_id}
-    services.of(current_app).hub.connected(client["client_id"], client["name"], session_id)
+    _connections()[request.sid] = {**client, "session_id": session_id, "kind": kind, "device": device}
+    services.of(current_app).hub.connected(client["client_id"], client["name"], session_id, kind=kind)
+
+
+def token_sent(auth_payload) -> bool:
+    return isinstance(auth_payload, dict) and auth_payload.get("token") is not None
 
 
 @socketio.on("disconnect", namespace=POSE)

@@ -9,6 +9,7 @@ from core.checks import Invalid, check_int, check_number, check_text, fields
 from core.clock import now_ms
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")  # server/devices.py makes them
 EARLIEST_TS = 1_577_836_800_000  # 2020-01-01: older is a broken clock
 FUTURE_SLACK_MS = 24 * 3600 * 1000
 MAX_SEQ = 2 ** 53 - 1  # what a JavaScript number holds exactly
@@ -19,15 +20,18 @@ OPTIONAL = ("model", "model_version", "backbone", "person", "fps")
 
 
 def validate_client(auth) -> dict:
-    """The /pose connect payload: {client_id, name?}."""
+    """The /pose connect payload: {client_id, name?, token?} (token: an edge node's device token)."""
     if not isinstance(auth, dict):
-        raise Invalid("connect with auth {client_id: string, name?: string}")
-    fields(auth, optional=("client_id", "name"))
+        raise Invalid("connect with auth {client_id: string, name?: string, token?: string}")
+    fields(auth, optional=("client_id", "name", "token"))
     cid = auth.get("client_id")
     if not isinstance(cid, str) or not CLIENT_ID.fullmatch(cid):
         raise Invalid("client_id must be 8-64 letters, digits, '_' or '-'")
     name = auth.get("name") or None
-    return {"client_id": cid, "name": check_text(name, "name", allow_none=True)}
+    token = auth.get("token")
+    if token is not None and (not isinstance(token, str) or not TOKEN.fullmatch(token)):
+        raise Invalid("a device token is 16-128 letters, digits, '_' or '-'")
+    return {"client_id": cid, "name": check_text(name, "name", allow_none=True), "token": token}
 
 
 def validate_event(e, now: int, i: int) -> dict:

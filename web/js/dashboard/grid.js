@@ -26,19 +26,20 @@ export function renderGrid(tbody, clients, now, selected, onSelect) {
     if (!tr) {
       tr = document.createElement('tr');
       tr.dataset.client = c.client_id;
-      for (let i = 0; i < 8; i += 1) tr.append(document.createElement('td'));
+      for (let i = 0; i < 9; i += 1) tr.append(document.createElement('td'));
       tr.addEventListener('click', () => onSelect(tr.dataset.client));
     }
     rows.delete(c.client_id);
     const cells = [
       displayName(c), c.label ?? '–', c.confidence == null ? '' : `${(100 * c.confidence).toFixed(0)} %`,
       c.backbone ?? '', c.model ? `${c.model} v${c.model_version ?? '?'}` : '', c.fps == null ? '' : c.fps.toFixed(1),
-      ago(now - c.last_seen), c.connected ? 'connected' : 'disconnected',
+      ago(now - c.last_seen), c.connected ? 'connected' : 'disconnected', c.kind === 'edge' ? 'edge node' : 'browser',
     ];
     cells.forEach((text, i) => { if (tr.children[i].textContent !== text) tr.children[i].textContent = text; });
     tr.title = c.client_id;
     tr.children[1].style.color = c.label ? colour(c.label) : '';
     tr.dataset.connected = String(c.connected);
+    tr.dataset.kind = c.kind ?? 'page';
     tr.classList.toggle('selected', c.client_id === selected);
     return tr;
   });

@@ -1,0 +1,207 @@
+"""The edge node's loop: frames -> poses -> labels -> durable outbox -> server, with the model
+the server says is active (or the one --model pins), fps and queue depth printed every few
+seconds, and Ctrl-C (SIGINT) or SIGTERM draining what is queued before it exits."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+import urllib.request
+
+from core.clock import now_ms
+
+from . import classifier as classifiers
+from .link import Link, Refused
+from .outbox import Outbox
+from .pipeline import Pipeline, skeleton
+from .source import Source
+
+REPORT_EVERY_S = 2.0
+HTTP_TIMEOUT_S = 30
+MAX_DOWNLOAD = 64 * 1024 * 1024
+
+# exit codes
+OK, BAD_INPUT, REFUSED, NO_SERVER, BAD_MODEL = 0, 2, 3, 4, 5
+
+
+def http_get(base: str, path: str) -> bytes:
+    with urllib.request.urlopen(base.rstrip("/") + path, timeout=HTTP_TIMEOUT_S) as r:
+        data = r.read(MAX_DOWNLOAD + 1)
+    if len(data) > MAX_DOWNLOAD:
+        raise ValueError(f"{path}: larger than {MAX_DOWNLOAD} bytes")
+    return data
+
+
+class Node:
+    def __init__(self, args, log=print):
+        self.args, self.log = args, log
+        self.classifier = None
+        self.model_error = ""
+        self.fps = 0.0
+        self.frames = 0
+        self.events = 0
+        self.stopping = threading.Event()
+        self.model_ready = threading.Event()  # the server said which model (or none) is active
+        self._model_lock = threading.Lock()
+
+    # --- the model ------------------------------------------------------------------------------
+    def use_model(self, spec: dict | None) -> None:
+        """From /live (an operator activated a model) or from --model at start."""
+        try:
+            self._use_model(spec)
+        finally:
+            self.model_ready.set()
+
+    def _use_model(self, spec: dict | None) -> None:
+        if self.args.model and spec is not None and spec.get("pinned") is not True:
+            return  # pinned with --model: activations on the server do not move this node
+        if spec is None:
+            with self._model_lock:
+                self.classifier = None
+            self.log("no model is active on the server: classifying nothing until one is")
+            return
+        try:
+            loaded = classifiers.load(spec, lambda path: http_get(self.args.server, path))
+        except (classifiers.Unsupported, OSError, ValueError, KeyError, TypeError) as exc:
+            self.model_error = f"cannot run model {spec.get('name')} v{spec.get('version')}: {exc}"
+            self.log(self.model_error)
+            with self._model_lock:
+                self.classifier = None
+            return
+        with self._model_lock:
+            self.classifier = loaded
+        self.model_error = ""
+        self.log(f"model {spec['name']} v{spec['version']} ({spec['features']}: {', '.join(spec['labels'])})")
+
+    def pinned_spec(self) -> dict:
+        name, _, version = self.args.model.partition("/")
+        meta = json.loads(http_get(self.args.server, f"/models/{name}/{version}/posecast.json"))
+        rejection = meta.get("rejection") or {}
+        return {"id": 0, "name": name, "version": int(version), "features": meta["features"],
+                "labels": meta["labels"], "url": f"/models/{name}/{version}/model.json",
+                "normalisation": meta.get("normalisation"), "threshold": rejection.get("threshold"), "pinned": True}
+
+    # --- the loop -------------------------------------------------------------------------------
+    def label(self, frame, pipeline: Pipeline, outbox: Outbox, link: Link | None) -> list[dict]:
+        people = pipeline.people(frame.rgb, frame.t)
+        with self._model_lock:
+            model = self.classifier
+        results = model.classify(people) if model is not None else []
+        ts, fps = now_ms(), round(self.fps, 1)
+        for r in results:
+            outbox.push({"ts": ts, "label": r["label"], "confidence": r["confidence"], "model": model.spec["name"],
+                         "model_version": model.spec["version"], "backbone": self.args.backbone,
+                         "person": r["person"], "fps": min(fps, 1000.0)})
+        if results and link is not None:
+            main = next(p for p in people if max(0, p.id) == results[0]["person"])
+            link.skeleton(skeleton(main, frame.rgb.shape[1], frame.rgb.shape[0]))
+        return results
+
+    def run(self, estimator, source: Source, outbox: Outbox, link: Link) -> int:
+        pipeline = Pipeline(estimator, self.args.max_people)
+        started = last_report = time.monotonic()
+        window: list[float] = []
+        while not self.stopping.is_set():
+            if link.refused:
+                self.log(f"refused by the server: {link.refused}")
+                return REFUSED
+            if self.args.max_frames and self.frames >= self.args.max_frames:
+                break
+            frame = source.read()
+            if frame is None:
+                self.log(f"{source.name}: end of the source")
+                break
+            self.label(frame, pipeline, outbox, link)
+            self.frames += 1
+            now = time.monotonic()
+            window = [t for t in window if now - t < 2.0] + [now]
+            self.fps = (len(window) - 1) / (window[-1] - window[0]) if len(window) > 1 else 0.0
+            if now - last_report >= REPORT_EVERY_S:
+                last_report = now
+                self.report(outbox, link)
+        self.log(f"{self.frames} frames in {time.monotonic() - started:.1f} s")
+        return OK
+
+    def report(self, outbox: Outbox, link: Link) -> None:
+        s = link.stats
+        model = self.classifier.spec["name"] if self.classifier else "none"
+        self.log(f"fps {self.fps:5.1f}  queue {outbox.depth():6d}  acked {s['acked']}  dup {s['duplicates']}  "
+                 f"{'connected' if link.connected.is_set() else 'offline'}  model {model}"
+                 + (f"  ({s['last_error']})" if s["last_error"] else ""))
+
+
+def main(args) -> int:
+    """`posecast edge`: checked arguments in, an exit code out (see the codes above)."""
+    log = (lambda m: print(f"posecast edge: {m}", flush=True))
+    node = Node(args, log)
+    try:
+        source = Source(args.source, loop=args.loop)
+    except Exception as exc:  # SourceError, or OpenCV failing on a strange input
+        log(str(exc))
+        return BAD_INPUT
+    try:
+        outbox = Outbox(args.state_dir)
+    except Exception as exc:
+        log(str(exc))
+        source.close()
+        return BAD_INPUT
+    log(f"{source.kind} {args.source} ({source.width}x{source.height}); state in {args.state_dir}; "
+        f"{outbox.depth()} events waiting from before")
+    import runtime
+
+    try:
+        options = {"threads": args.threads} if args.threads else {}
+        estimator = runtime.load(args.backbone, executor=args.executor, **options)
+    except (FileNotFoundError, ImportError) as exc:
+        log(f"cannot load {args.backbone} on {args.executor}: {exc}. Without assets/ or TensorFlow here, "
+            f"copy them from the server: posecast edge --fetch-weights --server URL --backbone {args.backbone}")
+        return BAD_INPUT
+    link = Link(args.server, outbox, args.name, args.token, node.use_model, log=log)
+
+    def stop(signum, _frame):
+        if node.stopping.is_set():  # a second Ctrl-C: leave now, the outbox keeps the rest
+            raise KeyboardInterrupt
+        log("stopping: sending what is queued (Ctrl-C again to leave now; nothing is lost)")
+        node.stopping.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = OK
+    try:
+        link.start(wait_s=args.connect_timeout, abort=node.stopping)
+        if args.model:
+            node.use_model(node.pinned_spec())
+        else:
+            deadline = time.monotonic() + 30
+            while not node.model_ready.wait(0.2) and not node.stopping.is_set():
+                if time.monotonic() > deadline:
+                    log("the server did not say which model is active within 30 s; starting without one")
+                    break
+        code = node.run(estimator, source, outbox, link)
+        if code == OK:
+            drained = link.drain(args.drain_seconds)
+            left = outbox.depth()
+            log("all events acknowledged" if drained else f"{left} events stay in the outbox; sent at the next start")
+    except Refused as exc:
+        log(f"refused by the server: {exc}")
+        code = REFUSED
+    except ConnectionError as exc:
+        log(str(exc))
+        code = NO_SERVER
+    except (OSError, ValueError, KeyError) as exc:  # --model: the server has no such export
+        log(f"cannot read model {args.model} from {args.server}: {exc}")
+        code = BAD_MODEL
+    except KeyboardInterrupt:
+        log(f"left at once; {outbox.depth()} events stay in the outbox")
+    finally:
+        link.close()
+        outbox.commit()
+        outbox.close()
+        source.close()
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(1)

@@ -1,0 +1,74 @@
+"""An edge node in a subprocess (`posecast edge`) against a live server, and what it stored."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.helpers.paths import ROOT
+
+
+class EdgeNode:
+    started: list["EdgeNode"] = []  # tests/edge/conftest.py kills what a failed test left running
+
+    def __init__(self, server, source: Path, state_dir: Path, *args: str, name: str = "edge-test",
+                 token: str | None = None):
+        self.cmd = [sys.executable, "-m", "server", "edge", "--source", str(source), "--server", server.url,
+                    "--name", name, "--state-dir", str(state_dir), "--backbone", "movenet-lightning", *args]
+        self.env = {**os.environ, **({"POSECAST_DEVICE_TOKEN": token} if token else {})}
+        self.env.pop("POSECAST_DEVICE_TOKEN", None) if token is None else None
+        self.state_dir = state_dir
+        self.log_path = state_dir.parent / f"{state_dir.name}.log"
+        self.proc = None
+
+    def start(self) -> "EdgeNode":
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        EdgeNode.started.append(self)
+        return self
+
+    def wait(self, timeout: float = 120) -> int:
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()  # never leave a node retrying after the test
+            raise AssertionError(f"the edge node did not exit within {timeout} s:\n{self.log()}") from None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()  # kill -9: no drain, no commit at exit
+        self.proc.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def outbox(self) -> tuple[str, int, int]:
+        """(client_id, next_seq, events still waiting) from the node's SQLite file."""
+        db = sqlite3.connect(self.state_dir / "outbox.sqlite")
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+        waiting = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        db.close()
+        return meta["client_id"], int(meta.get("next_seq", 0)), waiting
+
+
+def stored(server, client_id: str) -> list[dict]:
+    events, after = [], 0
+    while True:
+        page = server.api("GET", f"/api/labels?client_id={client_id}&limit=5000&after_id={after}").json()
+        events += page["events"]
+        if page["next_after_id"] is None:
+            return events
+        after = page["next_after_id"]
+
+
+def wait_until(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -1,0 +1,79 @@
+"""The edge node's numpy classifier gives the probabilities Keras gives for the same TF.js export
+(the page's own equal Keras to 1e-4: tests/training/test_live_classifier.py), and refuses what it
+cannot run with a message that says why."""
+import json
+
+import numpy as np
+import pytest
+
+from core import features
+from edge import classifier
+from tests.helpers.paths import ROOT
+
+DEFAULT = ROOT / "tfjs_models" / "yoga5" / "1"
+
+
+def spec_of(folder, **extra):
+    meta = json.loads((folder / "posecast.json").read_text())
+    return {"id": 1, "name": meta["name"], "version": 1, "features": meta["features"], "labels": meta["labels"],
+            "url": "/models/yoga5/1/model.json", "normalisation": meta.get("normalisation"),
+            "threshold": (meta.get("rejection") or {}).get("threshold"), **extra}
+
+
+def load_default(**extra):
+    model_json = json.loads((DEFAULT / "model.json").read_text())
+    shards = [(DEFAULT / p).read_bytes() for g in model_json["weightsManifest"] for p in g["paths"]]
+    return classifier.Classifier(spec_of(DEFAULT, **extra), model_json, shards), model_json, shards
+
+
+def random_keypoints(n, seed=0):
+    rng = np.random.default_rng(seed)
+    kps = rng.uniform(0, 500, size=(n, 17, 3))
+    kps[..., 2] = rng.uniform(0, 1, size=(n, 17))
+    return kps
+
+
+def test_numpy_forward_pass_equals_keras():
+    import runtime.graph  # noqa: F401  (TensorFlow's environment: legacy Keras, no tfdf banner)
+
+    tfjs = pytest.importorskip("tensorflowjs", reason="the train extra brings Keras for the reference")
+    model, _, _ = load_default()
+    rows = features.matrix(model.kind, random_keypoints(64))
+    keras_model = tfjs.converters.load_keras_model(str(DEFAULT / "model.json"))
+    expected = keras_model.predict(rows, verbose=0)
+    got = model.predict(rows)
+    assert np.abs(got - expected).max() <= 1e-5
+    assert (got.argmax(1) == expected.argmax(1)).all()
+
+
+def test_classify_orders_people_as_the_page_and_rejects_under_the_threshold():
+    from edge.pipeline import Person
+
+    model, _, _ = load_default(threshold=0.999)
+    names = features.COCO17
+    people = [Person(pid, score, [{"name": n, "x": float(x), "y": float(y), "score": float(s)}
+                                  for n, (x, y, s) in zip(names, kps)])
+              for pid, score, kps in zip((4, 7), (0.3, 0.8), random_keypoints(2, seed=3))]
+    out = model.classify(people)
+    assert [r["person"] for r in out] == [7, 4]  # the most confident pose first
+    assert all(r["label"] == "unknown" and 0 < r["confidence"] < 0.999 for r in out)
+
+
+def test_teachable_machine_models_are_refused_with_a_reason():
+    _, model_json, shards = load_default()
+    with pytest.raises(classifier.Unsupported, match="Teachable Machine"):
+        classifier.Classifier(spec_of(DEFAULT, features="tm"), model_json, shards)
+
+
+def test_damaged_exports_are_refused():
+    _, model_json, shards = load_default()
+    with pytest.raises(classifier.Unsupported, match="shorter"):
+        classifier.Classifier(spec_of(DEFAULT), model_json, [shards[0][:-4]])
+    with pytest.raises(classifier.Unsupported, match="labels"):
+        classifier.Classifier(spec_of(DEFAULT, labels=["a", "b"]), model_json, shards)
+    conv = json.loads(json.dumps(model_json))
+    conv["modelTopology"]["model_config"]["config"]["layers"][1]["class_name"] = "Conv2D"
+    with pytest.raises(classifier.Unsupported, match="Conv2D"):
+        classifier.Classifier(spec_of(DEFAULT), conv, shards)
+    with pytest.raises(classifier.Unsupported, match="url"):
+        classifier.load({**spec_of(DEFAULT), "url": "/models/../secret"}, lambda p: b"")

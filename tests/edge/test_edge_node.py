@@ -1,0 +1,112 @@
+"""An edge node on a real video against a live server (eventlet, real websockets): its labels are
+what the Python pipeline gives for the same frames; a server restart mid-stream and a kill -9 of
+the node lose nothing and store nothing twice."""
+import json
+
+import numpy as np
+import pytest
+
+from tests.edge.node import EdgeNode, stored, wait_until
+from tests.helpers.server import LiveServer
+
+FRAMES = 40
+
+
+@pytest.fixture
+def server(tmp_path, edge_ready):
+    server = LiveServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+def expected_labels(server, video, frames):
+    """The same frames through runtime + edge.pipeline + the active model, in this process."""
+    import runtime
+    from edge.classifier import Classifier
+    from edge.pipeline import Pipeline
+    from edge.source import Source
+    from tests.helpers.paths import ROOT
+
+    spec = server.api("GET", "/api/models/active").json()
+    folder = ROOT / "tfjs_models" / spec["name"] / str(spec["version"])
+    model_json = json.loads((folder / "model.json").read_text())
+    shards = [(folder / p).read_bytes() for g in model_json["weightsManifest"] for p in g["paths"]]
+    model = Classifier(spec, model_json, shards)
+    pipeline = Pipeline(runtime.load("movenet-lightning", executor="openvino"))
+    source, out = Source(str(video)), []
+    for _ in range(frames):
+        frame = source.read()
+        out += model.classify(pipeline.people(frame.rgb, frame.t))
+    source.close()
+    return out
+
+
+def test_labels_arrive_and_match_the_python_pipeline(server, video, tmp_path):
+    node = EdgeNode(server, video, tmp_path / "state", "--max-frames", str(FRAMES)).start()
+    assert node.wait() == 0, node.log()
+    client_id, next_seq, waiting = node.outbox()
+    assert waiting == 0 and "all events acknowledged" in node.log()
+    events = stored(server, client_id)
+    assert [e["seq"] for e in events] == list(range(next_seq)) and next_seq >= FRAMES * 0.9
+    expected = expected_labels(server, video, FRAMES)
+    assert len(events) == len(expected)
+    got = np.array([e["confidence"] for e in events])
+    want = np.array([r["confidence"] for r in expected])
+    assert np.abs(got - want).max() <= 1e-4
+    assert [(e["label"], e["person"]) for e in events] == [(r["label"], r["person"]) for r in expected]
+    assert {e["model"] for e in events} == {"yoga5"} and {e["backbone"] for e in events} == {"movenet-lightning"}
+    clients = server.api("GET", "/api/clients").json()["clients"]
+    assert [c["name"] for c in clients if c["client_id"] == client_id] == ["edge-test"]
+
+
+def test_server_restart_and_edge_kill_lose_nothing_and_store_nothing_twice(server, video, tmp_path):
+    state = tmp_path / "state"
+    node = EdgeNode(server, video, state, "--loop", "--max-frames", "100000").start()
+    client_id = wait_until(lambda: (state / "outbox.sqlite").exists() and node.outbox()[0], 60, "the outbox")
+    wait_until(lambda: len(stored(server, client_id)) >= 10, 90, "the first labels")
+    server.stop()  # mid-stream: the node keeps classifying into its outbox
+    wait_until(lambda: node.outbox()[2] >= 10, 60, "events queued while the server is down")
+    server.start()
+    before = len(stored(server, client_id))
+    wait_until(lambda: len(stored(server, client_id)) > before + 10, 90, "labels after the restart")
+    server.stop()  # down again, so the kill -9 below surely leaves unacknowledged events behind
+    wait_until(lambda: node.outbox()[2] >= 5, 60, "events queued while the server is down")
+    node.kill()  # kill -9: whatever is unacknowledged stays in its SQLite outbox
+    _, next_seq_at_kill, waiting_at_kill = node.outbox()
+    assert waiting_at_kill >= 5
+    server.start()
+    restarted = EdgeNode(server, video, state, "--max-frames", "15").start()
+    assert restarted.wait() == 0, restarted.log()
+    _, next_seq, waiting = restarted.outbox()
+    assert waiting == 0 and next_seq > next_seq_at_kill
+    seqs = [e["seq"] for e in stored(server, client_id)]
+    assert len(seqs) == len(set(seqs)), "an event was stored twice"
+    assert sorted(seqs) == list(range(next_seq)), "an event was lost"
+    print(f"{next_seq} events; {waiting_at_kill} waited in the outbox at the kill -9")
+
+
+def test_the_node_switches_when_an_operator_activates_another_model(tmp_path, video, edge_ready):
+    import shutil
+
+    from tests.helpers.paths import ROOT
+
+    models = tmp_path / "models"
+    for name in ("yoga5", "yoga5b"):
+        shutil.copytree(ROOT / "tfjs_models" / "yoga5" / "1", models / name / "1")
+    server = LiveServer(tmp_path, env={"POSECAST_MODELS_DIR": str(models)}).start()
+    try:
+        node = EdgeNode(server, video, tmp_path / "state", "--loop", "--max-frames", "100000").start()
+        client_id = wait_until(lambda: (tmp_path / "state" / "outbox.sqlite").exists() and node.outbox()[0], 60,
+                               "the outbox")
+        wait_until(lambda: stored(server, client_id), 90, "the first labels")
+        other = next(m for m in server.api("GET", "/api/models").json()["models"] if m["name"] == "yoga5b")
+        assert server.api("POST", f"/api/models/{other['id']}/activate").status_code == 200
+        wait_until(lambda: any(e["model"] == "yoga5b" for e in stored(server, client_id)), 60, "labels of yoga5b")
+        node.proc.send_signal(2)  # Ctrl-C: drains, then exits 0
+        assert node.wait(60) == 0, node.log()
+        assert "all events acknowledged" in node.log() and node.outbox()[2] == 0
+        models_seen = [e["model"] for e in stored(server, client_id)]
+        switch = models_seen.index("yoga5b")
+        assert set(models_seen[:switch]) == {"yoga5"} and set(models_seen[switch:]) == {"yoga5b"}
+    finally:
+        server.stop()
