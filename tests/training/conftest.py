@@ -16,6 +16,14 @@ def posenet():
 
 
 @pytest.fixture(scope="session")
+def posenet_estimator(posenet):
+    """The pose runtime's PoseNet (what training extracts with), on the executor training picks."""
+    from training import features
+
+    return features.load_backbone("posenet")
+
+
+@pytest.fixture(scope="session")
 def yoga_subset(shared_data):
     """40 images per class, spread over the subjects: enough to learn, quick to extract."""
     from training import data
@@ -24,10 +32,10 @@ def yoga_subset(shared_data):
 
 
 @pytest.fixture(scope="session")
-def yoga_features(posenet, yoga_subset):
+def yoga_features(posenet_estimator, yoga_subset):
     from training import features
 
-    return features.extract_all(yoga_subset, posenet)
+    return features.extract_all(yoga_subset, posenet_estimator)
 
 
 @pytest.fixture(scope="session")
