@@ -27,6 +27,10 @@ def server(browser_ready, tmp_path_factory):
     srv.stop()
 
 
+def posecast_state(page):
+    return page.state()
+
+
 def api(server, method, path):
     r = server.api(method, path)
     assert r.ok, r.text
@@ -89,9 +93,10 @@ def test_activating_a_model_switches_the_page_to_its_backbone(server, playwright
         other = next(m for m in api(server, "GET", "/api/models")["models"] if m["name"] == "yoga5-lightning")
         assert other["backbone"] == "movenet-lightning"
         api(server, "POST", f"/api/models/{other['id']}/activate")
-        page.wait_for("posecast.backbone === 'movenet-lightning' && posecast.status === 'ready'", 30)
+        page.wait_for("posecast.backbone === 'movenet-lightning' && posecast.status === 'ready'"
+                      " && posecast.message.includes('switched')", 30)
         page.wait_for("posecast.model && posecast.model.name === 'yoga5-lightning' && posecast.estimates > 2", 20)
-        assert "yoga5-lightning v1 runs on MoveNet Lightning: switched" in page.page.evaluate("() => posecast.message")
+        assert "yoga5-lightning v1 runs on MoveNet Lightning: switched." in page.page.evaluate("() => posecast.message")
         assert page.page.locator("#controls select[name=backbone]").input_value() == "movenet-lightning"
         pinned.wait_for("posecast.model && posecast.model.name === 'yoga5-lightning'", 20)
         assert pinned.page.evaluate("() => posecast.backbone") == "posenet"
@@ -102,6 +107,7 @@ def test_activating_a_model_switches_the_page_to_its_backbone(server, playwright
         assert fresh.page.evaluate("() => posecast.backbone") == "movenet-lightning"
         assert not any("/assets/pose/posenet" in u for u in fresh.requests)
         api(server, "POST", "/api/models/rollback")  # back to yoga5 (PoseNet): the page follows
-        page.wait_for("posecast.backbone === 'posenet' && posecast.model.name === 'yoga5'", 30)
-        assert "yoga5 v1 runs on PoseNet" in page.page.evaluate("() => posecast.message")
+        page.wait_for("posecast.backbone === 'posenet' && posecast.message.includes('yoga5 v1 runs on PoseNet')"
+                      " && posecast.message.includes('switched')", 30)
+        assert posecast_state(page)["model"]["name"] == "yoga5"
         assert page.outside_loopback() == [] and pinned.outside_loopback() == []

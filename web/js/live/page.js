@@ -98,6 +98,7 @@ export function createLivePage({ dom, settings: initial, state, stream }) {
     }
     settings = { ...settings, backbone: want };
     dom.form.elements.backbone.value = want;
+    notify('backbone', `${name} runs on ${BACKBONES[want].label}: switching…`);
     await setBackbone(want);
     notify('backbone', `${name} runs on ${BACKBONES[want].label}: switched.`);
   }
