@@ -60,7 +60,7 @@ def start(dataset_id: int):
     backbone = body.get("backbone")
     if features not in KINDS:
         raise Invalid(f"features must be one of {', '.join(KINDS)}")
-    if backbone is not None and backbone not in BACKBONES:
+    if backbone is not None and (not isinstance(backbone, str) or backbone not in BACKBONES):
         raise Invalid(f"backbone must be one of {', '.join(BACKBONES)}")
     if not isinstance(chiral, list) or len(chiral) > 100 or not all(isinstance(c, str) for c in chiral):
         raise Invalid("chiral must be a list of class labels")

@@ -130,7 +130,8 @@ def test_a_run_uses_the_backbone_its_samples_were_recorded_with(server):
         assert call(server, "POST", f"/api/datasets/{ds['id']}/samples", sample(label, "movenet-lightning"))[0] == 201
     status, body = call(server, "POST", f"/api/datasets/{ds['id']}/train", {"backbone": "movenet-thunder"})
     assert status == 400 and "recorded with movenet-lightning" in body["error"]
-    assert call(server, "POST", f"/api/datasets/{ds['id']}/train", {"backbone": "nope"})[0] == 400
+    for bad in ("nope", ["posenet"], {"a": 1}, 3):
+        assert call(server, "POST", f"/api/datasets/{ds['id']}/train", {"backbone": bad})[0] == 400
     assert call(server, "POST", f"/api/datasets/{ds['id']}/samples", sample("tree", "posenet"))[0] == 201
     status, body = call(server, "POST", f"/api/datasets/{ds['id']}/train", {})
     assert status == 400 and "mixes samples of movenet-lightning, posenet" in body["error"]
