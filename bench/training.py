@@ -67,7 +67,7 @@ def extracted(backbone: str, samples, fresh: bool) -> dict | None:
     kinds = ("keypoints", "tm") if backbone == "posenet" else ("keypoints",)
     t0 = time.perf_counter()
     out = features.extract_all(samples, est, kinds=kinds)
-    got = {**out, "extract_s": time.perf_counter() - t0, "executor": features.default_executor(),
+    got = {**out, "extract_s": time.perf_counter() - t0, "executor": features.default_executor(backbone),
            "no_pose": int((out["keypoints"][:, :, 2].max(1) == 0).sum())}
     np.savez(cache, names=np.array(names), **got)
     return got

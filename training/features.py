@@ -17,9 +17,17 @@ from core.features import (DEFAULT_KIND, KEYPOINT_KINDS, KEYPOINT_SPEC, KINDS, P
 NO_POSE = np.zeros((17, 3))  # every score 0: the vectors mask all of it, as the page does
 
 
-def default_executor() -> str:
-    """OpenVINO when it is installed (the `edge` extra; same keypoints as TensorFlow to 0.01 px and
-    faster for most backbones here), else TensorFlow."""
+# Both executors give the same keypoints (0.01 px), so only speed decides. OpenVINO ran MoveNet
+# Thunder about 2x slower than TensorFlow on this CPU (211 vs 92-113 ms per still image, measured
+# side by side; bench/runtime.py agrees), so Thunder stays on TensorFlow.
+TENSORFLOW_FASTER = frozenset({"movenet-thunder"})
+
+
+def default_executor(backbone: str = TRAIN_BACKBONE) -> str:
+    """OpenVINO when it is installed (the `edge` extra) and not slower for this backbone, else
+    TensorFlow."""
+    if backbone in TENSORFLOW_FASTER:
+        return "tensorflow"
     try:
         import openvino  # noqa: F401
     except ImportError:
@@ -31,7 +39,7 @@ def load_backbone(backbone: str = TRAIN_BACKBONE, executor: str | None = None, *
     """The runtime's estimator for `backbone` (runtime.BACKBONES)."""
     import runtime
 
-    return runtime.load(backbone, executor or default_executor(), **options)
+    return runtime.load(backbone, executor or default_executor(backbone), **options)
 
 
 def extract(samples, kind: str, estimator, progress=None) -> np.ndarray:

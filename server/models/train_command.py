@@ -39,7 +39,8 @@ def add_parser(sub) -> None:
                    help=f"pose model that extracts the keypoints from the images (default {TRAIN_BACKBONE}; "
                         "tm needs posenet); a recorded dataset uses the backbone it was recorded with")
     p.add_argument("--executor", choices=("openvino", "tensorflow"),
-                   help="runs the backbone (default: OpenVINO when installed, else TensorFlow)")
+                   help="runs the backbone (default: OpenVINO when installed, except for MoveNet Thunder, "
+                        "which TensorFlow runs faster here)")
     p.add_argument("--activate", metavar="URL", nargs="?", const="http://127.0.0.1:5000",
                    help="tell the running server (default http://127.0.0.1:5000; log in with POSECAST_USER and "
                         "POSECAST_PASSWORD) to register the model and "

@@ -30,9 +30,10 @@ def test_the_most_confident_person_is_kept_and_none_found_is_all_masked():
     assert not features.keypoints_of([]).any()
 
 
-def test_executor_is_openvino_when_installed():
+def test_executor_is_openvino_when_installed_unless_tensorflow_is_faster():
     pytest.importorskip("openvino")
-    assert features.default_executor() == "openvino"
+    assert features.default_executor("posenet") == "openvino"
+    assert features.default_executor("movenet-thunder") == "tensorflow"
 
 
 def test_a_dataset_trains_on_the_one_backbone_it_was_recorded_with():
