@@ -1,13 +1,16 @@
-"""Training benchmark on yoga5 (1,000 images, 6 subjects): per feature set and augmentation, the
+"""Training benchmark on yoga5 (1,000 images, 6 subjects), per backbone x feature set: the
 extraction rate, leave-one-subject-out accuracy (mean, worst subject, per class), the rejection
 threshold, and train + export time of the final model (trained on all images); the Teachable-
-Machine-style model (`tm`) on the same folds beside it.
+Machine-style model (`tm`, PoseNet only) on the same folds beside them. Every fold's model is also
+run on the other backbones' keypoints of its held-out images (the cross-backbone figure: may a
+model trained on Thunder run on Lightning?).
 
-    .venv/bin/python -m bench.training                 # needs ../shared/data/yoga5
-    .venv/bin/python -m bench.training --ablations     # also: each feature block / augmentation off
+    .venv/bin/python -m bench.training                          # needs ../shared/data/yoga5
+    .venv/bin/python -m bench.training --backbones movenet-thunder,posenet --only pose
+    .venv/bin/python -m bench.training --ablations              # also: each feature block / augmentation off
 
-PoseNet's keypoints and TM features are cached in .cache/bench-training/ (reruns skip extraction;
---fresh extracts again).
+Each backbone's keypoints (and PoseNet's TM features) are cached in .cache/bench-training/
+(reruns skip extraction; --fresh extracts again).
 """
 from __future__ import annotations
 
@@ -23,18 +26,19 @@ import numpy as np
 import training  # noqa: F401  (tf_keras environment first)
 from core import features as core_features
 from tests.helpers.paths import ROOT, shared
-from training import data, export, features, train
+from training import data, evaluate, export, features, train
 from training.augment import NONE, Augment
-from training.posenet import PoseNet, load_image
+from training.posenet import load_image
 
 CACHE = ROOT / ".cache" / "bench-training"
+BACKBONES = ("movenet-thunder", "movenet-lightning", "movenet-multipose", "posenet", "blazepose-lite",
+             "blazepose-full")
 DEFAULT = Augment()
-# (label, kind, augmentation, pose blocks zeroed): the default first, then what each part buys.
-RUNS = [("pose + aug (default)", "pose", DEFAULT, ()),
-        ("pose, no aug", "pose", NONE, ()),
-        ("keypoints + aug", "keypoints", DEFAULT, ()),
-        ("keypoints, no aug (v1)", "keypoints", NONE, ()),
-        ("tm (Teachable Machine)", "tm", NONE, ())]
+# (label, kind, augmentation, pose blocks zeroed), run on every backbone: the default first.
+RUNS = [("pose + aug", "pose", DEFAULT, ()),
+        ("keypoints + aug", "keypoints", DEFAULT, ())]
+NO_AUG = [("pose, no aug", "pose", NONE, ()),
+          ("keypoints, no aug", "keypoints", NONE, ())]
 ABLATIONS = [("pose + aug, no angles", "pose", DEFAULT, ("angles",)),
              ("pose + aug, no distances", "pose", DEFAULT, ("distances",)),
              ("pose + aug, no angles/dist", "pose", DEFAULT, ("angles", "distances")),
@@ -42,24 +46,31 @@ ABLATIONS = [("pose + aug, no angles", "pose", DEFAULT, ("angles",)),
              ("pose + aug, no rotate/stretch", "pose", dataclasses.replace(DEFAULT, rotate_deg=0, stretch=0), ()),
              ("pose + aug, no drop", "pose", dataclasses.replace(DEFAULT, drop=0), ()),
              ("pose + aug, no jitter", "pose", dataclasses.replace(DEFAULT, jitter=0), ())]
+TM_RUN = ("tm (Teachable Machine)", "tm", NONE, ())
 
 
-def extracted(samples, fresh: bool) -> dict:
-    """{"keypoints": (N, 17, 3), "tm": (N, 14739), "posenet_s": seconds}, cached on disk."""
+def extracted(backbone: str, samples, fresh: bool) -> dict | None:
+    """{"keypoints": (N, 17, 3), "tm"?: (N, 14739), "extract_s", "executor", "no_pose"}, cached on
+    disk; None when the runtime has no such backbone (yet)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    cache = CACHE / "yoga5-posenet.npz"
+    cache = CACHE / f"yoga5-{backbone}.npz"
     names = [str(s.path.relative_to(s.path.parents[1])) for s in samples]
     if cache.exists() and not fresh:
         got = np.load(cache)
         if list(got["names"]) == names:
-            return {"keypoints": got["keypoints"], "tm": got["tm"], "posenet_s": float(got["posenet_s"])}
-    net = PoseNet(ROOT / "assets" / "pose" / "posenet.json")
-    net.run(load_image(samples[0].path))  # warm-up
+            return {k: (got[k] if got[k].ndim else got[k].item()) for k in got.files if k != "names"}
+    try:
+        est = features.load_backbone(backbone)
+    except ValueError:
+        return None
+    est.estimate(load_image(samples[0].path))  # warm-up (and OpenVINO's one-time conversion)
+    kinds = ("keypoints", "tm") if backbone == "posenet" else ("keypoints",)
     t0 = time.perf_counter()
-    out = features.extract_all(samples, net, kinds=("keypoints", "tm"))
-    posenet_s = time.perf_counter() - t0
-    np.savez(cache, names=np.array(names), keypoints=out["keypoints"], tm=out["tm"], posenet_s=posenet_s)
-    return {**out, "posenet_s": posenet_s}
+    out = features.extract_all(samples, est, kinds=kinds)
+    got = {**out, "extract_s": time.perf_counter() - t0, "executor": features.default_executor(backbone),
+           "no_pose": int((out["keypoints"][:, :, 2].max(1) == 0).sum())}
+    np.savez(cache, names=np.array(names), **got)
+    return got
 
 
 def zeroing(blocks):
@@ -72,16 +83,30 @@ def zeroing(blocks):
     return matrix
 
 
-def run_one(kind, aug, blocks, x, labels, groups, epochs):
+def run_one(kind, aug, blocks, xs: dict, source: str, labels, groups, epochs):
+    """Leave-one-subject-out with models trained on `source`'s inputs, each fold's model also run on
+    every other backbone's inputs of its held-out subject: ({backbone: summary}, cv s, train+export s)."""
     train.matrix = zeroing(blocks)  # the bench's ablation hook; the library itself never zeroes
     try:
-        model, classes, report = train.train(x, labels, groups, kind, epochs=epochs, aug=aug, final=False)
+        classes = sorted(set(labels))
+        y = np.array([classes.index(label) for label in labels])
+        opts = dict(aug=aug, chiral=np.zeros(len(classes), bool), epochs=epochs, batch_size=16, seed=0)
+        fold_list = evaluate.folds(labels, groups, seed=0)
+        probs = {b: np.zeros((len(y), len(classes))) for b in xs}
         t0 = time.perf_counter()
-        model = train.fit(kind, x, np.array([classes.index(label) for label in labels]), len(classes), aug=aug,
-                          epochs=epochs, batch_size=report["batch_size"], seed=0)[0]
+        for _, val in fold_list:
+            tr = np.setdiff1d(np.arange(len(y)), val)
+            model = train.fit(kind, xs[source][tr], y[tr], len(classes), **opts)[0]
+            for b, x in xs.items():
+                probs[b][val] = train.predict(model, kind, x[val])
+        cv_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        model = train.fit(kind, xs[source], y, len(classes), **opts)[0]
+        summaries = {b: evaluate.summary(y, p, fold_list, classes, groups) for b, p in probs.items()}
+        report = {"validation": summaries[source], "augmentation": aug.as_dict(), "chiral": []}
         with tempfile.TemporaryDirectory() as tmp:
-            export.export(model, classes, kind, Path(tmp) / "m", name="bench", report=report)
-        return report, time.perf_counter() - t0
+            export.export(model, classes, kind, Path(tmp) / "m", name="bench", report=report, backbone=source)
+        return summaries, cv_s, time.perf_counter() - t0
     finally:
         train.matrix = core_features.matrix
 
@@ -89,42 +114,56 @@ def run_one(kind, aug, blocks, x, labels, groups, epochs):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--backbones", default=",".join(BACKBONES), help="comma-separated (default: all)")
+    parser.add_argument("--no-aug", action="store_true", help="also each feature set without augmentation")
     parser.add_argument("--ablations", action="store_true", help="also each feature block / augmentation off")
-    parser.add_argument("--only", help="comma-separated kinds to run (e.g. pose,keypoints)")
+    parser.add_argument("--only", help="comma-separated kinds to run (e.g. pose,tm)")
     parser.add_argument("--fresh", action="store_true", help="extract again instead of using the cache")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args(argv)
 
     samples = data.from_folder(shared("yoga5", "train"))
     labels, groups = [s.label for s in samples], [s.group for s in samples]
-    got = extracted(samples, args.fresh)
     n = len(samples)
-    runs = RUNS + (ABLATIONS if args.ablations else [])
+    got = {}
+    print(f"{n} images, subjects {sorted(set(groups))}")
+    for b in args.backbones.split(","):
+        out = extracted(b, samples, args.fresh)
+        if out is None:
+            print(f"{b}: not in runtime/ yet, skipped")
+            continue
+        got[b] = out
+        print(f"{b}: {out['extract_s']:.1f} s ({n / out['extract_s']:.1f} img/s, {out['executor']}), "
+              f"no pose in {out['no_pose']} images, keypoints scoring >= 0.2: "
+              f"{(out['keypoints'][:, :, 2] >= 0.2).mean():.2f}", flush=True)
+    keypoints = {b: g["keypoints"] for b, g in got.items()}
+    runs = [(b, *r) for b in got for r in RUNS + (NO_AUG if args.no_aug else []) + (ABLATIONS if args.ablations else [])]
+    if "posenet" in got:
+        runs.append(("posenet", *TM_RUN))
     if args.only:
-        runs = [r for r in runs if r[1] in args.only.split(",")]
+        runs = [r for r in runs if r[2] in args.only.split(",")]
     rows = []
-    print(f"{n} images, subjects {sorted(set(groups))}; PoseNet {got['posenet_s']:.1f} s ({n / got['posenet_s']:.1f} img/s)")
-    print(f"{'features':<30}{'feat s':>7}{'img/s':>7}{'CV s':>7}{'train+exp s':>12}{'LOSO mean':>10}{'worst':>16}"
+    print(f"{'backbone':<19}{'features':<28}{'img/s':>7}{'CV s':>7}{'train+exp s':>12}{'LOSO mean':>10}{'worst':>16}"
           f"{'reject <':>9}  per class")
-    for label, kind, aug, blocks in runs:
-        x = got["tm"] if kind == "tm" else got["keypoints"]
-        t0 = time.perf_counter()
-        if kind != "tm":
-            core_features.matrix(kind, x)
-        feat_s = got["posenet_s"] + time.perf_counter() - t0
-        report, final_s = run_one(kind, aug, blocks, x, labels, groups, args.epochs)
-        val = report["validation"]
-        rows.append({"run": label, "kind": kind, "augmentation": aug.as_dict(), "zeroed": list(blocks),
-                     "features_s": feat_s, "cross_validation_s": report["cross_validation_s"],
-                     "train_export_s": final_s, **{k: val[k] for k in ("accuracy", "worst_fold", "worst_accuracy",
-                                                                         "per_fold", "per_class", "confusion", "rejection")}})
+    for backbone, label, kind, aug, blocks in runs:
+        xs = {"posenet": got["posenet"]["tm"]} if kind == "tm" else keypoints
+        summaries, cv_s, final_s = run_one(kind, aug, blocks, xs, backbone, labels, groups, args.epochs)
+        val = summaries[backbone]
+        cross = {b: round(s["accuracy"], 4) for b, s in summaries.items() if b != backbone}
+        rows.append({"backbone": backbone, "run": label, "kind": kind, "augmentation": aug.as_dict(),
+                     "zeroed": list(blocks), "extract_s": got[backbone]["extract_s"], "cross_validation_s": cv_s,
+                     "train_export_s": final_s, "run_on_other_backbones": cross,
+                     **{k: val[k] for k in ("accuracy", "worst_fold", "worst_accuracy", "per_fold", "per_class",
+                                            "confusion", "rejection")}})
         per_class = " ".join(f"{k} {v:.3f}" for k, v in val["per_class"].items())
-        print(f"{label:<30}{feat_s:>7.1f}{n / feat_s:>7.1f}{report['cross_validation_s']:>7.1f}{final_s:>12.1f}"
+        print(f"{backbone:<19}{label:<28}{n / got[backbone]['extract_s']:>7.1f}{cv_s:>7.1f}{final_s:>12.1f}"
               f"{val['accuracy']:>10.3f}{val['worst_accuracy']:>8.3f} {val['worst_fold']:<7}"
               f"{val['rejection']['threshold']:>9.2f}  {per_class}", flush=True)
+        if cross:
+            print(f"{'':<19}  run on: " + ", ".join(f"{b} {a:.3f}" for b, a in cross.items()), flush=True)
+        if args.json:  # after every row: a long run keeps what it measured
+            args.json.write_text(json.dumps(rows, indent=1))
     print("targets: mean LOSO >= 0.97 with the default, no class < 0.93, >= 5 points above tm; train + export <= 30 s")
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
     return 0
 
 

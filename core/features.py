@@ -17,6 +17,9 @@ from .tables import COCO17, POSE_FEATURES
 KINDS = ("pose", "keypoints", "tm")
 DEFAULT_KIND = "pose"
 KEYPOINT_KINDS = ("pose", "keypoints")  # computed from keypoints, so any backbone and augmentation
+# The backbone training extracts keypoints with unless told otherwise: MoveNet Thunder, the most
+# accurate on yoga5's leave-one-subject-out folds (bench/training.py; README, Training).
+TRAIN_BACKBONE = "movenet-thunder"
 KEYPOINT_FEATURES = 3 * len(COCO17)
 _INDEX = {n: i for i, n in enumerate(COCO17)}
 _ANGLES = np.array([[_INDEX[n] for n in t] for t in POSE_FEATURES["angles"]])

@@ -12,6 +12,7 @@ from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Integer, String, Tab
 
 from core.checks import NAME
 from core.clock import utcnow as _now
+from core.tables import BACKBONES
 
 from .. import db
 from ..contract import LIVE, MODEL_ACTIVATED, MODEL_CLEARED
@@ -81,11 +82,19 @@ def start(app) -> None:
                 conn.execute(insert(activations).values(model_id=row.id, at=_now()))
 
 
+def backbone_of(features: str, meta: dict) -> str:
+    """The backbone whose keypoints a model was trained on: posecast.json records it; a Teachable
+    Machine model (and an export from before it was recorded) ran on PoseNet."""
+    backbone = meta.get("backbone") if features != "tm" else "posenet"
+    return backbone if backbone in BACKBONES else "posenet"
+
+
 def as_json(row) -> dict:
     return {"id": row.id, "name": row.name, "version": row.version, "features": row.features,
             "labels": row.labels, "url": f"/models/{row.name}/{row.version}/model.json",
             "normalisation": row.meta.get("normalisation"), "metrics": row.meta.get("metrics"),
             "threshold": (row.meta.get("rejection") or {}).get("threshold"),
+            "backbone": backbone_of(row.features, row.meta),
             "created_at": row.created_at.isoformat()}
 
 

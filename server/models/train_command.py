@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from core.checks import NAME
-from core.features import DEFAULT_KIND, KINDS
+from core.features import DEFAULT_KIND, KINDS, TRAIN_BACKBONE
+from core.tables import BACKBONES
 from core.paths import PROJECT_ROOT
 
 
@@ -34,8 +35,12 @@ def add_parser(sub) -> None:
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--per-class", type=int, help="use only this many images per class")
     p.add_argument("--models-dir", type=Path, default=PROJECT_ROOT / "tfjs_models")
-    p.add_argument("--weights", type=Path, default=PROJECT_ROOT / "assets" / "pose" / "posenet.json",
-                   help="PoseNet graph model used for feature extraction")
+    p.add_argument("--backbone", choices=list(BACKBONES),
+                   help=f"pose model that extracts the keypoints from the images (default {TRAIN_BACKBONE}; "
+                        "tm needs posenet); a recorded dataset uses the backbone it was recorded with")
+    p.add_argument("--executor", choices=("openvino", "tensorflow"),
+                   help="runs the backbone (default: OpenVINO when installed, except for MoveNet Thunder, "
+                        "which TensorFlow runs faster here)")
     p.add_argument("--activate", metavar="URL", nargs="?", const="http://127.0.0.1:5000",
                    help="tell the running server (default http://127.0.0.1:5000; log in with POSECAST_USER and "
                         "POSECAST_PASSWORD) to register the model and "
@@ -106,7 +111,6 @@ def run(args) -> int:
     import training  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
     from .registry import next_version
     from training import data, export, features, train
-    from training.posenet import PoseNet
 
     settings = _settings()
     name = args.name or (args.dataset or args.data.resolve().name)
@@ -116,24 +120,29 @@ def run(args) -> int:
     dataset_id = None
     try:
         if args.dataset:
-            x, labels, groups, dataset_id = _from_database(settings, args.dataset, args.features)
+            x, labels, groups, dataset_id, backbone = _from_database(settings, args.dataset, args.features,
+                                                                     args.backbone)
             data.check([data.Sample(Path(g), label, g) for label, g in zip(labels, groups)])
-            print(f"dataset {args.dataset}: {len(labels)} samples, {len(set(labels))} classes")
+            print(f"dataset {args.dataset}: {len(labels)} samples, {len(set(labels))} classes, recorded with {backbone}")
         else:
             samples = data.from_folder(args.data)
             if args.per_class:
                 samples = data.take_per_class(samples, args.per_class)
+            backbone = args.backbone or ("posenet" if args.features == "tm" else TRAIN_BACKBONE)
+            if args.features == "tm" and backbone != "posenet":
+                raise ValueError("tm features come from PoseNet only: use --backbone posenet")
     except (data.DatasetError, ValueError) as exc:
         print(f"posecast train: {exc}", file=sys.stderr)
         return 2
     if not args.dataset:
-        if not args.weights.exists():
-            print(f"posecast train: {args.weights} not found (run `make setup`)", file=sys.stderr)
-            return 2
         print(f"{len(samples)} images, {len({s.label for s in samples})} classes, {len({s.group for s in samples})} groups")
-        net = PoseNet(args.weights)
-        print(f"extracting {args.features} features")
-        x = features.extract(samples, args.features, net, progress=_bar)
+        try:
+            estimator = features.load_backbone(backbone, args.executor)
+        except (ValueError, FileNotFoundError) as exc:  # not in runtime/ yet, or assets/ not built
+            print(f"posecast train: {exc}", file=sys.stderr)
+            return 2
+        print(f"extracting {args.features} features with {backbone}")
+        x = features.extract(samples, args.features, estimator, progress=_bar)
         labels, groups = [s.label for s in samples], [s.group for s in samples]
     print(f"training ({args.epochs} epochs)")
     model, classes, report = train.train(
@@ -142,9 +151,10 @@ def run(args) -> int:
                                                f"val_acc {logs.get('val_accuracy', 0):.2f}"))
     folder = args.models_dir / name
     version = next_version(folder)
-    out = export.export(model, classes, args.features, folder / str(version), name=name, report=report)
-    _record_run(settings, {"features": args.features, "epochs": args.epochs, "name": name, "chiral": args.chiral,
-                           "source": args.dataset or str(args.data)}, report, dataset_id)
+    out = export.export(model, classes, args.features, folder / str(version), name=name, report=report,
+                        backbone=backbone)
+    _record_run(settings, {"features": args.features, "backbone": backbone, "epochs": args.epochs, "name": name,
+                           "chiral": args.chiral, "source": args.dataset or str(args.data)}, report, dataset_id)
     val = report["validation"]
     print(f"validation accuracy {val['accuracy']:.3f} ({val['method']}, mean over {len(val['per_fold'])} folds; "
           f"worst {val['worst_fold']} {val['worst_accuracy']:.3f}); the exported model is trained on all samples")
@@ -156,7 +166,7 @@ def run(args) -> int:
     return 0
 
 
-def _from_database(settings: dict, dataset: str, kind: str):
+def _from_database(settings: dict, dataset: str, kind: str, backbone: str | None):
     from sqlalchemy import create_engine, text
 
     from .train_job import load
@@ -166,5 +176,6 @@ def _from_database(settings: dict, dataset: str, kind: str):
         row = conn.execute(text("SELECT id FROM datasets WHERE name = :n"), {"n": dataset}).first()
     if row is None:
         raise ValueError(f"no dataset named {dataset!r} in {settings['DATABASE_URL']}")
-    x, labels, groups = load(settings["DATABASE_URL"], row.id, kind, Path(settings["INSTANCE_PATH"]))
-    return x, labels, groups, row.id
+    x, labels, groups, recorded = load(settings["DATABASE_URL"], row.id, kind, Path(settings["INSTANCE_PATH"]),
+                                       backbone)
+    return x, labels, groups, row.id, recorded

@@ -11,23 +11,41 @@ from pathlib import Path
 
 import numpy as np
 
-from core.features import DEFAULT_KIND, KINDS
+from core.features import DEFAULT_KIND, KINDS, TRAIN_BACKBONE
 
 
 def emit(event: str, **data) -> None:
     print(json.dumps({"event": event, **data}), flush=True)
 
 
-def load(database_url: str, dataset_id: int, kind: str, instance: Path):
+def recorded_backbone(found: set, asked: str | None) -> str:
+    """The one backbone a dataset's samples were recorded with: a model learns one backbone's
+    keypoints (the page switches to it when the model is activated), so mixing is refused, and so
+    is asking for another backbone than the samples have."""
+    if len(found) > 1:
+        raise ValueError(f"the dataset mixes samples of {', '.join(sorted(found))}: a model is trained on one "
+                         "backbone's keypoints; delete the others or record them again")
+    backbone = next(iter(found), asked or TRAIN_BACKBONE)
+    if asked and asked != backbone:
+        raise ValueError(f"the dataset was recorded with {backbone}, not {asked}: record it with {asked} "
+                         f"(trainer page ?backbone={asked}) or train with {backbone}")
+    return backbone
+
+
+def load(database_url: str, dataset_id: int, kind: str, instance: Path, backbone: str | None = None):
+    """(inputs, labels, groups, backbone) of a dataset's samples."""
     from sqlalchemy import create_engine, select
 
     from ..samples.datasets import folder as sample_folder, samples
 
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        rows = conn.execute(select(samples.c.id, samples.c.label, samples.c.keypoints, samples.c.has_tm)
+        rows = conn.execute(select(samples.c.id, samples.c.label, samples.c.keypoints, samples.c.has_tm,
+                                   samples.c.backbone)
                             .where(samples.c.dataset_id == dataset_id).order_by(samples.c.id)).all()
     from core.features import keypoint_array
+
+    backbone = recorded_backbone({r.backbone for r in rows}, backbone)
 
     if kind == "tm":
         missing = [r.id for r in rows if not r.has_tm]
@@ -40,7 +58,7 @@ def load(database_url: str, dataset_id: int, kind: str, instance: Path):
         x = (np.stack([keypoint_array(r.keypoints if isinstance(r.keypoints, list) else json.loads(r.keypoints))
                        for r in rows]) if rows else np.zeros((0, 17, 3)))
     # Every recorded sample is its own group, named by its id (train_job maps mistakes back to ids).
-    return x, [r.label for r in rows], [str(r.id) for r in rows]
+    return x, [r.label for r in rows], [str(r.id) for r in rows], backbone
 
 
 def main(argv=None) -> int:
@@ -49,6 +67,7 @@ def main(argv=None) -> int:
     p.add_argument("--dataset-id", type=int, required=True)
     p.add_argument("--instance", type=Path, required=True)
     p.add_argument("--features", choices=KINDS, default=DEFAULT_KIND)
+    p.add_argument("--backbone", help="the backbone the dataset was recorded with (checked against its samples)")
     p.add_argument("--chiral", nargs="*", default=[], help="classes never mirrored in augmentation")
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--name", required=True)
@@ -60,12 +79,14 @@ def main(argv=None) -> int:
     from training.data import DatasetError
 
     try:
-        x, labels, groups = load(args.database_url, args.dataset_id, args.features, args.instance)
-        emit("start", samples=len(labels), classes=sorted(set(labels)))
+        x, labels, groups, backbone = load(args.database_url, args.dataset_id, args.features, args.instance,
+                                           args.backbone)
+        emit("start", samples=len(labels), classes=sorted(set(labels)), backbone=backbone)
         model, classes, report = train.train(
             x, labels, groups, args.features, epochs=args.epochs, chiral=args.chiral,
             on_epoch=lambda e, n, logs: emit("epoch", epoch=e, epochs=n, **logs))
-        out = export.export(model, classes, args.features, args.out, name=args.name, report=report)
+        out = export.export(model, classes, args.features, args.out, name=args.name, report=report,
+                            backbone=backbone)
     except (DatasetError, ValueError, FileNotFoundError) as exc:
         emit("error", message=str(exc))
         return 1

@@ -12,6 +12,7 @@ from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, Strin
 from core.checks import NAME, Invalid
 from core.features import DEFAULT_KIND, KINDS
 from core.samples import check_label
+from core.tables import BACKBONES
 from core.clock import utcnow as _now
 
 from .. import auth, db, jobs
@@ -19,6 +20,7 @@ from ..contract import TRAIN_PROGRESS, TRAINER
 from ..samples.datasets import datasets, samples
 from ..sockets import socketio
 from . import registry
+from .train_job import recorded_backbone
 
 runs = Table(
     "training_runs", db.metadata,
@@ -47,15 +49,19 @@ def _row(r) -> dict:
 @bp.post("/datasets/<int:dataset_id>/train")
 def start(dataset_id: int):
     """Start training on a dataset: {features?: 'pose'|'keypoints'|'tm', epochs?: 1..500, name?: str,
-    chiral?: [class, ...] (classes whose mirror image is another pose: never mirrored)}."""
+    chiral?: [class, ...] (classes whose mirror image is another pose: never mirrored), backbone?: the
+    one its samples were recorded with (checked; a dataset that mixes backbones is refused)}."""
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         raise Invalid("expected a JSON object")
     features = body.get("features", DEFAULT_KIND)
     chiral = body.get("chiral", [])
     epochs = body.get("epochs", 60)
+    backbone = body.get("backbone")
     if features not in KINDS:
         raise Invalid(f"features must be one of {', '.join(KINDS)}")
+    if backbone is not None and (not isinstance(backbone, str) or backbone not in BACKBONES):
+        raise Invalid(f"backbone must be one of {', '.join(BACKBONES)}")
     if not isinstance(chiral, list) or len(chiral) > 100 or not all(isinstance(c, str) for c in chiral):
         raise Invalid("chiral must be a list of class labels")
     chiral = [check_label(c, "chiral class") for c in chiral]
@@ -72,16 +78,24 @@ def start(dataset_id: int):
                                    .group_by(samples.c.label)).all())
         if len(counts) < 2 or min(counts.values()) < 2:
             raise Invalid(f"need at least 2 classes with 2 samples each; have {counts or 'none'}")
+        recorded = set(conn.execute(select(samples.c.backbone).where(samples.c.dataset_id == dataset_id)
+                                    .distinct()).scalars())
+        try:
+            backbone = recorded_backbone(recorded, backbone)
+        except ValueError as exc:
+            raise Invalid(str(exc)) from None
         if conn.execute(select(runs.c.id).where(runs.c.status == "running")).first():
             return jsonify(error="a training run is in progress already"), 409
-        params = {"features": features, "epochs": epochs, "name": name, **({"chiral": chiral} if chiral else {})}
+        params = {"features": features, "backbone": backbone, "epochs": epochs, "name": name,
+                  **({"chiral": chiral} if chiral else {})}
         run_id = conn.execute(insert(runs).values(dataset_id=dataset_id, status="running", params=params,
                                                   counts=counts, started_at=_now())).inserted_primary_key[0]
     models_dir = Path(current_app.config["MODELS_DIR"])
     out = models_dir / name / str(registry.next_version(models_dir / name))
     proc = jobs.spawn("server.models.train_job", "--database-url", current_app.config["DATABASE_URL"],
                       "--dataset-id", str(dataset_id), "--instance", current_app.instance_path,
-                      "--features", features, "--epochs", str(epochs), "--name", name, "--out", str(out),
+                      "--features", features, "--backbone", backbone, "--epochs", str(epochs), "--name", name,
+                      "--out", str(out),
                       *(["--chiral", *chiral] if chiral else []))
     socketio.start_background_task(_watch, current_app._get_current_object(), run_id, proc)
     return jsonify(id=run_id, status="running", params=params), 202

@@ -36,8 +36,8 @@ def test_video_file_picked_by_the_user(playwright_session, live_server, shared_d
 def test_camera_denied_explains_and_offers_files(playwright_session, live_server, y4m):
     with hb.chromium(playwright_session, camera=y4m("videos/tfjs-pose_1.mp4"), camera_allowed=False) as browser:
         page = hb.open_page(browser, f"{live_server.url}/?backbone=movenet-lightning")
-        page.wait_for("posecast.status === 'ready' && posecast.message !== ''")
-        assert "denied" in page.state("posecast.message")
+        # (the message also says the default model was trained on another backbone than this page's)
+        page.wait_for("posecast.status === 'ready' && posecast.message.includes('denied')")
         assert page.page.locator("#message").is_visible()
         assert page.page.locator("#file").is_enabled()
         assert page.state("posecast.source") == "none"

@@ -40,6 +40,8 @@ def test_scan_registers_exports_and_activates_the_default(client):
     models = by_name(client)
     assert set(models) == {("yoga5", 1), ("yoga5", 2), ("posture", 1)}
     assert models[("posture", 1)]["features"] == "tm" and models[("posture", 1)]["labels"] == ["good", "bad"]
+    # the backbone each was trained on (live pages switch to it): TM models run on PoseNet
+    assert {k: m["backbone"] for k, m in models.items()} == {k: "posenet" for k in models}
     active = client.get("/api/models/active").get_json()
     assert (active["name"], active["version"]) == ("yoga5", 2)  # newest version of POSECAST_DEFAULT_MODEL
     assert active["url"] == "/models/yoga5/2/model.json"

@@ -16,6 +16,14 @@ def posenet():
 
 
 @pytest.fixture(scope="session")
+def posenet_estimator(posenet):
+    """The pose runtime's PoseNet (what training extracts with), on the executor training picks."""
+    from training import features
+
+    return features.load_backbone("posenet")
+
+
+@pytest.fixture(scope="session")
 def yoga_subset(shared_data):
     """40 images per class, spread over the subjects: enough to learn, quick to extract."""
     from training import data
@@ -24,10 +32,16 @@ def yoga_subset(shared_data):
 
 
 @pytest.fixture(scope="session")
-def yoga_features(posenet, yoga_subset):
+def yoga_features(posenet_estimator, yoga_subset):
     from training import features
 
-    return features.extract_all(yoga_subset, posenet)
+    return features.extract_all(yoga_subset, posenet_estimator)
+
+
+# Fewer epochs than a real run's 60: the tests check that each kind learns what generalises to
+# people it never saw (floors in test_train.py), not the last point of accuracy; this keeps the
+# session's leave-one-subject-out training (6 folds + the final model per kind) short.
+TEST_EPOCHS = {"pose": 30, "keypoints": 30, "tm": 20}
 
 
 @pytest.fixture(scope="session")
@@ -37,4 +51,4 @@ def trained(yoga_subset, yoga_features):
 
     labels = [s.label for s in yoga_subset]
     groups = [s.group for s in yoga_subset]
-    return {kind: train.train(x, labels, groups, kind, epochs=60) for kind, x in yoga_features.items()}
+    return {kind: train.train(x, labels, groups, kind, epochs=TEST_EPOCHS[kind]) for kind, x in yoga_features.items()}

@@ -14,23 +14,27 @@ def posecast(*args, timeout=600, instance=None, env=None):
 
 
 def test_train_command_exports_a_versioned_model(shared_data, tmp_path):
-    args = ["train", str(shared_data / "yoga5" / "train"), "--per-class", "12", "--epochs", "8",
+    args = ["train", str(shared_data / "yoga5" / "train"), "--per-class", "12", "--epochs", "4",
             "--name", "yoga-cli", "--models-dir", str(tmp_path)]
-    first = posecast(*args, instance=tmp_path / "instance")
+    first = posecast(*args, "--backbone", "movenet-lightning", instance=tmp_path / "instance")
     assert first.returncode == 0, first.stderr[-2000:]
     assert "validation accuracy" in first.stdout
-    assert "[##############################] 8/8" in first.stderr  # the progress bar reached the end
+    assert "[##############################] 4/4" in first.stderr  # the progress bar reached the end
     report = json.loads((tmp_path / "yoga-cli" / "1" / "report.json").read_text())
     assert report["counts"]["train"] and report["validation_groups"]
     assert (tmp_path / "yoga-cli" / "1" / "model_meta.json").exists()
+    # the export records the backbone it learned from (live pages switch to it)
+    assert json.loads((tmp_path / "yoga-cli" / "1" / "posecast.json").read_text())["backbone"] == "movenet-lightning"
     second = posecast(*args, "--features", "tm", instance=tmp_path / "instance")
     assert second.returncode == 0, second.stderr[-2000:]
     assert (tmp_path / "yoga-cli" / "2" / "metadata.json").exists()
+    assert json.loads((tmp_path / "yoga-cli" / "2" / "posecast.json").read_text())["backbone"] == "posenet"
     import sqlite3
 
     with sqlite3.connect(tmp_path / "instance" / "posecast.db") as db:
         rows = db.execute("SELECT status, params, duration_s FROM training_runs").fetchall()
     assert len(rows) == 2 and all(r[0] == "done" and r[2] > 0 for r in rows)  # every run is recorded
+    assert [json.loads(r[1])["backbone"] for r in rows] == ["movenet-lightning", "posenet"]
 
 
 def test_train_command_refuses_bad_input_clearly(tmp_path):
@@ -40,6 +44,13 @@ def test_train_command_refuses_bad_input_clearly(tmp_path):
     assert "at least 2 classes" in result.stderr
     result = posecast("train", str(tmp_path / "only"), "--name", "../escape", instance=tmp_path / "i")
     assert result.returncode == 2 and "invalid model name" in result.stderr
+    (tmp_path / "only" / "cobra").mkdir()
+    for label in ("tree", "cobra"):
+        for i in range(2):
+            (tmp_path / "only" / label / f"s{i}_{label}.jpg").write_bytes(b"")
+    result = posecast("train", str(tmp_path / "only"), "--features", "tm", "--backbone", "movenet-thunder",
+                      instance=tmp_path / "i")
+    assert result.returncode == 2 and "tm features come from PoseNet only" in result.stderr
     assert not (tmp_path / "m").exists()
 
 

@@ -81,10 +81,12 @@ def test_train_from_samples_and_push_the_model_to_live_pages(server, dataset):
         assert listener.of("train_progress", "done")[0]["validation"]["accuracy"] >= 0.75
         pushed = listener.of("model_activated")[-1]
         assert pushed["name"] == "studio" and pushed["labels"] == ["cobra", "tree"]
+        assert pushed["backbone"] == "posenet"  # the dataset's: live pages switch to it
     finally:
         listener.client.disconnect()
     status, record = call(server, "GET", f"/api/runs/{run['id']}")
-    assert record["status"] == "done" and record["params"] == {"features": "pose", "epochs": 12, "name": "studio"}
+    assert record["status"] == "done" and record["params"] == {"features": "pose", "backbone": "posenet", "epochs": 12,
+                                                     "name": "studio"}
     assert record["duration_s"] > 0 and sum(record["counts"]["train"].values()) > 0
     assert call(server, "GET", "/api/models/active")[1]["id"] == record["model_id"]
     # The run records its out-of-fold mistakes by sample id, for the trainer page's report.
@@ -108,10 +110,7 @@ def test_tm_training_and_a_failed_run_is_recorded(server, dataset):
         listener.client.disconnect()
     time.sleep(1)  # the run is recorded right after its last event
     # A sample without TM features makes a tm run fail, and the failure is recorded.
-    status, _ = call(server, "POST", f"/api/datasets/{dataset['id']}/samples", {
-        "label": "tree", "backbone": "movenet-lightning", "width": 40, "height": 40,
-        "keypoints": [{"name": n, "x": 1.0 + i, "y": 2.0 * i, "score": 0.5} for i, n in enumerate(
-            json.loads((ROOT / "tfjs_models/yoga5/1/posecast.json").read_text())["normalisation"]["names"])]})
+    status, _ = call(server, "POST", f"/api/datasets/{dataset['id']}/samples", sample("tree", "posenet"))
     assert status == 201
     listener = Listener(server)
     try:
@@ -122,3 +121,24 @@ def test_tm_training_and_a_failed_run_is_recorded(server, dataset):
         listener.client.disconnect()
     time.sleep(1)
     assert call(server, "GET", f"/api/runs/{run['id']}")[1]["status"] == "failed"
+
+
+def sample(label: str, backbone: str) -> dict:
+    names = json.loads((ROOT / "tfjs_models/yoga5/1/posecast.json").read_text())["normalisation"]["names"]
+    return {"label": label, "backbone": backbone, "width": 40, "height": 40,
+            "keypoints": [{"name": n, "x": 1.0 + i, "y": 2.0 * i, "score": 0.5} for i, n in enumerate(names)]}
+
+
+def test_a_run_uses_the_backbone_its_samples_were_recorded_with(server):
+    """A model learns one backbone's keypoints: another backbone than the samples', or a dataset
+    that mixes backbones, is refused before anything runs."""
+    status, ds = call(server, "POST", "/api/datasets", {"name": "lightning"})
+    for label in ("cobra", "cobra", "tree", "tree"):
+        assert call(server, "POST", f"/api/datasets/{ds['id']}/samples", sample(label, "movenet-lightning"))[0] == 201
+    status, body = call(server, "POST", f"/api/datasets/{ds['id']}/train", {"backbone": "movenet-thunder"})
+    assert status == 400 and "recorded with movenet-lightning" in body["error"]
+    for bad in ("nope", ["posenet"], {"a": 1}, 3):
+        assert call(server, "POST", f"/api/datasets/{ds['id']}/train", {"backbone": bad})[0] == 400
+    assert call(server, "POST", f"/api/datasets/{ds['id']}/samples", sample("tree", "posenet"))[0] == 201
+    status, body = call(server, "POST", f"/api/datasets/{ds['id']}/train", {})
+    assert status == 400 and "mixes samples of movenet-lightning, posenet" in body["error"]

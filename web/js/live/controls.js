@@ -10,6 +10,9 @@ export function readSettings(search = window.location.search) {
   const threshold = Number.parseFloat(q.get('threshold'));
   return {
     backbone: BACKBONES[q.get('backbone')] ? q.get('backbone') : DEFAULTS.backbone,
+    // An address that names the backbone (a bookmark, a test, a benchmark) keeps it; otherwise the
+    // page runs the backbone the active model was trained on (page.js followModel).
+    pinned: Boolean(BACKBONES[q.get('backbone')]),
     backend: BACKENDS.includes(q.get('backend')) ? q.get('backend') : DEFAULTS.backend,
     threshold: threshold >= 0 && threshold <= 1 ? threshold : DEFAULTS.threshold,
     mirror: q.has('mirror') ? q.get('mirror') !== '0' : DEFAULTS.mirror,
@@ -21,6 +24,7 @@ export function readSettings(search = window.location.search) {
 function writeSettings(settings) {
   const q = new URLSearchParams(window.location.search);
   for (const [key, value] of Object.entries(settings)) {
+    if (key === 'pinned') continue;
     q.set(key, typeof value === 'boolean' ? Number(value) : value);
   }
   window.history.replaceState(null, '', `?${q}`);

@@ -31,9 +31,16 @@ bindClientName(dom.clientName, stream);
 bindControls(dom.form, settings, (key, value) => page.change(key, value));
 dom.file.addEventListener('change', () => { if (dom.file.files[0]) page.useFile(dom.file.files[0]); });
 dom.webcam.addEventListener('click', () => page.useWebcam());
-page.start();
 
-// The server says which classifier is active on connect and whenever it changes.
+// The server says which classifier is active on connect and whenever it changes. The page starts
+// with the first one's backbone (waiting at most FIRST_MODEL_MS for it).
+const FIRST_MODEL_MS = 3000;
 const socket = io(LIVE_NAMESPACE, { transports: ['websocket'] });
+const firstModel = new Promise((resolve) => {
+  socket.once(MODEL_ACTIVATED, resolve);
+  socket.once(MODEL_CLEARED, () => resolve(null));
+  setTimeout(() => resolve(null), FIRST_MODEL_MS);
+});
+page.start(firstModel);
 socket.on(MODEL_ACTIVATED, (spec) => page.useClassifier(spec));
 socket.on(MODEL_CLEARED, () => page.useClassifier(null));

@@ -21,7 +21,7 @@ export function createLivePage({ dom, settings: initial, state, stream }) {
   let source = null;
   let loop = null;
   let loading = Promise.resolve();
-  const notices = { backend: '', model: '', source: '', classifier: '' };
+  const notices = { backend: '', model: '', source: '', classifier: '', backbone: '' };
 
   // The model, the backend and the source each have their own notice; the page shows them all.
   function notify(kind, text, patch = {}) {
@@ -85,6 +85,32 @@ export function createLivePage({ dom, settings: initial, state, stream }) {
     restartLoop();
   }
 
+  // A model learns one backbone's keypoints (its `backbone`): the page switches to it and says so,
+  // unless the address pinned a backbone; then it says what the model was trained on.
+  async function followModel(spec) {
+    const want = spec?.backbone;
+    if (!BACKBONES[want] || want === settings.backbone) { notify('backbone', ''); return; }
+    const name = `${spec.name} v${spec.version}`;
+    if (settings.pinned) {
+      notify('backbone', `${name} was trained on ${BACKBONES[want].label} keypoints; this page runs `
+        + `${BACKBONES[settings.backbone].label} as its address asks, so labels may be less accurate.`);
+      return;
+    }
+    settings = { ...settings, backbone: want };
+    dom.form.elements.backbone.value = want;
+    notify('backbone', `${name} runs on ${BACKBONES[want].label}: switching…`);
+    await setBackbone(want);
+    notify('backbone', `${name} runs on ${BACKBONES[want].label}: switched.`);
+  }
+
+  // The user picked a backbone by hand: say so if the model was trained on another one.
+  function checkBackbone() {
+    const spec = state.view.model;
+    const misfit = spec && BACKBONES[spec.backbone] && spec.backbone !== settings.backbone;
+    notify('backbone', misfit ? `${spec.name} v${spec.version} was trained on ${BACKBONES[spec.backbone].label} `
+      + `keypoints: labels may be less accurate on ${BACKBONES[settings.backbone].label}.` : '');
+  }
+
   async function setSource(open) {
     loop?.stop();
     source?.stop();
@@ -110,7 +136,9 @@ export function createLivePage({ dom, settings: initial, state, stream }) {
   const serial = (fn) => (...args) => { loading = loading.then(() => fn(...args)); return loading; };
 
   return {
-    start: serial(async () => {
+    // firstModel: a promise of the model the server announces on connect (or null), so the page
+    // loads that model's backbone first instead of loading the default and then switching.
+    start: serial(async (firstModel = null) => {
       try {
         state.set({ backend: await useBackend(settings.backend) });
       } catch (err) {
@@ -119,18 +147,28 @@ export function createLivePage({ dom, settings: initial, state, stream }) {
         return;
       }
       const webcam = settings.source === 'webcam' ? setSource(() => openWebcam(dom.video)) : null;
+      const spec = settings.pinned ? null : await firstModel;
+      if (BACKBONES[spec?.backbone]) {
+        settings = { ...settings, backbone: spec.backbone };
+        dom.form.elements.backbone.value = spec.backbone;
+      }
       await setBackbone(settings.backbone);
       await webcam;
     }),
     change: serial(async (key, value) => {
       settings = { ...settings, [key]: value };
-      if (key === 'backbone' || key === 'multi') await setBackbone(settings.backbone);
-      else if (key === 'backend') window.location.reload();
+      if (key === 'backbone' || key === 'multi') {
+        await setBackbone(settings.backbone);
+        checkBackbone(); // a hand-picked backbone stays until the next model is activated
+      } else if (key === 'backend') window.location.reload();
       else if (key === 'mirror') dom.stage.classList.toggle('mirrored', value && source?.kind === 'webcam');
       requestRender();
     }),
     useWebcam: serial(() => setSource(() => openWebcam(dom.video))),
-    useClassifier: serial((spec) => classifying.use(spec)),
+    useClassifier: serial(async (spec) => {
+      await classifying.use(spec);
+      await followModel(spec);
+    }),
     useFile: serial((file) => setSource(() => openFile(file, { video: dom.video, image: dom.image }))),
   };
 }
