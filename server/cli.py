@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .models.train_command import add_parser as add_train
 
     add_train(sub)
+    from poseio.command import add_parser as add_poses
+
+    add_poses(sub)
     return parser
 
 
