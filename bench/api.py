@@ -95,8 +95,6 @@ def main(argv=None) -> int:
     parser.add_argument("--queue", type=int, default=32)
     args = parser.parse_args(argv)
     images = [shared(n).read_bytes() for n in IMAGES]
-    cache = os.environ.get("POSECAST_OPENVINO_CACHE") or str(ROOT / ".cache" / "openvino")
-    os.environ["POSECAST_OPENVINO_CACHE"] = cache
     rate, lat = direct(args.backbone, images, args.seconds)
     print(f"{os.cpu_count()} CPUs, backbone {args.backbone} (OpenVINO f32) + yoga5 classifier, {len(images)} photos, "
           f"{args.seconds:g} s per row, {args.workers} worker(s), queue {args.queue}")

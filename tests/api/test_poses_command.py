@@ -12,7 +12,7 @@ import pytest
 
 from poseio.formats import OPENPOSE_COCO18
 
-from .conftest import API_ENV, needs
+from .conftest import needs
 from tests.helpers.paths import ROOT
 from core.tables import COCO17
 
@@ -22,8 +22,7 @@ AP_FLOOR = {"posenet": 0.12, "movenet-thunder": 0.25, "movenet-multipose": 0.45}
 
 
 def poses(tmp_path, *args):
-    env = {**__import__("os").environ, "POSECAST_OPENVINO_CACHE": API_ENV["POSECAST_OPENVINO_CACHE"]}
-    done = subprocess.run([sys.executable, "-m", "server", "poses", *map(str, args), "--quiet"], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "server", "poses", *map(str, args), "--quiet"], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
