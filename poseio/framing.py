@@ -15,11 +15,13 @@ class Closed(EOFError):
     """The other end closed the pipe (the worker exited, or the server went away)."""
 
 
-def write(stream, header: dict, body: bytes = b"") -> None:
+def encode(header: dict, body: bytes = b"") -> bytes:
     raw = json.dumps(header, separators=(",", ":")).encode()
-    stream.write(_LEN.pack(len(raw)) + raw + _LEN.pack(len(body)))
-    if body:
-        stream.write(body)
+    return _LEN.pack(len(raw)) + raw + _LEN.pack(len(body)) + body
+
+
+def write(stream, header: dict, body: bytes = b"") -> None:
+    stream.write(encode(header, body))
     stream.flush()
 
 

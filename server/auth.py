@@ -111,6 +111,9 @@ def csrf_token() -> str:
 
 def _guard():
     path = request.path
+    if path.startswith("/api/v1/") and bearer() is None and current_user() is None:
+        # Programs call /api/v1: one without credentials is told so, not asked for a CSRF token.
+        return jsonify(error="log in first", hint="send Authorization: Bearer <API token>"), 401
     # A token is sent by a program, never added by a browser on its own: no CSRF to guard against.
     if request.method in UNSAFE and path not in CSRF_EXEMPT and bearer() is None:
         sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")

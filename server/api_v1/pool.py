@@ -52,6 +52,7 @@ class Pool:
         self._started = False
         self.busy = 0
         self.restarts = 0
+        self.pids: dict[int, int] = {}  # slot -> the worker's process id
         self.service_s = 0.5  # moving average of one request's time in a worker: for Retry-After
 
     def submit(self, header: dict, body: bytes) -> Task:
@@ -83,6 +84,7 @@ class Pool:
     def _warmed(self, slot: int):
         """A new worker, with the default backbone loaded before it takes a request."""
         proc = self._spawn()
+        self.pids[slot] = proc.pid
         if self.warm:
             try:
                 framing.write(proc.stdin, {"op": "load", "backbone": self.warm})
@@ -104,12 +106,22 @@ class Pool:
                 proc = self._warmed(slot)
             task.started_at = time.monotonic()
             self.busy += 1
+            message = framing.encode(task.header, task.body)
             try:
-                framing.write(proc.stdin, task.header, task.body)
+                try:
+                    self._send(proc, message)
+                except (framing.Closed, OSError):
+                    # It died idle: the request never reached it, so it is safe to give it to a new one.
+                    self._reap(proc)
+                    self.restarts += 1
+                    log.warning("inference worker %d had exited; starting another", slot)
+                    proc = self._warmed(slot)
+                    self._send(proc, message)
                 answer, _ = framing.read(proc.stdout)
             except (framing.Closed, OSError, ValueError) as exc:
+                # It died on this request (perhaps because of it): no second try, the caller is told.
                 log.warning("inference worker %d failed: %s", slot, exc)
-                proc.kill()
+                self._reap(proc)
                 answer = {"ok": False, "status": 503, "error": "the inference worker stopped; try again"}
             finally:
                 self.busy -= 1
@@ -120,6 +132,35 @@ class Pool:
         """Seconds until the queue has drained by one worker's share: when to try again."""
         return max(1, math.ceil(self.queue.qsize() * self.service_s / self.size))
 
+    @staticmethod
+    def _reap(proc) -> None:
+        proc.kill()
+        proc.wait()
+
+    def _send(self, proc, data: bytes) -> None:
+        """Write a request to a worker. Under eventlet a write that fills the pipe waits for it
+        to drain, and the hub never wakes that wait when the worker dies meanwhile (measured:
+        a 200 kB image to a killed worker hung its dispatcher for good), so the wait is woken
+        every second to look whether the worker still lives."""
+        if not self.green:
+            proc.stdin.write(data)  # blocking: the kernel fails it (EPIPE) when the reader dies
+            return
+        from eventlet import patcher
+        from eventlet.hubs import trampoline
+
+        raw_write = patcher.original("os").write
+        fd, view, offset = proc.stdin.fileno(), memoryview(data), 0
+        while offset < len(view):
+            try:
+                offset += raw_write(fd, view[offset:])
+            except BlockingIOError:
+                if proc.poll() is not None:
+                    raise framing.Closed("the worker exited") from None
+                try:
+                    trampoline(fd, write=True, timeout=1.0, timeout_exc=TimeoutError)
+                except TimeoutError:
+                    pass
+
     def stats(self) -> dict:
         return {"workers": self.size, "queued": self.queue.qsize(), "queue_size": self.queue.maxsize,
-                "busy": self.busy, "restarts": self.restarts, "started": self._started}
+                "busy": self.busy, "restarts": self.restarts, "started": self._started, "pids": sorted(self.pids.values())}
