@@ -4,8 +4,9 @@ writes the frames to OUT/poses.jsonl (the job's canonical result; every download
 rendered from it by formats.py), and reports JSON lines on stdout: {event: progress, done,
 total}, then {event: done, frames} or {event: error, message}.
 
-The result is written to poses.jsonl.part and renamed when complete, so a job that is restarted
-(its server died) never serves a half-written file."""
+The result is written to poses.jsonl.part-<attempt> and renamed when complete: a job restarted
+(its server died) never serves a half-written file, and the old attempt's process, should it
+still finish, renames only its own file."""
 from __future__ import annotations
 
 import json
@@ -31,8 +32,10 @@ def main(spec: dict) -> int:
     import runtime
 
     out = Path(spec["out"])
-    part = out / "poses.jsonl.part"
-    part.unlink(missing_ok=True)  # a previous attempt's (its process may still hold the old file)
+    suffix = f".part-{int(spec.get('attempt', 1))}"
+    part = out / ("poses.jsonl" + suffix)
+    for old in out.glob("poses.jsonl.part-*"):
+        old.unlink(missing_ok=True)  # earlier attempts' (their process may still hold the file)
     try:
         total = video.info(Path(spec["video"]))[0]
         estimator = runtime.load(spec["backbone"], executor=spec.get("executor", "openvino"))
@@ -41,7 +44,7 @@ def main(spec: dict) -> int:
         say({"event": "error", "message": str(exc)})
         return 1
     say({"event": "progress", "done": 0, "total": total})
-    writer = Writer("jsonl", lambda name: open(out / (name + ".part"), "w"), spec["backbone"])
+    writer = Writer("jsonl", lambda name: open(out / (name + suffix), "w"), spec["backbone"])
     shown, done = time.monotonic(), 0
     try:
         for i, t, rgb in video.frames(Path(spec["video"]), PIXELS):

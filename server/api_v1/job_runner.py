@@ -81,7 +81,7 @@ def _run(app, row) -> None:
     set_state(app, row.id, state="running", attempts=row.attempts + 1, error=None, frames_done=0)
     _emit(row, {"state": "running", "done": 0, "total": row.frames_total})
     spec = {**row.options, "video": str(where / row.options["video"]), "out": str(where), "name": row.source,
-            "executor": app.config["INFER_EXECUTOR"]}
+            "executor": app.config["INFER_EXECUTOR"], "attempt": row.attempts + 1}
     with open(where / "job.log", "ab") as errors:
         proc = subprocess.Popen([sys.executable, "-m", "poseio.video_job", json.dumps(spec)],
                                 stdout=subprocess.PIPE, stderr=errors, text=True)
