@@ -14,6 +14,7 @@ from __future__ import annotations
 def init_app(app) -> None:
     from . import infer, job_runner, jobs, openapi  # noqa: F401 (routes and the /jobs namespace)
 
+    app.before_request(infer.rate_limit)
     app.register_blueprint(infer.bp)
     app.register_blueprint(jobs.bp)
     app.register_blueprint(openapi.bp)

@@ -40,10 +40,12 @@ def _error(status: int, message: str, **headers):
     return jsonify(error=message), status, headers
 
 
-@bp.before_request
 def rate_limit():
-    """POSECAST_API_RATE_PER_S requests per second per token (or logged-in user), bursts to
+    """Before every /api/v1 request (jobs and the description too, not only this blueprint's):
+    POSECAST_API_RATE_PER_S requests per second per token (or logged-in user), bursts to
     POSECAST_API_RATE_BURST; beyond it 429 with Retry-After."""
+    if not request.path.startswith("/api/v1/"):
+        return None
     user = auth.current_user()
     if user is None:  # the guard has refused it already; nothing to count
         return None
