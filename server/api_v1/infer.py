@@ -87,8 +87,9 @@ def infer():
         for task in tasks:
             task.cancelled = True
         return _error(503, "the inference queue is full; try again shortly", **{"Retry-After": str(p.retry_after())})
-    timeout = current_app.config["INFER_TIMEOUT_S"]
-    answers = [task.wait(timeout) for task in tasks]
+    # One deadline for the request, however many images it sent.
+    deadline = time.monotonic() + current_app.config["INFER_TIMEOUT_S"]
+    answers = [task.wait(max(0.0, deadline - time.monotonic())) for task in tasks]
     failed = next((a for a in answers if not a.get("ok")), None)
     if failed:
         where = found[answers.index(failed)][0] if len(found) > 1 else None
@@ -125,3 +126,11 @@ def status():
 @bp.errorhandler(Invalid)
 def invalid(exc):
     return _error(400, str(exc))
+
+
+def too_large(exc):
+    """werkzeug's own 413 (a body that sent no length, or lied about it), as JSON like ours."""
+    return _error(413, "the request body is larger than this route accepts")
+
+
+bp.register_error_handler(413, too_large)

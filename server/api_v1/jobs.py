@@ -71,6 +71,9 @@ def _error(status: int, message: str, **headers):
     return jsonify(error=message), status, headers
 
 
+bp.register_error_handler(413, lambda exc: _error(413, "the request body is larger than this route accepts"))
+
+
 @bp.post("")
 def create():
     cfg = current_app.config

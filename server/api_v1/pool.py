@@ -40,7 +40,7 @@ class Task:
     def wait(self, timeout: float) -> dict:
         if not self._done.wait(timeout):
             self.cancelled = True  # a dispatcher that reaches it skips it
-            return {"ok": False, "status": 503, "error": f"no inference worker answered within {timeout:g} s"}
+            return {"ok": False, "status": 503, "error": "no inference worker answered in time (POSECAST_INFER_TIMEOUT_S)"}
         return self.answer
 
 
