@@ -23,6 +23,7 @@ bench: setup .cache/system-deps.ok
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.soak
 	$(BIN)/python -m bench.edge
+	$(BIN)/python -m bench.api
 
 setup: $(VENV)/.installed assets/.stamp.json
 

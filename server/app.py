@@ -6,7 +6,7 @@ import logging
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, auth, config as config_mod, db, errors, models, packet_guard, samples, static, stream
+from . import api, api_v1, auth, config as config_mod, db, errors, models, packet_guard, samples, static, stream
 from .sockets import socketio
 
 
@@ -23,7 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     errors.init_app(app)
     db.init_app(app)
-    wings = (samples, models, stream)
+    wings = (samples, models, stream, api_v1)
     for wing in wings:  # tables, routes and Socket.IO handlers
         wing.init_app(app)
     db.create_tables(app)

@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, g, jsonify, redirect, request, session
 from sqlalchemy import Column, DateTime, Integer, String, Table, insert, select
 from werkzeug.security import generate_password_hash
 
-from . import db, logins
+from . import db, logins, tokens
 from .config import ConfigError
 from core.checks import Invalid
 from core.clock import utcnow as _now
@@ -44,6 +44,7 @@ PROTECTED = (  # (path prefix, role); the first match wins
     ("/api/models", "trainer"), ("/trainer.html", "trainer"),
     ("/api/labels", "operator"), ("/api/clients", "operator"), ("/api/alerts", "operator"),
     ("/api/alert-rules", "operator"), ("/api/stats", "operator"), ("/dashboard.html", "operator"),
+    ("/api/v1", "viewer"),  # inference and video jobs: any login or API token, never anonymous
 )
 LIVE_PAGES = ("/", "/index.html")
 CSRF_EXEMPT = {"/api/client-log"}  # an anonymous error beacon that changes nothing
@@ -71,11 +72,25 @@ def required_role(path: str) -> str | None:
     return None
 
 
+def bearer() -> str | None:
+    """The API token of this request (`Authorization: Bearer ...` on an /api/ path), if it has one."""
+    header = request.headers.get("Authorization", "")
+    if not request.path.startswith("/api/") or not header[:7].lower() == "bearer ":
+        return None
+    return header[7:].strip()
+
+
 def current_user() -> dict | None:
-    """The logged-in user of this request (or Socket.IO connect), checked against the database."""
+    """The logged-in user of this request (or Socket.IO connect), checked against the database;
+    for a request with an API token, the token's identity and role (its cookie, if any, ignored)."""
     if "user" in g:
         return g.user
     user = None
+    token = bearer()
+    if token is not None:
+        with db.engine().connect() as conn:
+            g.user = tokens.principal(conn, token)
+        return g.user
     if session.get("sid") is not None:
         # The session lives in the database: logout, a changed password or a removed user end it,
         # whoever holds a copy of the cookie.
@@ -96,7 +111,11 @@ def csrf_token() -> str:
 
 def _guard():
     path = request.path
-    if request.method in UNSAFE and path not in CSRF_EXEMPT:
+    if path.startswith("/api/v1/") and bearer() is None and current_user() is None:
+        # Programs call /api/v1: one without credentials is told so, not asked for a CSRF token.
+        return jsonify(error="log in first", hint="send Authorization: Bearer <API token>"), 401
+    # A token is sent by a program, never added by a browser on its own: no CSRF to guard against.
+    if request.method in UNSAFE and path not in CSRF_EXEMPT and bearer() is None:
         sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
         expected = session.get("csrf", "")
         # bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500)
@@ -112,6 +131,8 @@ def _guard():
         if user is None:
             return redirect(f"/login.html?next={path}")
         return f"{user['role']} may not open {path}", 403, {"Content-Type": "text/plain; charset=utf-8"}
+    if user is None and bearer() is not None:
+        return jsonify(error="unknown or revoked API token"), 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
     if user is None:
         return jsonify(error="log in first"), 401
     return jsonify(error=f"this needs the {needed} role"), 403

@@ -44,6 +44,9 @@ def _serve(args: argparse.Namespace) -> int:
     from .stream.history import start_retention
 
     start_retention(app)
+    from . import api_v1
+
+    api_v1.serve(app)
     # Everything loaded so far lives as long as the process: keep it out of the cyclic garbage
     # collector's full passes, which otherwise stalled the server ~100 ms every 2 s under the
     # label stream (bench/ingest.py: p99 to dashboards 240 -> 140 ms).
@@ -127,6 +130,32 @@ def _devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tokens(args: argparse.Namespace) -> int:
+    from . import create_app, db, tokens
+    from .auth import ROLES
+    from core.checks import Invalid
+
+    app = create_app({"ASYNC_MODE": "threading"})
+    try:
+        with db.engine_of(app).begin() as conn:
+            if args.action == "create":
+                token = tokens.create(conn, args.name, args.role, ROLES)
+                print(f"# API token {args.name!r} ({args.role}); shown once, only its hash is kept:", file=sys.stderr)
+                print(token)
+            elif args.action == "revoke":
+                if not tokens.revoke(conn, args.name):
+                    raise Invalid(f"no active token {args.name!r}")
+                print(f"revoked {args.name}")
+            else:
+                for t in tokens.listing(conn):
+                    print(f"{t['name']}\t{t['role']}\tcreated {t['created_at']}\t"
+                          f"{'revoked ' + t['revoked_at'] if t['revoked_at'] else 'active'}")
+    except Invalid as exc:
+        print(f"posecast tokens: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="posecast", description="Real-time human pose, in the browser.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -155,6 +184,18 @@ def build_parser() -> argparse.ArgumentParser:
     devices_sub.add_parser("revoke", help="refuse the device from its next connect on").add_argument("name")
     devices_sub.add_parser("list", help="devices, valid or revoked, and when last used")
     devices.set_defaults(func=_devices)
+    tokens = sub.add_parser("tokens", help="API tokens for /api/v1 (Authorization: Bearer ...)")
+    tokens_sub = tokens.add_subparsers(dest="action", required=True)
+    create = tokens_sub.add_parser("create", help="create a token and print it (once)")
+    create.add_argument("name")
+    create.add_argument("--role", default="viewer", choices=("admin", "trainer", "operator", "viewer"),
+                        help="what the token may use besides /api/v1 (default viewer: /api/v1 only)")
+    tokens_sub.add_parser("revoke", help="revoke a token").add_argument("name")
+    tokens_sub.add_parser("list", help="list tokens (names, roles, whether revoked)")
+    tokens.set_defaults(func=_tokens)
+    from poseio.command import add_parser as add_poses
+
+    add_poses(sub)
     from .models.train_command import add_parser as add_train
 
     add_train(sub)

@@ -48,6 +48,20 @@ SETTINGS = {
     "DASHBOARD_TICK_MS": ("POSECAST_DASHBOARD_TICK_MS", "100", int),
     "ALLOWED_ORIGINS": ("POSECAST_ALLOWED_ORIGINS", None, str),
     "TRUSTED_PROXIES": ("POSECAST_TRUSTED_PROXIES", "0", int),
+    # /api/v1 inference (server/api_v1/): worker processes (0: one per core), the bounded queue
+    # in front of them, their pose executor, and what one request may send.
+    "INFER_WORKERS": ("POSECAST_INFER_WORKERS", "0", int),
+    "INFER_QUEUE": ("POSECAST_INFER_QUEUE", "16", int),
+    "INFER_EXECUTOR": ("POSECAST_INFER_EXECUTOR", "openvino", str),
+    "INFER_MAX_BYTES": ("POSECAST_INFER_MAX_BYTES", str(20 * 1024 * 1024), int),
+    "INFER_MAX_PIXELS": ("POSECAST_INFER_MAX_PIXELS", str(40_000_000), int),
+    "INFER_MAX_IMAGES": ("POSECAST_INFER_MAX_IMAGES", "16", int),
+    "INFER_TIMEOUT_S": ("POSECAST_INFER_TIMEOUT_S", "120", int),
+    "JOB_MAX_BYTES": ("POSECAST_JOB_MAX_BYTES", str(500 * 1024 * 1024), int),
+    "JOB_MAX_QUEUED": ("POSECAST_JOB_MAX_QUEUED", "20", int),
+    "JOB_RETENTION_DAYS": ("POSECAST_JOB_RETENTION_DAYS", "7", int),
+    "API_RATE_PER_S": ("POSECAST_API_RATE_PER_S", "20", int),
+    "API_RATE_BURST": ("POSECAST_API_RATE_BURST", "40", int),
 }
 
 
@@ -80,7 +94,14 @@ def resolve(config: dict) -> dict:
         raise ConfigError("POSECAST_PORT must be between 1 and 65535")
     if config.get("TRUSTED_PROXIES", 0) < 0:
         raise ConfigError("POSECAST_TRUSTED_PROXIES must be the number of proxies in front (0: none)")
-    for name in ("RETENTION_DAYS", "RATE_EVENTS_PER_S", "RATE_BURST", "BATCH_MAX_EVENTS", "DASHBOARD_TICK_MS"):
+    if config.get("INFER_EXECUTOR", "openvino") not in ("openvino", "tensorflow"):
+        raise ConfigError("POSECAST_INFER_EXECUTOR must be openvino or tensorflow")
+    if config.get("INFER_WORKERS", 0) < 0:
+        raise ConfigError("POSECAST_INFER_WORKERS must be 0 (one per core) or more")
+    config["INFER_WORKERS"] = config.get("INFER_WORKERS") or os.cpu_count() or 1
+    for name in ("RETENTION_DAYS", "RATE_EVENTS_PER_S", "RATE_BURST", "BATCH_MAX_EVENTS", "DASHBOARD_TICK_MS",
+                 "INFER_QUEUE", "INFER_MAX_BYTES", "INFER_MAX_PIXELS", "INFER_MAX_IMAGES", "INFER_TIMEOUT_S",
+                 "API_RATE_PER_S", "API_RATE_BURST", "JOB_MAX_BYTES", "JOB_MAX_QUEUED"):
         if config[name] < (0 if name == "RETENTION_DAYS" else 1):
             raise ConfigError(f"{SETTINGS[name][0]} must be a {'non-negative' if name == 'RETENTION_DAYS' else 'positive'} number")
     instance = Path(config["INSTANCE_PATH"])

@@ -39,3 +39,5 @@ ALERT = event(DASHBOARD, "alert")
 ALERT_ACKNOWLEDGED = event(DASHBOARD, "alert_acknowledged")
 DASHBOARD_SKELETON = event(DASHBOARD, "skeleton")
 WATCH = event(DASHBOARD, "watch")
+JOBS = "/jobs"
+JOB_PROGRESS = event(JOBS, "job_progress")
