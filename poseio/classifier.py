@@ -14,63 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from core import features
+from core.dense_model import Unsupported, forward, load_layers, read_shards
 
 REJECTED_LABEL = "unknown"  # web/js/live/classifier.js: under the rejection threshold
-MAX_WEIGHT_BYTES = 64 << 20  # a keypoint classifier is a few hundred kB
-ACTIVATIONS = {
-    "linear": lambda x: x,
-    "relu": lambda x: np.maximum(x, 0.0),
-    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
-    "tanh": np.tanh,
-    "softmax": lambda x: (lambda e: e / e.sum(axis=1, keepdims=True))(np.exp(x - x.max(axis=1, keepdims=True))),
-}
-
-
-class Unsupported(ValueError):
-    """This model cannot run here; the message says why."""
-
-
-def _read_weights(folder: Path, manifest: list) -> dict[str, np.ndarray]:
-    paths = [p for group in manifest for p in group["paths"]]
-    if any("/" in p or "\\" in p or p.startswith(".") for p in paths):
-        raise Unsupported("weight paths must be plain file names next to model.json")
-    if sum((folder / p).stat().st_size for p in paths) > MAX_WEIGHT_BYTES:
-        raise Unsupported("the weights are too large for a pose classifier")
-    blob = b"".join((folder / p).read_bytes() for p in paths)
-    out, offset = {}, 0
-    for group in manifest:
-        for spec in group["weights"]:
-            if spec.get("dtype", "float32") != "float32" or "quantization" in spec:
-                raise Unsupported(f"weight {spec['name']}: only unquantised float32 weights are supported")
-            shape = [int(d) for d in spec["shape"]]
-            end = offset + 4 * int(np.prod(shape, dtype=np.int64))
-            if end > len(blob):
-                raise Unsupported("the weight files are shorter than the manifest says")
-            out[spec["name"]] = np.frombuffer(blob[offset:end], dtype="<f4").reshape(shape)
-            offset = end
-    return out
-
-
-def _dense_layers(model_json: dict, weights: dict) -> list[tuple[np.ndarray, np.ndarray | None, str]]:
-    config = model_json["modelTopology"].get("model_config", model_json["modelTopology"])
-    if config.get("class_name") != "Sequential":
-        raise Unsupported(f"only Sequential models are supported, not {config.get('class_name')}")
-    layers = config["config"]["layers"] if isinstance(config["config"], dict) else config["config"]
-    out = []
-    for layer in layers:
-        kind, cfg = layer["class_name"], layer["config"]
-        if kind in ("Dropout", "InputLayer"):
-            continue
-        if kind != "Dense" or cfg.get("activation", "linear") not in ACTIVATIONS:
-            raise Unsupported(f"layer {cfg.get('name')}: only Dense ({', '.join(ACTIVATIONS)}) and Dropout are supported")
-        kernel = next((w for k, w in weights.items() if k.endswith(f"{cfg['name']}/kernel")), None)
-        bias = next((w for k, w in weights.items() if k.endswith(f"{cfg['name']}/bias")), None)
-        if kernel is None or (cfg.get("use_bias", True) and bias is None):
-            raise Unsupported(f"layer {cfg['name']}: its weights are missing from the manifest")
-        out.append((kernel.astype(np.float32), None if bias is None else bias.astype(np.float32), cfg.get("activation", "linear")))
-    if not out or any(a[0].shape[1] != b[0].shape[0] for a, b in zip(out, out[1:])):
-        raise Unsupported("the model has no Dense layers, or their shapes do not chain")
-    return out
 
 
 class Classifier:
@@ -85,25 +31,19 @@ class Classifier:
             raise Unsupported(f"{self.name} was trained with another pose feature table than web/pose-tables.json")
         folder = Path(spec["dir"])
         model_json = json.loads((folder / "model.json").read_text())
-        self.layers = _dense_layers(model_json, _read_weights(folder, model_json.get("weightsManifest", [])))
+        self.layers = load_layers(model_json, read_shards(folder, model_json))
         self.labels = list(spec["labels"])
-        if self.layers[0][0].shape[0] != features.size_of(self.kind):
-            raise Unsupported(f"the model takes {self.layers[0][0].shape[0]} inputs; {self.kind} features have "
+        if self.layers[0].kernel.shape[0] != features.size_of(self.kind):
+            raise Unsupported(f"the model takes {self.layers[0].kernel.shape[0]} inputs; {self.kind} features have "
                               f"{features.size_of(self.kind)}")
-        if self.layers[-1][0].shape[1] != len(self.labels):
+        if self.layers[-1].kernel.shape[1] != len(self.labels):
             raise Unsupported("the model's outputs do not match its labels")
         threshold = spec.get("threshold")
         self.threshold = float(threshold) if isinstance(threshold, (int, float)) else 0.0
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
         """(N, inputs) -> (N, classes) probabilities, in float32 as TF.js computes them."""
-        x = np.asarray(rows, dtype=np.float32)
-        for kernel, bias, activation in self.layers:
-            x = x @ kernel
-            if bias is not None:
-                x = x + bias
-            x = ACTIVATIONS[activation](x).astype(np.float32)
-        return x
+        return forward(self.layers, rows)
 
     def _label(self, row: np.ndarray) -> dict:
         best = int(np.argmax(row))

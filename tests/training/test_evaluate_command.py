@@ -26,7 +26,8 @@ def test_numpy_forward_pass_matches_tfjs_loader():
         keras = tfjs.converters.load_keras_model(str(folder / "model.json"))
         x = np.random.default_rng(0).normal(size=(16, keras.input_shape[1])).astype(np.float32)
         np.testing.assert_allclose(model.predict(x), keras.predict(x, verbose=0), atol=1e-5)
-        assert model.backbone == "posenet" and model.labels == json.loads((folder / "posecast.json").read_text())["labels"]
+        meta = json.loads((folder / "posecast.json").read_text())
+        assert model.backbone == meta.get("backbone", "posenet") and model.labels == meta["labels"]
 
 
 def test_model_names_resolve_to_export_folders(tmp_path):
