@@ -8,6 +8,8 @@ import requests
 from core.tables import COCO17
 from poseio.formats import OPENPOSE_COCO18
 
+from tests.helpers.paths import ROOT
+
 from .conftest import needs
 
 TIMEOUT = 180  # the first request may wait for the worker to load its backbone on a loaded machine
@@ -22,7 +24,10 @@ def test_one_person_with_the_active_model(api_server, bearer):
     r = post(api_server, bearer, needs("images", "pose.jpg").read_bytes())
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["backbone"] == "posenet" and body["model"]["name"] == "yoga5"
+    # Without a backbone parameter the active model's own backbone runs (the one it was trained on).
+    assert body["model"]["name"] == "yoga5"
+    export = ROOT / "tfjs_models" / "yoga5" / str(body["model"]["version"])
+    assert body["backbone"] == json.loads((export / "posecast.json").read_text()).get("backbone", "posenet")
     assert (body["width"], body["height"]) == (1000, 667)
     [person] = body["people"]
     assert [k["name"] for k in person["keypoints"]] == list(COCO17)
