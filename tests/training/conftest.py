@@ -41,7 +41,7 @@ def yoga_features(posenet_estimator, yoga_subset):
 # Fewer epochs than a real run's 60: the tests check that each kind learns what generalises to
 # people it never saw (floors in test_train.py), not the last point of accuracy; this keeps the
 # session's leave-one-subject-out training (6 folds + the final model per kind) short.
-TEST_EPOCHS = {"pose": 30, "keypoints": 30, "tm": 20}
+TEST_EPOCHS = {"pose": 30, "keypoints": 30, "tm": 10}
 
 
 @pytest.fixture(scope="session")
