@@ -113,6 +113,14 @@ def load_layers(model_json: dict, shards: list[bytes]) -> list[Layer]:
     return build_layers(model_json, parse_weights(model_json, shards))
 
 
+def check_fits(layers: list[Layer], inputs: int, labels: list, kind: str) -> None:
+    """The model must take the feature vector's size and give one output per label."""
+    if layers[0].kernel.shape[0] != inputs:
+        raise Unsupported(f"the model takes {layers[0].kernel.shape[0]} inputs; {kind} features have {inputs}")
+    if layers[-1].kernel.shape[1] != len(labels):
+        raise Unsupported("the model's outputs do not match its labels")
+
+
 def forward(layers: list[Layer], rows) -> np.ndarray:
     """(N, inputs) -> (N, outputs), in float32 as TF.js computes it."""
     x = np.asarray(rows, dtype=np.float32)

@@ -14,7 +14,7 @@ import json
 import numpy as np
 
 from core import features
-from core.dense_model import MAX_WEIGHT_BYTES, Unsupported, forward, load_layers, weight_paths
+from core.dense_model import MAX_WEIGHT_BYTES, Unsupported, check_fits, forward, load_layers, weight_paths
 
 REJECTED_LABEL = "unknown"  # web/js/live/classifier.js REJECTED_LABEL
 MAX_PEOPLE = 6  # the page classifies at most six people per frame
@@ -36,11 +36,7 @@ class Classifier:
                               "web/pose-tables.json: update the edge node")
         self.layers = load_layers(model_json, shards)
         self.labels = list(spec["labels"])
-        if self.layers[0].kernel.shape[0] != features.size_of(self.kind):
-            raise Unsupported(f"the model takes {self.layers[0].kernel.shape[0]} inputs, "
-                              f"{self.kind} features have {features.size_of(self.kind)}")
-        if self.layers[-1].kernel.shape[1] != len(self.labels):
-            raise Unsupported("the model's outputs do not match its labels")
+        check_fits(self.layers, features.size_of(self.kind), self.labels, self.kind)
         threshold = spec.get("threshold")
         self.threshold = float(threshold) if isinstance(threshold, (int, float)) else 0.0
 

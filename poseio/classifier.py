@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from core import features
-from core.dense_model import Unsupported, forward, load_layers, read_shards
+from core.dense_model import Unsupported, check_fits, forward, load_layers, read_shards
 
 REJECTED_LABEL = "unknown"  # web/js/live/classifier.js: under the rejection threshold
 
@@ -33,11 +33,7 @@ class Classifier:
         model_json = json.loads((folder / "model.json").read_text())
         self.layers = load_layers(model_json, read_shards(folder, model_json))
         self.labels = list(spec["labels"])
-        if self.layers[0].kernel.shape[0] != features.size_of(self.kind):
-            raise Unsupported(f"the model takes {self.layers[0].kernel.shape[0]} inputs; {self.kind} features have "
-                              f"{features.size_of(self.kind)}")
-        if self.layers[-1].kernel.shape[1] != len(self.labels):
-            raise Unsupported("the model's outputs do not match its labels")
+        check_fits(self.layers, features.size_of(self.kind), self.labels, self.kind)
         threshold = spec.get("threshold")
         self.threshold = float(threshold) if isinstance(threshold, (int, float)) else 0.0
 
