@@ -40,8 +40,10 @@ def test_explore_and_run_report(playwright_session, live_server):
         wait_trainer(page, f"posecastTrainer.report && posecastTrainer.report.id === {run_id}")
 
         # The run's report: the confusion matrix and its misclassified sample.
-        cells = page.page.locator("table.confusion tr").all_inner_texts()
-        assert cells[1].split() == ["down", "8", "2", "80", "%"] and cells[2].split()[:3] == ["up", "1", "9"], cells
+        # Cell by cell: innerText only separates cells once the table is laid out.
+        cells = page.page.locator("table.confusion tr").evaluate_all(
+            "rows => rows.map((r) => [...r.cells].map((c) => c.textContent.trim()))")
+        assert cells[1][:4] == ["down", "8", "2", "80 %"] and cells[2][:3] == ["up", "1", "9"], cells
         mistake = page.page.locator(f'#run-report li[data-sample="{ids[19]}"]')
         assert "up, said down 97 %" in mistake.inner_text()
         assert mistake.locator("img").get_attribute("src") == f"/api/samples/{ids[19]}/thumbnail"
