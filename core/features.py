@@ -50,6 +50,13 @@ POSE_SPEC = {"names": list(COCO17), "table": "web/pose-tables.json pose_features
              "blocks": {k: [v.start, v.stop] for k, v in POSE_BLOCKS.items()}}
 
 
+def same_pose_table(kind: str, normalisation) -> bool:
+    """Whether an export's features are computed as ours are: a `pose` model records the table it
+    was trained with (its posecast.json `normalisation.pose_features`); older ones record none."""
+    table = normalisation.get("pose_features") if isinstance(normalisation, dict) else None
+    return kind != "pose" or table is None or table == POSE_FEATURES
+
+
 def size_of(kind: str) -> int:
     return {"pose": POSE_FEATURES_N, "keypoints": KEYPOINT_FEATURES, "tm": TM_FEATURES}[kind]
 

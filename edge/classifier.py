@@ -18,6 +18,8 @@ from core.dense_model import MAX_WEIGHT_BYTES, Unsupported, check_fits, forward,
 
 REJECTED_LABEL = "unknown"  # web/js/live/classifier.js REJECTED_LABEL
 MAX_PEOPLE = 6  # the page classifies at most six people per frame
+
+
 class Classifier:
     """spec: the /live `model_activated` payload; model_json and shards: its files."""
 
@@ -30,8 +32,7 @@ class Classifier:
                               "with `posecast train` (pose or keypoints features)")
         if self.kind not in features.KEYPOINT_KINDS:
             raise Unsupported(f"unknown feature kind {self.kind!r}")
-        table = (spec.get("normalisation") or {}).get("pose_features") if isinstance(spec.get("normalisation"), dict) else None
-        if self.kind == "pose" and table is not None and table != features.POSE_FEATURES:
+        if not features.same_pose_table(self.kind, spec.get("normalisation")):
             raise Unsupported(f"{spec.get('name')} was trained with another pose feature table than this node's "
                               "web/pose-tables.json: update the edge node")
         self.layers = load_layers(model_json, shards)

@@ -26,8 +26,7 @@ class Classifier:
         self.name, self.version, self.kind = spec["name"], spec["version"], spec["features"]
         if self.kind not in features.KINDS:
             raise Unsupported(f"{self.name}: unknown feature kind {self.kind!r}")
-        table = (spec.get("normalisation") or {}).get("pose_features")
-        if self.kind == "pose" and table is not None and table != features.POSE_FEATURES:
+        if not features.same_pose_table(self.kind, spec.get("normalisation")):
             raise Unsupported(f"{self.name} was trained with another pose feature table than web/pose-tables.json")
         folder = Path(spec["dir"])
         model_json = json.loads((folder / "model.json").read_text())

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from core.dense_model import Unsupported, forward, load_layers, read_shards
-from core.features import KEYPOINT_KINDS, KINDS, matrix, size_of
-from core.tables import POSE_FEATURES
+from core.features import KEYPOINT_KINDS, KINDS, matrix, same_pose_table, size_of
 
 DEFAULT_BACKBONE = "posenet"  # exports written before `backbone` was recorded were all PoseNet's
 
@@ -64,8 +63,7 @@ def load(folder: Path) -> Exported:
     kind = meta.get("features")
     if kind not in KINDS:
         raise ExportError(f"unknown feature kind {kind!r}")
-    table = (meta.get("normalisation") or {}).get("pose_features") if isinstance(meta.get("normalisation"), dict) else None
-    if kind == "pose" and table is not None and table != POSE_FEATURES:
+    if not same_pose_table(kind, meta.get("normalisation")):
         raise ExportError("the model was trained with another pose_features table than web/pose-tables.json's")
     labels = meta.get("labels")
     if not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(x, str) for x in labels):
