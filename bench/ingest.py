@@ -1,33 +1,39 @@
-"""Ingestion benchmark: N simulated live pages (python-socketio over websocket, one asyncio
-loop) send label batches every 250 ms at a set rate; one operator dashboard listens. Reported
-for posecast (`posecast serve`, eventlet; SQLite, then a throwaway PostgreSQL server) and, in the same run, for a bare Flask-SocketIO
-echo server (bench/echo_server.py) under the same load: labels/s acknowledged (persisted, for
-posecast), p50/p99 latency from a batch's emit to the dashboard seeing its last label, the
-acknowledgement latency, and the server's memory.
+"""Ingestion benchmark: the ceiling of each server, the highest labels/s stored with the
+dashboard's p99 <= 250 ms, at 200 and at 1,000 connections, found by a short search over offered
+rates; and what it costs: server CPU microseconds per stored label, and the cores used by the
+server and by the load generator.
 
-    make bench        # or: .venv/bin/python -m bench.ingest --clients 200 --rate 30 --seconds 20
+Simulated live pages (python-socketio over websocket) run in several processes, each an asyncio
+loop with its share of the connections (bench/ingest_load.py); every page sends a label batch every
+250 ms and waits for its acknowledgement; one operator dashboard, in a process of its own, notes
+when it sees each batch's last label. Servers (bench/ingest_targets.py): the bare Flask-SocketIO echo
+server (bench/echo_server.py), one `posecast serve` process (SQLite; `--postgres` adds PostgreSQL)
+and `posecast cluster --workers N` when this checkout has it (`--cluster N`, repeatable).
 
-Target on this 2-core machine: 200 clients x 30 labels/s (6,000 labels/s), p99 <= 250 ms.
+    .venv/bin/python -m bench.ingest            # the full run (~10 min); writes bench/results/ingest.json
+    .venv/bin/python -m bench.ingest --quick    # smoke: 200 connections, one step each (< 1 min)
+    .venv/bin/python -m bench.ingest --connections 1000 --servers posecast --steps 1 --start-rate 30
+
+A step passes when every batch was acknowledged, the labels stored per second reach 95 % of those
+offered and the dashboard's p99 is at most 250 ms. The search doubles the offered rate after a
+pass and halves it after a failure until it has both, then bisects (geometrically) between them.
 """
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
+import math
+import multiprocessing as mp
 import os
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
-from pathlib import Path
 
-import socketio
-
+from bench import ingest_targets
+from bench.ingest_load import BATCH_EVERY_S, dashboard_process, label_batch, pages_process  # noqa: F401 (bench.soak)
 from tests.helpers.paths import ROOT
-from tests.helpers.server import LiveServer, free_port
 
-BATCH_EVERY_S = 0.25
+P99_LIMIT_MS = 250.0
+STORED_SHARE = 0.95
 
 
 def percentile(values, q):
@@ -37,173 +43,217 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def label_batch(seq: int, n: int) -> list[dict]:
-    """`n` label events from `seq` on, as a live page sends them."""
-    now_ms = int(time.time() * 1000)
-    return [{"seq": seq + k, "ts": now_ms, "label": ("chair", "tree", "cobra")[(seq + k) // 90 % 3],
-             "confidence": 0.9, "model": "yoga5", "model_version": 1, "backbone": "posenet",
-             "person": 0, "fps": 30.0} for k in range(n)]
-
-
 def rss_mb(pid: int) -> tuple[float, float]:
-    """(current, peak) resident memory of a process, MB."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    """(current, peak) resident memory of a process, MB (bench.soak)."""
+    usage = ingest_targets.tree_usage([pid])
+    return usage["rss_mb"], usage["peak_rss_mb"]
 
 
-async def run_load(url: str, cookie: str | None, clients: int, rate: float, seconds: float, warmup: float,
-                   written=None) -> dict:
-    """`written()`, when given, reads the server's count of stored labels at the window's ends."""
-    emitted: dict[tuple[str, int], float] = {}  # (client, last seq of a batch) -> emit time
-    lat_dash: list[float] = []
-    lat_ack: list[float] = []
-    acked = {"n": 0, "errors": 0}
-    measuring = {"on": False}
+class Load:
+    """The load processes and the dashboard process for one server and connection count."""
 
-    dash = socketio.AsyncClient()
+    def __init__(self, url: str, cookie: str | None, connections: int, procs: int, run: str):
+        ctx = mp.get_context("spawn")
+        self.connections = connections
+        self.pipes, self.workers = [], []
+        for p in range(min(procs, connections)):
+            mine, theirs = ctx.Pipe()
+            share = list(range(p, connections, procs))
+            self.workers.append(ctx.Process(target=pages_process, args=(theirs, url, run, share, connections),
+                                            daemon=True))
+            self.pipes.append(mine)
+        self.dash, theirs = ctx.Pipe()
+        self.workers.append(ctx.Process(target=dashboard_process, args=(theirs, url, cookie), daemon=True))
+        for w in self.workers:
+            w.start()
+        for pipe in [*self.pipes, self.dash]:
+            if not pipe.poll(300):
+                raise RuntimeError("a load process did not get its connections within 300 s")
+            answer = pipe.recv()
+            if answer[0] != "ready":
+                raise RuntimeError(f"a load process failed: {answer[1]}")
 
-    @dash.on("update", namespace="/dashboard")
-    async def on_update(payload):
-        now = time.monotonic()
-        if measuring["on"]:
-            for c in payload["clients"]:
-                t = emitted.pop((c["client_id"], c["seq"]), None)
-                if t is not None:
-                    lat_dash.append(now - t)
-        return True
+    def step(self, target, offered: float, warmup: float, seconds: float) -> dict:
+        """Offer `offered` labels/s over every connection; measure for `seconds` after `warmup`."""
+        rate = offered / self.connections
+        self.dash.send(("reset",))
+        dash_cpu0, dash_t0 = self.dash.recv(), time.monotonic()
+        start = time.monotonic() + 0.3
+        window = (start + warmup, start + warmup + seconds)
+        for pipe in self.pipes:
+            pipe.send(("step", rate, start, window))
+        time.sleep(max(0.0, window[0] - time.monotonic()))
+        cpu0, t0 = ingest_targets.tree_usage(target.pids())["cpu_s"], time.monotonic()
+        mark = target.count.mark() if target.count else None
+        time.sleep(max(0.0, window[1] - time.monotonic()))
+        stored = target.count.since(mark) if target.count else None
+        usage, t1 = ingest_targets.tree_usage(target.pids()), time.monotonic()
+        pages = [pipe.recv() for pipe in self.pipes]  # after every call of the step is answered
+        time.sleep(0.3)  # the last updates reach the dashboard
+        self.dash.send(("collect",))
+        seen, dash_cpu1 = self.dash.recv()
+        load_s = time.monotonic() - dash_t0
+        return summarise(offered, rate, pages, seen, stored, usage, usage["cpu_s"] - cpu0, t1 - t0,
+                         load_cpu_s=sum(p["cpu_s"] for p in pages) + dash_cpu1 - dash_cpu0, load_s=load_s)
 
-    await dash.connect(url, namespaces=["/dashboard"], transports=["websocket"],
-                       headers={"Cookie": cookie} if cookie else {}, wait_timeout=20)
-
-    pages = []
-    for i in range(clients):
-        sio = socketio.AsyncClient()
-        await sio.connect(url, namespaces=["/pose"], transports=["websocket"],
-                          auth={"client_id": f"bench-{i:05d}", "name": f"bench {i}"}, wait_timeout=20)
-        pages.append(sio)
-
-    stop = asyncio.Event()
-
-    async def page_loop(i: int, sio):
-        cid, seq, owed = f"bench-{i:05d}", 0, 0.0
-        await asyncio.sleep(BATCH_EVERY_S * i / clients)  # spread the pages over the interval
-        next_at = time.monotonic()
-        while not stop.is_set():
-            owed += rate * BATCH_EVERY_S
-            n, owed = int(owed), owed - int(owed)
-            if n:
-                batch = label_batch(seq, n)
-                seq += n
-                t0 = time.monotonic()
-                if measuring["on"]:
-                    emitted[(cid, batch[-1]["seq"])] = t0
-                try:
-                    ack = await sio.call("labels", {"events": batch}, namespace="/pose", timeout=10)
-                    if measuring["on"]:
-                        lat_ack.append(time.monotonic() - t0)
-                        if ack.get("ok"):
-                            acked["n"] += n
-                        else:
-                            acked["errors"] += 1
-                except Exception:
-                    acked["errors"] += 1
-            next_at += BATCH_EVERY_S
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-
-    tasks = [asyncio.create_task(page_loop(i, s)) for i, s in enumerate(pages)]
-    await asyncio.sleep(warmup)
-    stored0 = await asyncio.to_thread(written) if written else 0
-    measuring["on"] = True
-    t0 = time.monotonic()
-    await asyncio.sleep(seconds)
-    measuring["on"] = False
-    elapsed = time.monotonic() - t0
-    stored = (await asyncio.to_thread(written) - stored0) if written else None
-    stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    for s in pages:
-        await s.disconnect()
-    await dash.disconnect()
-    return {"acked_per_s": acked["n"] / elapsed, "persisted_per_s": stored / elapsed if written else None,
-            "errors": acked["errors"], "dash_samples": len(lat_dash),
-            "dash_p50_ms": 1000 * percentile(lat_dash, 0.5), "dash_p99_ms": 1000 * percentile(lat_dash, 0.99),
-            "ack_p50_ms": 1000 * percentile(lat_ack, 0.5), "ack_p99_ms": 1000 * percentile(lat_ack, 0.99)}
-
-
-def measure_posecast(args, database_url: str | None = None) -> dict:
-    work = Path(tempfile.mkdtemp(prefix="posecast-bench-"))
-    env = {"POSECAST_RATE_EVENTS_PER_S": "1000", **({"DATABASE_URL": database_url} if database_url else {})}
-    server = LiveServer(work, env=env).start()
-    try:
-        cookie = server.cookie()
-        written = lambda: server.api("GET", "/api/stats").json()["written"]  # noqa: E731
-        result = asyncio.run(run_load(server.url, cookie, args.clients, args.rate, args.seconds, args.warmup, written))
-        result["persisted_total"] = written()
-        result["rss_mb"], result["peak_rss_mb"] = rss_mb(server.proc.pid)
-    finally:
-        server.stop()
-    return result
-
-
-def measure_echo(args) -> dict:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.echo_server", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
+    def close(self) -> None:
+        for pipe in [*self.pipes, self.dash]:
             try:
-                urllib.request.urlopen(f"{url}/api/health", timeout=1)
+                pipe.send(("stop",))
+                pipe.poll(30) and pipe.recv()
+            except (OSError, EOFError):
+                pass
+        for w in self.workers:
+            w.join(10)
+            if w.is_alive():
+                w.kill()
+
+
+def summarise(offered, rate, pages, seen, stored, usage, server_cpu_s, window_s, load_cpu_s, load_s) -> dict:
+    emitted = {k: t for p in pages for k, t in p["emitted"].items()}
+    dash = [seen[k] - t for k, t in emitted.items() if k in seen]
+    acks = [a for p in pages for a in p["ack_s"]]
+    acked = sum(p["acked"] for p in pages)
+    errors = sum(p["errors"] for p in pages)
+    stored_per_s = (stored if stored is not None else acked) / window_s
+    r = {"offered_per_s": offered, "rate_per_connection": rate, "emitted_per_s": sum(p["offered"] for p in pages) / window_s,
+         "acked_per_s": acked / window_s, "stored_per_s": stored_per_s, "errors": errors,
+         "first_error": next((p["error"] for p in pages if p["error"]), None),
+         "batches": len(emitted), "dash_samples": len(dash),
+         "dash_p50_ms": 1000 * percentile(dash, 0.5), "dash_p99_ms": 1000 * percentile(dash, 0.99),
+         "ack_p50_ms": 1000 * percentile(acks, 0.5), "ack_p99_ms": 1000 * percentile(acks, 0.99),
+         "server_cores": server_cpu_s / window_s, "load_cores": load_cpu_s / load_s,
+         "cpu_us_per_label": 1e6 * server_cpu_s / max(1.0, stored_per_s * window_s),
+         "server_rss_mb": usage["rss_mb"], "server_peak_rss_mb": usage["peak_rss_mb"],
+         "server_processes": usage["processes"], "load_avg": os.getloadavg()[0]}
+    r["passed"] = (errors == 0 and len(dash) > 0 and r["dash_p99_ms"] <= P99_LIMIT_MS
+                   and stored_per_s >= STORED_SHARE * offered)
+    return r
+
+
+def next_offered(offered: float, passed: bool, lo: float | None, hi: float | None) -> float:
+    """Double after a pass, halve after a failure; once both are known, bisect between them."""
+    if lo is not None and hi is not None:
+        return math.sqrt(lo * hi)
+    return offered * 2 if passed else offered / 2
+
+
+def ceiling(target, connections: int, args, run: str) -> dict:
+    """Search the offered rate for `target` at `connections`; every step is printed as it ends."""
+    load = Load(target.url, target.cookie(), connections, args.procs, run)
+    steps, lo, hi, offered = [], None, None, args.start_rate * connections
+    try:
+        for _ in range(args.steps):
+            r = load.step(target, offered, args.warmup, args.seconds)
+            steps.append(r)
+            print_step(target.name, connections, r)
+            lo, hi = (max(lo or 0, offered), hi) if r["passed"] else (lo, min(hi or math.inf, offered))
+            if lo is not None and hi is not None and hi / lo < 1 + args.resolution:
                 break
-            except OSError:
-                time.sleep(0.1)
-        result = asyncio.run(run_load(url, None, args.clients, args.rate, args.seconds, args.warmup))
-        result["rss_mb"], result["peak_rss_mb"] = rss_mb(proc.pid)
+            offered = next_offered(offered, r["passed"], lo, hi)
     finally:
-        proc.terminate()
-        proc.wait(10)
-    return result
+        load.close()
+    passing = [s for s in steps if s["passed"]]
+    best = max(passing, key=lambda s: s["stored_per_s"]) if passing else None
+    return {"server": target.name, "connections": connections, "ceiling_per_s": best and best["stored_per_s"],
+            "at": best or min(steps, key=lambda s: s["offered_per_s"]), "steps": steps}
 
 
-def main() -> int:
+def print_step(name: str, connections: int, r: dict) -> None:
+    print(f"  {name:<13}{connections:>6} conn  offered {r['offered_per_s']:>8,.0f}/s  stored {r['stored_per_s']:>8,.0f}/s"
+          f"  dash p50/p99 {r['dash_p50_ms']:>5.0f}/{r['dash_p99_ms']:>5.0f} ms  ack p99 {r['ack_p99_ms']:>5.0f} ms"
+          f"  {r['cpu_us_per_label']:>5.0f} us/label  cores server {r['server_cores']:.2f} load {r['load_cores']:.2f}"
+          f"  errors {r['errors']}{' (' + r['first_error'] + ')' if r['first_error'] else ''}"
+          f"  load avg {r['load_avg']:.1f}  {'pass' if r['passed'] else 'FAIL'}", flush=True)
+
+
+def table(cells: list[dict]) -> str:
+    """The figures as a Markdown table for the README."""
+    lines = ["| server | connections | ceiling stored/s | its offered/s | dash p50 / p99 | ack p99 | CPU µs per label "
+             "| cores: server / load generator | server RSS | load avg |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for c in cells:
+        a = c["at"]
+        ceil = f"{c['ceiling_per_s']:,.0f}" if c["ceiling_per_s"] else f"none (≥ {a['offered_per_s']:,.0f} failed)"
+        lines.append(f"| {c['server']} | {c['connections']:,} | {ceil} | {a['offered_per_s']:,.0f} "
+                     f"| {a['dash_p50_ms']:.0f} / {a['dash_p99_ms']:.0f} ms | {a['ack_p99_ms']:.0f} ms "
+                     f"| {a['cpu_us_per_label']:.0f} | {a['server_cores']:.2f} / {a['load_cores']:.2f} "
+                     f"| {a['server_peak_rss_mb']:.0f} MB | {a['load_avg']:.1f} |")
+    return "\n".join(lines)
+
+
+def ratios(cells: list[dict]) -> list[str]:
+    by = {(c["server"], c["connections"]): c["ceiling_per_s"] for c in cells}
+    out = []
+    for (name, conns), value in by.items():
+        base = {"posecast": "echo", "posecast+pg": "echo", "cluster x2": "cluster x1"}.get(name)
+        if base and by.get((base, conns)) and value:
+            out.append(f"{name} / {base} at {conns:,} connections: {value / by[(base, conns)]:.2f}x")
+    return out
+
+
+def targets(args) -> list:
+    chosen = []
+    for name in args.servers:
+        if name == "echo":
+            chosen.append(ingest_targets.Echo())
+        elif name == "posecast":
+            chosen.append(ingest_targets.Posecast())
+    if args.postgres:
+        chosen.append(ingest_targets.Posecast(postgres=True))
+    clusters = args.cluster if args.cluster is not None else ([1, 2] if not args.quick else [])
+    if clusters and not ingest_targets.cluster_available():
+        print(f"cluster x{clusters}: skipped, this checkout has no `posecast cluster` yet", flush=True)
+        clusters = []
+    return chosen + [ingest_targets.Cluster(n) for n in clusters]
+
+
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=200)
-    parser.add_argument("--rate", type=float, default=30, help="labels per second per client")
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--warmup", type=float, default=3)
-    parser.add_argument("--postgres", action=argparse.BooleanOptionalAction, default=True,
-                        help="also measure posecast on a throwaway PostgreSQL server (default: when installed)")
-    args = parser.parse_args()
-    offered = args.clients * args.rate
-    print(f"{args.clients} clients x {args.rate:g} labels/s = {offered:,.0f} labels/s offered, "
-          f"batches every {BATCH_EVERY_S * 1000:.0f} ms, {args.seconds:g} s measured", flush=True)
-    echo = measure_echo(args)
-    ours = measure_posecast(args)
-    rows = [("echo", echo), ("posecast", ours)]
-    pg_result = None
-    from tests.helpers.postgres import Postgres, binaries
+    parser.add_argument("--quick", action="store_true", help="smoke run: 200 connections, one 4 s step per server")
+    parser.add_argument("--connections", type=lambda s: [int(x) for x in s.split(",")], default=None,
+                        help="comma-separated connection counts (default 200,1000)")
+    parser.add_argument("--servers", type=lambda s: s.split(","), default=["echo", "posecast"],
+                        help="comma-separated: echo, posecast (default both)")
+    parser.add_argument("--postgres", action="store_true", help="also one posecast process on PostgreSQL")
+    parser.add_argument("--cluster", type=int, action="append", metavar="N",
+                        help="also `posecast cluster --workers N` (repeatable; default 1 and 2 when available)")
+    parser.add_argument("--start-rate", type=float, default=30, help="first step's labels/s per connection (30)")
+    parser.add_argument("--steps", type=int, default=None, help="search steps per server and count (5)")
+    parser.add_argument("--resolution", type=float, default=0.15, help="stop once fail/pass is within this")
+    parser.add_argument("--seconds", type=float, default=None, help="measured seconds per step (8)")
+    parser.add_argument("--warmup", type=float, default=None, help="seconds before each step's window (2)")
+    parser.add_argument("--procs", type=int, default=os.cpu_count() or 2, help="load generator processes")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.connections = args.connections or ([200] if quick else [200, 1000])
+    args.steps = args.steps or (1 if quick else 5)
+    args.seconds = args.seconds or (4 if quick else 8)
+    args.warmup = args.warmup or (1.5 if quick else 2)
+    return args
 
-    if args.postgres and binaries():
-        pg = Postgres().start()
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    print(f"ingestion ceilings: {args.connections} connections, batches every {BATCH_EVERY_S * 1000:.0f} ms, "
+          f"{args.warmup:g} + {args.seconds:g} s per step, up to {args.steps} steps, {args.procs} load processes, "
+          f"{os.cpu_count()} cores, load avg {os.getloadavg()[0]:.1f}", flush=True)
+    cells = []
+    for target in targets(args):
+        target.start()
         try:
-            pg_result = measure_posecast(args, pg.fresh_database("bench"))
+            for connections in args.connections:
+                cells.append(ceiling(target, connections, args, run=f"{len(cells)}{int(time.time()) % 100000}"))
         finally:
-            pg.stop()
-        rows.append(("posecast+pg", pg_result))
-    print(f"{'server':<12}{'acked/s':>10}{'stored/s':>10}{'errors':>8}{'dash p50':>10}{'dash p99':>10}{'ack p50':>9}{'ack p99':>9}{'RSS MB':>8}")
-    for name, r in rows:
-        stored = "-" if r.get("persisted_per_s") is None else f"{r['persisted_per_s']:,.0f}"
-        print(f"{name:<12}{r['acked_per_s']:>10,.0f}{stored:>10}{r['errors']:>8}{r['dash_p50_ms']:>10.0f}{r['dash_p99_ms']:>10.0f}"
-              f"{r['ack_p50_ms']:>9.0f}{r['ack_p99_ms']:>9.0f}{r['peak_rss_mb']:>8.0f}")
-    ratio = ours["acked_per_s"] / echo["acked_per_s"]
-    print(f"posecast persisted {ours['persisted_total']:,} labels; acked/s vs echo {ratio:.2f}; "
-          f"p99 to dashboard {ours['dash_p99_ms']:.0f} ms vs echo {echo['dash_p99_ms']:.0f} ms "
-          f"(target: {offered:,.0f}/s sustained, p99 <= 250 ms: "
-          f"{'met' if ours['persisted_per_s'] >= 0.98 * offered and ours['dash_p99_ms'] <= 250 else 'NOT met'})")
+            target.stop()
+    print("\n" + table(cells))
+    for line in ratios(cells):
+        print(line)
     out = ROOT / "bench" / "results" / "ingest.json"
-    out.write_text(json.dumps({"args": vars(args), "offered_per_s": offered, "echo": echo, "posecast": ours,
-                               "posecast_postgresql": pg_result,
-                               "ratio_acked": ratio, "cpu_count": os.cpu_count()}, indent=2) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"args": vars(args), "cpu_count": os.cpu_count(), "cells": cells,
+                               "ratios": ratios(cells), "table": table(cells)}, indent=2) + "\n")
+    print(f"written {out.relative_to(ROOT)}")
     return 0
 
 
