@@ -53,11 +53,16 @@ def check_number(v, what: str, lo: float = -math.inf, hi: float = math.inf) -> f
     return float(v)
 
 
+def is_text(v, max_len: int = 64) -> bool:
+    """The text rule as a test: 1-`max_len` printable characters of valid Unicode."""
+    return isinstance(v, str) and 1 <= len(v) <= max_len and _PRINTABLE.fullmatch(v) is not None
+
+
 def check_text(v, what: str, allow_none: bool = False, max_len: int = 64):
     """1-`max_len` printable characters, valid Unicode (or None when allowed)."""
     if v is None and allow_none:
         return None
-    if not isinstance(v, str) or not 1 <= len(v) <= max_len or not _PRINTABLE.fullmatch(v):
+    if not is_text(v, max_len):
         raise Invalid(f"{what} must be 1-{max_len} printable characters")
     return v
 

