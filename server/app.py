@@ -7,6 +7,7 @@ from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api, api_v1, auth, config as config_mod, db, errors, models, packet_guard, samples, static, stream
+from .stream import ingest as stream_ingest
 from .sockets import socketio
 
 
@@ -38,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     origins = [o.strip() for o in (settings["ALLOWED_ORIGINS"] or "").split(",") if o.strip()] or _same_origin
     socketio.init_app(app, async_mode=settings["ASYNC_MODE"], cors_allowed_origins=origins)
     packet_guard.install(socketio.server)  # lifecycle names, arity, undecodable packets
+    stream_ingest.install(socketio.server)  # label batches, without a request context each
     proxies = settings["TRUSTED_PROXIES"]
     if proxies:  # X-Forwarded-For/-Proto/-Host set by that many proxies in front, and no others
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

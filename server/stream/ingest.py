@@ -71,11 +71,27 @@ def on_disconnect(*_):
     services.of(current_app).hub.disconnected(conn_info["client_id"], conn_info["session_id"])
 
 
-@socketio.on(LABELS, namespace=POSE)
-def on_labels(payload):
-    """A live page sends {events: [...]}; acked {ok, stored, duplicates} after the commit, or
-    {ok: false, error, retry} (retry true: keep the batch and send it again later)."""
-    info = _connections().get(request.sid)
+def install(server) -> None:
+    """Register `labels` straight on python-socketio's server (app.py, after socketio.init_app).
+    Flask-SocketIO would build a request context for every batch (URL routing, the session
+    cookie's serializer) only for `request.sid`: at 1,000 connections that cost as much as the
+    handler itself (py-spy under bench/ingest.py). The packet guard still checks every packet."""
+
+    def on_labels(sid, payload):
+        """A live page sends {events: [...]}; acked {ok, stored, duplicates} after the commit, or
+        {ok: false, error, retry} (retry true: keep the batch and send it again later)."""
+        environ = server.get_environ(sid, POSE)
+        if not environ:
+            return {"ok": False, "error": "not connected", "retry": True}
+        with environ["flask.app"].app_context():
+            return store_labels(sid, payload)
+
+    server.on(LABELS, on_labels, namespace=POSE)
+
+
+def store_labels(sid: str, payload) -> dict:
+    """Check, rate limit and commit one batch of connection `sid`; the acknowledgement."""
+    info = _connections().get(sid)
     if info is None:
         return {"ok": False, "error": "not connected", "retry": True}
     cfg = current_app.config
