@@ -82,13 +82,17 @@ class Writer:
             items[0]["done"].set()
             return
         self.written += len(new)
-        # A resend can meet its original in one transaction: only the first copy counts as new.
-        unclaimed, fresh = set(new), []
-        for item in items:
-            mine = [r for r in item["rows"] if (r["client_id"], r["seq"]) in unclaimed]
-            item["new"] = {(r["client_id"], r["seq"]) for r in mine}
-            unclaimed -= item["new"]
-            fresh += mine
+        if len(new) == len(rows):  # the usual case: every row new, so no key came twice
+            fresh = rows
+            for item in items:
+                item["new"] = {(r["client_id"], r["seq"]) for r in item["rows"]}
+        else:  # a resend can meet its original in one transaction: only the first copy is new
+            unclaimed, fresh = set(new), []
+            for item in items:
+                mine = [r for r in item["rows"] if (r["client_id"], r["seq"]) in unclaimed]
+                item["new"] = {(r["client_id"], r["seq"]) for r in mine}
+                unclaimed -= item["new"]
+                fresh += mine
         for observe in self.observers:
             try:
                 observe(fresh)
