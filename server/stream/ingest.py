@@ -108,10 +108,10 @@ def store_labels(sid: str, payload) -> dict:
     rows = [{**e, "client_id": info["client_id"], "received_at": received, "session_id": info["session_id"]}
             for e in batch]
     try:
-        new = services.of(current_app).writer.write(rows)
+        stored = services.of(current_app).writer.write(rows)
     except Exception as exc:
         return {"ok": False, "error": f"not stored: {exc.__class__.__name__}", "retry": True}
-    return {"ok": True, "stored": len(new), "duplicates": len(rows) - len(new)}
+    return {"ok": True, "stored": stored, "duplicates": len(rows) - stored}
 
 
 @socketio.on(SET_NAME, namespace=POSE)

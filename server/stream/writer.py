@@ -33,8 +33,9 @@ class Writer:
                 self.queue = socketio.server.eio.create_queue()
                 socketio.start_background_task(self._run)
 
-    def write(self, rows: list[dict]) -> set[tuple[str, int]]:
-        """Block (this greenlet or thread) until `rows` are committed; returns the new (client, seq)."""
+    def write(self, rows: list[dict]) -> int:
+        """Block (this greenlet or thread) until `rows` are committed; returns how many were new
+        (the rest were already stored: resends)."""
         self._ensure_started()
         item = {"rows": rows, "done": socketio.server.eio.create_event(), "new": None, "error": None}
         self.queue.put(item)
@@ -85,13 +86,14 @@ class Writer:
         if len(new) == len(rows):  # the usual case: every row new, so no key came twice
             fresh = rows
             for item in items:
-                item["new"] = {(r["client_id"], r["seq"]) for r in item["rows"]}
+                item["new"] = len(item["rows"])
         else:  # a resend can meet its original in one transaction: only the first copy is new
             unclaimed, fresh = set(new), []
             for item in items:
                 mine = [r for r in item["rows"] if (r["client_id"], r["seq"]) in unclaimed]
-                item["new"] = {(r["client_id"], r["seq"]) for r in mine}
-                unclaimed -= item["new"]
+                claimed = {(r["client_id"], r["seq"]) for r in mine}
+                unclaimed -= claimed
+                item["new"] = len(claimed)
                 fresh += mine
         for observe in self.observers:
             try:

@@ -166,23 +166,42 @@ def test_text_that_no_database_can_store_is_refused_at_every_door(app, page, tex
     assert send(page, {"events": [event(1)]})["ok"] is True
 
 
+def writer_item(client_id, label, seqs=range(3)):
+    """One batch as the writer queues it (the checks bypassed)."""
+    now = int(time.time() * 1000)
+    rows = [{**event(s, label=label), "client_id": client_id, "received_at": now, "session_id": None} for s in seqs]
+    return {"rows": rows, "done": socketio.server.eio.create_event(), "new": None, "error": None}
+
+
 def test_a_poisoned_batch_fails_alone_in_a_group_commit(app):
     """The writer commits every waiting batch together; when that fails, it commits them one at a
     time, so only the batch that cannot be stored gets the error (it bypasses the checks here)."""
     from server.stream import services
 
-    writer = services.of(app).writer
-    now = int(time.time() * 1000)
-
-    def item(client_id, label):
-        rows = [{**event(s, label=label), "client_id": client_id, "received_at": now, "session_id": None}
-                for s in range(3)]
-        return {"rows": rows, "done": socketio.server.eio.create_event(), "new": None, "error": None}
-
-    items = [item("client-good-1", "tree"), item("client-poison", "\ud800"), item("client-good-2", "warrior")]
-    writer._commit(items)
+    items = [writer_item("client-good-1", "tree"), writer_item("client-poison", "\ud800"),
+             writer_item("client-good-2", "warrior")]
+    services.of(app).writer._commit(items)
     assert all(i["done"].is_set() for i in items)
-    assert items[0]["error"] is None and items[0]["new"] == {("client-good-1", s) for s in range(3)}
-    assert items[2]["error"] is None and items[2]["new"] == {("client-good-2", s) for s in range(3)}
+    assert items[0]["error"] is None and items[0]["new"] == 3
+    assert items[2]["error"] is None and items[2]["new"] == 3
     assert items[1]["error"] is not None and items[1]["new"] is None
     assert sorted({c for c, _ in stored(app)}) == ["client-good-1", "client-good-2"]
+
+
+def test_a_resend_meeting_its_original_in_one_group_commit_is_new_once(app):
+    """A page that resends before its first ack can have both copies in one group: the first
+    counts as stored, the second as duplicates, and observers see each event once."""
+    from server.stream import services
+
+    writer = services.of(app).writer
+    seen = []
+    writer.observers.append(seen.extend)
+    try:
+        items = [writer_item("client-twice", "tree", range(3)), writer_item("client-twice", "tree", range(1, 5)),
+                 writer_item("client-once", "tree")]
+        writer._commit(items)
+    finally:
+        writer.observers.remove(seen.extend)
+    assert [i["new"] for i in items] == [3, 2, 3]
+    assert sorted((r["client_id"], r["seq"]) for r in seen) == sorted(
+        [("client-twice", s) for s in range(5)] + [("client-once", s) for s in range(3)])
