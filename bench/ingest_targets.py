@@ -160,11 +160,13 @@ def _postmaster(pg) -> int:
 
 
 def cluster_available() -> bool:
-    """Whether this checkout has `posecast cluster` (the cluster branch adds it)."""
+    """Whether this checkout has `posecast cluster` and its test helper (the cluster branch adds both)."""
+    import importlib.util
+
     from server.cli import build_parser
 
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    return "cluster" in sub.choices
+    return "cluster" in sub.choices and importlib.util.find_spec("tests.helpers.cluster") is not None
 
 
 class Cluster(Posecast):
@@ -176,11 +178,12 @@ class Cluster(Posecast):
         self.name = f"cluster x{workers}"
 
     def server(self, work: Path, env: dict) -> LiveServer:
+        from tests.helpers.cluster import ClusterServer  # the cluster branch's; with `posecast cluster`
         from tests.helpers.redis import Redis
 
         self.redis = Redis().start()
-        return LiveServer(work, env={**env, "POSECAST_MESSAGE_QUEUE": self.redis.url},
-                          command=("cluster", "--workers", str(self.workers)))
+        database = env.pop("DATABASE_URL")
+        return ClusterServer(work, self.redis.url, database, workers=self.workers, env=env)
 
     def pids(self) -> list[int]:
         return super().pids() + [self.redis.proc.pid]

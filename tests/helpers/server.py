@@ -20,8 +20,7 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, workdir: Path, env: dict[str, str] | None = None, command: tuple[str, ...] = ("serve",)):
-        self.command = command  # the `posecast` subcommand and its options
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"server-{self.port}.log"
@@ -67,7 +66,7 @@ class LiveServer:
 
     def start(self, timeout: float = 30) -> "LiveServer":
         log = open(self.log_path, "ab")  # a restarted server appends
-        self.proc = subprocess.Popen([sys.executable, "-m", "server", *self.command], cwd=ROOT,
+        self.proc = subprocess.Popen([sys.executable, "-m", "server", "serve"], cwd=ROOT,
                                      env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
