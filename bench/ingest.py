@@ -170,11 +170,11 @@ def print_step(name: str, connections: int, r: dict) -> None:
 def table(cells: list[dict]) -> str:
     """The figures as a Markdown table for the README."""
     lines = ["| server | connections | ceiling stored/s | its offered/s | dash p50 / p99 | ack p99 | CPU µs per label "
-             "| cores: server / load generator | server RSS | load avg |",
+             "| cores: server / load generator | server peak RSS | load avg |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for c in cells:
         a = c["at"]
-        ceil = f"{c['ceiling_per_s']:,.0f}" if c["ceiling_per_s"] else f"none (≥ {a['offered_per_s']:,.0f} failed)"
+        ceil = f"{c['ceiling_per_s']:,.0f}" if c["ceiling_per_s"] else f"none: {a['offered_per_s']:,.0f} failed"
         lines.append(f"| {c['server']} | {c['connections']:,} | {ceil} | {a['offered_per_s']:,.0f} "
                      f"| {a['dash_p50_ms']:.0f} / {a['dash_p99_ms']:.0f} ms | {a['ack_p99_ms']:.0f} ms "
                      f"| {a['cpu_us_per_label']:.0f} | {a['server_cores']:.2f} / {a['load_cores']:.2f} "
