@@ -8,10 +8,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test setup bench clean
+.PHONY: run cluster test setup bench clean
+WORKERS ?= 2
 
 run: setup
 	$(BIN)/posecast serve
+
+# nginx in front of $(WORKERS) workers joined by Redis, on PostgreSQL (README "Scale out")
+cluster: setup .cache/system-deps.ok
+	$(BIN)/posecast cluster --workers $(WORKERS)
 
 test: setup .cache/system-deps.ok
 	$(BIN)/lint-imports
