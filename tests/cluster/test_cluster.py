@@ -8,7 +8,7 @@ import time
 import requests
 import socketio
 
-from tests.helpers.stream import PageClient
+from tests.helpers.stream import DashboardClient, PageClient
 
 LIVE = "/live"
 
@@ -71,6 +71,13 @@ def open_sessions(cluster, client_id: str) -> list:
     return cluster.query("SELECT s.id, s.instance_id, i.pid FROM client_sessions s "
                          "LEFT JOIN server_instances i ON i.id = s.instance_id "
                          "WHERE s.client_id = :c AND s.ended_at IS NULL", c=client_id)
+
+
+def dashboard_cookie(cluster) -> str:
+    """A new operator's session cookie (logged in through nginx; valid on every worker)."""
+    username, password = cluster.add_user(f"operator{time.monotonic_ns() % 10**8}", "operator")
+    session = cluster.session(username, password)
+    return "; ".join(f"{k}={v}" for k, v in session.cookies.items())
 
 
 def wait_until(condition, timeout: float, message: str, interval: float = 0.1):
@@ -170,10 +177,15 @@ def test_redis_restarted_the_cluster_recovers_by_itself(cluster):
             assert time.monotonic() - restarted_at < 30, "emits did not cross workers 30 s after Redis came back"
             target = active if target is other else other
         print(f"emits crossed workers again {time.monotonic() - restarted_at:.1f} s after Redis restarted")
+        # The dashboards catch up: one on the first worker sees a page on the second one labelling.
+        dash = DashboardClient(cluster.worker_urls[0], dashboard_cookie(cluster))
         stream = PageClient(cluster.worker_urls[1], "after-redis")
-        stream.push("tree")
+        stream.push("cobra")
         assert_all_stored_once(cluster, [stream])
+        wait_until(lambda: (c := dash.latest("after-redis")) and c.get("label") == "cobra", 15,
+                   "the dashboard on the other worker did not see the page after Redis came back")
         stream.close()
+        dash.close()
     finally:
         cluster.api("POST", f"/api/models/{active['id']}/activate")
         for p in pages:
