@@ -42,12 +42,14 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"posecast: {exc}", file=sys.stderr)
         return 2
     from . import instances
+    from .api_v1.job_runner import requeue_dead
     from .stream.history import start_retention
     from .stream.label_log import close_orphan_sessions
 
     start_retention(app)
-    # Beat in the database; sessions of worker processes that died are closed by the live ones.
-    instances.start(app, sweeps=[close_orphan_sessions])
+    # Beat in the database; what worker processes that died left (client sessions, video jobs)
+    # is closed or queued again by the live ones.
+    instances.start(app, sweeps=[close_orphan_sessions, requeue_dead])
     from . import api_v1
 
     api_v1.serve(app)

@@ -17,7 +17,7 @@ import time
 import uuid
 
 from flask import current_app, has_app_context
-from sqlalchemy import BigInteger, Column, Integer, String, Table, delete, insert, select, update
+from sqlalchemy import BigInteger, Column, Integer, String, Table, delete, insert, or_, select, update
 
 from core.clock import now_ms
 
@@ -64,6 +64,13 @@ def dead_here(conn) -> set[str]:
     host = socket.gethostname()
     return {r.id for r in conn.execute(select(server_instances.c.id, server_instances.c.pid)
                                        .where(server_instances.c.host == host)) if not _alive(r.pid)}
+
+
+def orphaned(conn, column):
+    """A condition on an instance-id column: held by no live process as far as a process just
+    starting can tell (no id: from before ids; an id with no row: a process that never served or
+    was judged dead; a process of this host that is gone)."""
+    return or_(column.is_(None), column.not_in(select(server_instances.c.id)), column.in_(dead_here(conn)))
 
 
 def silent(conn, now: int) -> set[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from sqlalchemy import (BigInteger, Column, Float, Index, Integer, String, Table, UniqueConstraint, bindparam,
-                        inspect, or_, select, text, update)
+                        select, text, update)
 
 from core.clock import now_ms
 
@@ -129,8 +129,7 @@ def close_session(conn, session_id: int) -> None:
 
 def ensure_indexes(conn) -> None:
     """Columns and indexes added after a database was made (create_all only makes missing tables)."""
-    if "instance_id" not in {c["name"] for c in inspect(conn).get_columns(sessions.name)}:
-        conn.execute(text(f"ALTER TABLE {sessions.name} ADD COLUMN instance_id VARCHAR(32)"))
+    db.ensure_column(conn, sessions, "instance_id")
     for index in events.indexes:
         index.create(conn, checkfirst=True)
 
@@ -141,9 +140,7 @@ def close_orphan_sessions(conn, dead: set[str] | None = None) -> int:
     ids (the heartbeat's sweep); None (at start): the processes of this host that are gone, and
     sessions of no known live process (opened before processes had ids, or by one never serving)."""
     if dead is None:
-        whose = or_(sessions.c.instance_id.is_(None),
-                    sessions.c.instance_id.not_in(select(instances.server_instances.c.id)),
-                    sessions.c.instance_id.in_(instances.dead_here(conn)))
+        whose = instances.orphaned(conn, sessions.c.instance_id)
     elif dead:
         whose = sessions.c.instance_id.in_(dead)
     else:
