@@ -2,12 +2,15 @@
 clients on different workers. What one process did alone must hold across processes (logins,
 model activation, sessions), and the faults: a worker killed mid-stream, Redis restarted,
 PostgreSQL stopped for 10 s. Every acknowledged event is stored, each exactly once."""
+import signal
 import threading
 import time
+from pathlib import Path
 
 import requests
 import socketio
 
+from tests.helpers.cluster import healthy
 from tests.helpers.stream import DashboardClient, PageClient
 
 LIVE = "/live"
@@ -218,3 +221,17 @@ def test_postgres_stopped_for_10_s_nothing_acked_is_lost_and_pages_buffer(cluste
     for page in pages:
         assert len(open_sessions(cluster, page.client_id)) == 1, page.client_id
         page.close()
+
+
+def test_sigterm_stops_every_process_of_the_cluster(cluster):
+    """Last in the folder (it stops the cluster): SIGTERM to `posecast cluster` ends nginx and every
+    worker (with their inference processes), and it exits 0."""
+    pids = [cluster.worker_pid(u) for u in cluster.worker_urls]
+    nginx_pid = int((Path(cluster.env["POSECAST_INSTANCE_PATH"]) / "cluster" / "nginx" / "nginx.pid").read_text())
+    children = [int(c) for pid in pids for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    assert children, "each worker has its inference process"
+    cluster.proc.send_signal(signal.SIGTERM)
+    assert cluster.proc.wait(30) == 0
+    wait_until(lambda: not any(Path(f"/proc/{p}").exists() for p in [*pids, nginx_pid, *children]), 10,
+               "processes left running after SIGTERM")
+    assert not any(healthy(u) for u in [cluster.url, *cluster.worker_urls])
