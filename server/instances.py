@@ -1,8 +1,9 @@
-"""Which server processes are alive, so that one process never ends another's client sessions.
+"""Which server processes are alive, so that one process never ends what another live one holds
+(client sessions, running video jobs) and what a dead one held is cleaned up.
 
 Each app gets an instance id; a serving process (`posecast serve`) records it in
 `server_instances` with its host and pid and beats there every POSECAST_HEARTBEAT_S seconds. What
-a process opens (client sessions) carries its id. A process is dead when
+a process holds (client sessions, running video jobs) carries its id. A process is dead when
 - it ran on this host and its pid is gone (known at once, e.g. at the next start), or
 - it has not beaten for DEAD_AFTER beats while this process was beating the whole time: a
   database outage stops every beat, so nobody is judged dead by the silence an outage causes.
