@@ -57,10 +57,6 @@ class ClusterServer(LiveServer):
             time.sleep(0.3)
         return self
 
-    def worker_log(self, index: int) -> str:
-        path = Path(self.env["POSECAST_INSTANCE_PATH"]) / "cluster" / f"worker-{self.first_worker_port + index}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
     def engine(self):
         """SQLAlchemy on the cluster's database, to check what is stored."""
         if self._engine is None:
