@@ -75,6 +75,9 @@ def _cluster(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"posecast: {exc}", file=sys.stderr)
         return 2
+    if args.workers < 1:
+        print("posecast cluster: --workers must be 1 or more", file=sys.stderr)
+        return 2
     port = args.port or settings["PORT"]
     return run(args.workers, args.host or settings["HOST"], port, args.worker_port or port + 1,
                Path(settings["INSTANCE_PATH"]))

@@ -13,6 +13,7 @@ import ctypes
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -69,6 +70,8 @@ class Cluster:
 
     # -- start ---------------------------------------------------------------------------------
     def start(self) -> None:
+        for host, port in [(self.host, self.port), *(("127.0.0.1", w.port) for w in self.workers)]:
+            _check_free(host, port)  # before starting anything
         self.state.mkdir(parents=True, exist_ok=True)
         queue = self.environ.get("POSECAST_MESSAGE_QUEUE")
         if not queue:
@@ -172,6 +175,16 @@ class Cluster:
             self.redis.stop()
         if self.postgres:
             self.postgres.stop()
+
+
+def _check_free(host: str, port: int) -> None:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: TIME_WAIT is no obstacle
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise ServiceError(f"cannot listen on {host}:{port} ({exc.strerror}): choose other ports "
+                               "(--port, --worker-port)") from None
 
 
 def _tail(path: Path, size: int = 3000) -> str:
