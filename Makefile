@@ -1,6 +1,6 @@
 # posecast: `make run` serves the app, `make test` runs every test. Both set up what they need
-# first (virtualenv, front-end libraries, pose weights; for tests also Debian chromium, ffmpeg and
-# postgresql: tests start their own throwaway PostgreSQL server)
+# first (virtualenv, front-end libraries, pose weights; for tests also Debian chromium, ffmpeg,
+# postgresql, redis-server and nginx: tests start their own throwaway servers)
 # and skip every step whose inputs have not changed.
 SHELL := /bin/bash
 PYTHON ?= python3
