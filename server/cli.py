@@ -43,13 +43,14 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     from . import instances
     from .api_v1.job_runner import requeue_dead
+    from .models.training_runs import fail_dead
     from .stream.history import start_retention
     from .stream.label_log import close_orphan_sessions
 
     start_retention(app)
-    # Beat in the database; what worker processes that died left (client sessions, video jobs)
-    # is closed or queued again by the live ones.
-    instances.start(app, sweeps=[close_orphan_sessions, requeue_dead])
+    # Beat in the database; what worker processes that died left (client sessions, video jobs,
+    # training runs) is closed, queued again or failed by the live ones.
+    instances.start(app, sweeps=[close_orphan_sessions, requeue_dead, fail_dead])
     from . import api_v1
 
     api_v1.serve(app)
