@@ -175,11 +175,15 @@ def nginx_config(listen: str, workers: list[str], state: Path, user: str | None 
     return text
 
 
+def nginx_binary() -> str | None:
+    return _binary("nginx", "/usr/sbin/nginx")
+
+
 class Nginx:
     """nginx in the foreground with its configuration, logs and temporary files in `folder`."""
 
     def __init__(self, folder: Path, listen: str, workers: list[str]):
-        self.bin = _binary("nginx", "/usr/sbin/nginx")
+        self.bin = nginx_binary()
         self.folder = Path(folder)
         self.listen = listen
         self.workers = workers

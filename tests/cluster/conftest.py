@@ -2,7 +2,7 @@
 PostgreSQL of the tests' own (so the fault tests can restart and pause them)."""
 import pytest
 
-from server.cluster.services import Nginx
+from server.cluster.services import nginx_binary
 from tests.helpers.cluster import ClusterServer
 from tests.helpers.postgres import Postgres, binaries
 from tests.helpers.redis import Redis, binary
@@ -10,7 +10,7 @@ from tests.helpers.redis import Redis, binary
 
 @pytest.fixture(scope="package")
 def cluster(tmp_path_factory):
-    missing = [name for name, found in (("redis-server", binary()), ("nginx", Nginx(".", "", []).bin),
+    missing = [name for name, found in (("redis-server", binary()), ("nginx", nginx_binary()),
                                         ("postgresql", binaries())) if not found]
     if missing:
         pytest.skip(f"cluster tests need {', '.join(missing)} (tools/system-deps.sh installs them)")
