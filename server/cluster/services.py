@@ -45,12 +45,16 @@ def _tail(path: Path, size: int = 2000) -> str:
         return ""
 
 
+def redis_binary() -> str | None:
+    return _binary("redis-server", "/usr/bin/redis-server")
+
+
 class Redis:
     """redis-server on a loopback port, no persistence (it carries only the message queue and
     live state, which the workers rebuild). `kill()` + `start()` is a restart on the same port."""
 
     def __init__(self, folder: Path, port: int | None = None):
-        self.bin = _binary("redis-server", "/usr/bin/redis-server")
+        self.bin = redis_binary()
         self.folder = Path(folder)
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"

@@ -10,9 +10,7 @@ from pathlib import Path
 
 from server.cluster import services
 
-
-def binary() -> str | None:
-    return services.Redis(Path(tempfile.gettempdir())).bin
+binary = services.redis_binary
 
 
 class Redis(services.Redis):
