@@ -38,7 +38,8 @@ def _stop(proc: subprocess.Popen | None, grace: float = 10.0) -> None:
             proc.wait()
 
 
-def _tail(path: Path, size: int = 2000) -> str:
+def tail(path: Path, size: int = 2000) -> str:
+    """The end of a log file ('' when there is none)."""
     try:
         return path.read_text(errors="replace")[-size:]
     except OSError:
@@ -83,7 +84,7 @@ class Redis:
             time.sleep(0.05)
 
     def log(self) -> str:
-        return _tail(self.folder / "redis.log")
+        return tail(self.folder / "redis.log")
 
     def alive(self) -> bool:
         return bool(self.proc and self.proc.poll() is None)
@@ -157,7 +158,7 @@ class Postgres:
         return f"postgresql+psycopg://posecast@127.0.0.1:{self.port}/{name}"
 
     def log(self) -> str:
-        return _tail(self.folder / "postgres.log")
+        return tail(self.folder / "postgres.log")
 
     def stop(self, mode: str = "fast") -> None:
         """`fast` ends the sessions and shuts down cleanly; `immediate` is a crash (recovered at start)."""
@@ -220,7 +221,7 @@ class Nginx:
             time.sleep(0.05)
 
     def log(self) -> str:
-        return _tail(self.folder / "error.log")
+        return tail(self.folder / "error.log")
 
     def alive(self) -> bool:
         return bool(self.proc and self.proc.poll() is None)

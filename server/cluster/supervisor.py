@@ -22,7 +22,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .services import Nginx, Postgres, Redis, ServiceError
+from .services import Nginx, Postgres, Redis, ServiceError, tail
 
 log = logging.getLogger("posecast.cluster")
 
@@ -114,7 +114,7 @@ class Cluster:
             while not self._healthy(worker):
                 if worker.proc.poll() is not None:
                     raise ServiceError(f"worker on port {worker.port} exited with {worker.proc.returncode}: "
-                                       f"see {worker.log_path}\n{_tail(worker.log_path)}")
+                                       f"see {worker.log_path}\n{tail(worker.log_path, 3000)}")
                 if time.monotonic() > deadline or self.stopping.is_set():
                     raise ServiceError(f"worker on port {worker.port} did not answer in {timeout:.0f} s "
                                        f"(see {worker.log_path})")
@@ -185,13 +185,6 @@ def _check_free(host: str, port: int) -> None:
         except OSError as exc:
             raise ServiceError(f"cannot listen on {host}:{port} ({exc.strerror}): choose other ports "
                                "(--port, --worker-port)") from None
-
-
-def _tail(path: Path, size: int = 3000) -> str:
-    try:
-        return path.read_text(errors="replace")[-size:]
-    except OSError:
-        return ""
 
 
 def run(workers: int, host: str, port: int, worker_port: int, instance: Path) -> int:
