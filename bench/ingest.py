@@ -10,7 +10,7 @@ when it sees each batch's last label. Servers (bench/ingest_targets.py): the bar
 server (bench/echo_server.py), one `posecast serve` process (SQLite; `--postgres` adds PostgreSQL)
 and `posecast cluster --workers N` when this checkout has it (`--cluster N`, repeatable).
 
-    .venv/bin/python -m bench.ingest            # the full run (~10 min); writes bench/results/ingest.json
+    .venv/bin/python -m bench.ingest            # the full run (~12 min); writes bench/results/ingest.json
     .venv/bin/python -m bench.ingest --quick    # smoke: 200 connections, one step each (< 1 min)
     .venv/bin/python -m bench.ingest --connections 1000 --servers posecast --steps 1 --start-rate 30
 

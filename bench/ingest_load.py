@@ -9,6 +9,7 @@ directly.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 BATCH_EVERY_S = 0.25
@@ -98,8 +99,15 @@ class Pages:
         await asyncio.gather(*(c.disconnect() for c in self.clients), return_exceptions=True)
 
 
+def quiet() -> None:
+    """A dropped connection is counted as errors of its calls; its client's log lines only flood."""
+    for name in ("engineio.client", "socketio.client"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def pages_process(conn, url: str, run: str, index: list[int], total: int) -> None:
     """A load process: connects its pages, says ready, then runs the steps it is sent."""
+    quiet()
     asyncio.run(_pages_main(conn, url, run, index, total))
 
 
@@ -123,6 +131,7 @@ async def _pages_main(conn, url, run, index, total):
 
 def dashboard_process(conn, url: str, cookie: str | None) -> None:
     """One operator dashboard: notes when it first saw each (client, seq) in an update."""
+    quiet()
     asyncio.run(_dashboard_main(conn, url, cookie))
 
 
