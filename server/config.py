@@ -46,6 +46,10 @@ SETTINGS = {
     "RATE_BURST": ("POSECAST_RATE_BURST", "3000", int),
     "BATCH_MAX_EVENTS": ("POSECAST_BATCH_MAX_EVENTS", "500", int),
     "DASHBOARD_TICK_MS": ("POSECAST_DASHBOARD_TICK_MS", "100", int),
+    # Cluster mode: several processes joined by Redis (Flask-SocketIO's message_queue and the
+    # stream wing's shared live state); a process not heard for PEER_TIMEOUT_S is taken as gone.
+    "MESSAGE_QUEUE": ("POSECAST_MESSAGE_QUEUE", None, str),
+    "PEER_TIMEOUT_S": ("POSECAST_PEER_TIMEOUT_S", "5", int),
     "ALLOWED_ORIGINS": ("POSECAST_ALLOWED_ORIGINS", None, str),
     "TRUSTED_PROXIES": ("POSECAST_TRUSTED_PROXIES", "0", int),
     # /api/v1 inference (server/api_v1/): worker processes (0: one per core), the bounded queue
@@ -99,6 +103,8 @@ def resolve(config: dict) -> dict:
     if config.get("INFER_WORKERS", 0) < 0:
         raise ConfigError("POSECAST_INFER_WORKERS must be 0 (one per core) or more")
     config["INFER_WORKERS"] = config.get("INFER_WORKERS") or os.cpu_count() or 1
+    if config.get("PEER_TIMEOUT_S", 5) < 2:  # peers are heard every second
+        raise ConfigError("POSECAST_PEER_TIMEOUT_S must be 2 seconds or more")
     for name in ("RETENTION_DAYS", "RATE_EVENTS_PER_S", "RATE_BURST", "BATCH_MAX_EVENTS", "DASHBOARD_TICK_MS",
                  "INFER_QUEUE", "INFER_MAX_BYTES", "INFER_MAX_PIXELS", "INFER_MAX_IMAGES", "INFER_TIMEOUT_S",
                  "API_RATE_PER_S", "API_RATE_BURST", "JOB_MAX_BYTES", "JOB_MAX_QUEUED"):

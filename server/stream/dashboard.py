@@ -20,7 +20,7 @@ def on_connect(auth_payload=None):
         raise ConnectionRefusedError("the dashboard needs the operator role")
     join_room(DASHBOARDS_ROOM)
     socketio.emit(SNAPSHOT, services.of(current_app).hub.add_dashboard(request.sid), to=request.sid,
-                  namespace=DASHBOARD)
+                  namespace=DASHBOARD, ignore_queue=True)  # connected here: no other process needs it
 
 
 @socketio.on("disconnect", namespace=DASHBOARD)
