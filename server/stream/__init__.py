@@ -26,7 +26,7 @@ def init_app(app) -> None:
         from .shared_alerts import SharedEngine
         from .shared_hub import SharedHub
 
-        link = Link(app.config["MESSAGE_QUEUE"])
+        link = Link(app.config["MESSAGE_QUEUE"], app.config["MESSAGE_QUEUE_CHANNEL"])
         hub = SharedHub(app, link)
         engine = SharedEngine(app, on_alert=hub.alert, link=link)
         limiter = SharedLimiter(link, *rate)

@@ -52,7 +52,7 @@ redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'at', strin
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 return wait
 """
-KEY = "posecast:rate:"
+KEY = "rate:"  # + client id, under the cluster's channel name
 
 
 class SharedLimiter(Limiter):
@@ -63,9 +63,10 @@ class SharedLimiter(Limiter):
         super().__init__(rate, burst)
         self.link = link
         self.script = link.client.register_script(TAKE)
+        self.key = link.prefix + KEY
 
     def take(self, client_id: str, n: int) -> float:
-        wait_us = self.link.run(lambda r: self.script(keys=[KEY + client_id], args=[self.rate, self.burst, n], client=r))
+        wait_us = self.link.run(lambda r: self.script(keys=[self.key + client_id], args=[self.rate, self.burst, n], client=r))
         if wait_us is None:
             return super().take(client_id, n)
         return wait_us / 1e6

@@ -16,7 +16,6 @@ import socket
 import time
 from urllib.parse import urlsplit
 
-from ..config import ConfigError
 from ..sockets import socketio
 
 log = logging.getLogger("posecast.stream.redis")
@@ -25,25 +24,17 @@ RETRY_S = 1.0  # while down, calls fall back without trying for this long after 
 LISTEN_BACKOFF_S = (0.2, 2.0)  # the listener's reconnect delay: first, then doubling up to
 
 
-def check_url(url: str) -> str:
-    """The message queue must be Redis for the shared live state (kombu's other brokers have
-    no hashes or scripts); the error says so at start rather than at the first connect."""
-    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
-        raise ConfigError("POSECAST_MESSAGE_QUEUE must be a redis://, rediss:// or unix:// URL "
-                         "(the live state of several processes is shared through Redis)")
-    return url
-
-
 class Link:
-    def __init__(self, url: str):
+    def __init__(self, url: str, channel: str):
         import redis  # only in cluster mode: one process needs no Redis at all
 
         self.errors = (redis.RedisError, OSError)
-        self.client = redis.Redis.from_url(check_url(url), decode_responses=True, socket_timeout=TIMEOUT_S,
+        self.client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=TIMEOUT_S,
                                            socket_connect_timeout=TIMEOUT_S, socket_keepalive=True)
         parts = urlsplit(url)
-        self.where = parts.path if parts.scheme == "unix" else f"{parts.hostname}:{parts.port or 6379}"  # no password
+        self.where = f"{parts.hostname}:{parts.port or 6379}"  # for the log: never the password
         self.host_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"  # this process, this start
+        self.prefix = channel + ":"  # every key and channel: several clusters may share one Redis
         self.handlers: dict[str, callable] = {}  # channel -> handler(message text)
         self.on_connect: list[callable] = []
         self.down = False

@@ -16,8 +16,8 @@ import time
 
 from .alerts import Engine
 
-CHANNEL = "posecast:alert-rules"
-LATCH = "posecast:alert:{}:{}:{}"  # rule id, client id, person
+CHANNEL = "alert-rules"  # under the cluster's channel name, as every key
+LATCH = "alert:{}:{}:{}"  # rule id, client id, person
 LATCH_TTL_S = 60  # a client gone mid-hold that comes back still holding within this is the same hold
 
 
@@ -26,12 +26,13 @@ class SharedEngine(Engine):
         super().__init__(app, on_alert)
         self.link = link
         self.kept_at: dict[tuple, float] = {}  # key -> when this process last set or refreshed it
-        link.subscribe(CHANNEL, self._heard)
+        self.channel, self.latch = link.prefix + CHANNEL, link.prefix + LATCH
+        link.subscribe(self.channel, self._heard)
         link.on_connect.append(self.reload)
 
     def rules_changed(self) -> None:
         super().rules_changed()
-        self.link.publish(CHANNEL, self.link.host_id)
+        self.link.publish(self.channel, self.link.host_id)
 
     def _heard(self, sender: str) -> None:
         if sender != self.link.host_id:
@@ -41,7 +42,7 @@ class SharedEngine(Engine):
         self.kept_at[key] = time.monotonic()
 
         def claim(r) -> bool:
-            name = LATCH.format(*key)
+            name = self.latch.format(*key)
             if r.set(name, self.link.host_id, nx=True, ex=LATCH_TTL_S):
                 return True
             r.expire(name, LATCH_TTL_S)  # raised by another process: this one keeps it alive now
@@ -52,7 +53,7 @@ class SharedEngine(Engine):
         if keys:
             for key in keys:
                 self.kept_at.pop(key, None)
-            self.link.run(lambda r: r.delete(*{LATCH.format(*k) for k in keys}))
+            self.link.run(lambda r: r.delete(*{self.latch.format(*k) for k in keys}))
 
     def _keep(self, keys: list[tuple]) -> None:
         now = time.monotonic()
@@ -64,6 +65,6 @@ class SharedEngine(Engine):
             def refresh(r):
                 pipe = r.pipeline(transaction=False)
                 for key in due:
-                    pipe.expire(LATCH.format(*key), LATCH_TTL_S)
+                    pipe.expire(self.latch.format(*key), LATCH_TTL_S)
                 pipe.execute()
             self.link.run(refresh)

@@ -10,7 +10,7 @@ the one-update-in-flight rule stay per dashboard, exactly as in one process.
 
 The hashes let a process load everything at once when it starts, first hears a peer, or gets
 Redis back after a restart (each process then publishes all its parts again). A peer not heard
-for POSECAST_PEER_TIMEOUT_S (it publishes at least every HEARTBEAT_S) is taken as gone: its
+for 3 x POSECAST_HEARTBEAT_S (it publishes at least every second) is taken as gone: its
 clients show disconnected unless connected elsewhere, and its rates no longer count. While Redis
 is down nothing is timed out (nobody can be heard) and everything local keeps working.
 """
@@ -24,10 +24,12 @@ from core.clock import now_ms as _ms
 
 from .dashboard_hub import FORGET_AFTER_MS, Hub, new_state
 
-CHANNEL = "posecast:hub"
-HOSTS = "posecast:hub:hosts"  # host -> {"at": ms, rates}: who to load at start
-PARTS = "posecast:hub:parts:"  # + host: client id -> that process's part of the client's state
-HEARTBEAT_S = 1.0
+# Under the cluster's channel name (POSECAST_MESSAGE_QUEUE_CHANNEL):
+CHANNEL = "hub"
+HOSTS = "hub:hosts"  # host -> {"at": ms, rates}: who to load at start
+PARTS = "hub:parts:"  # + host: client id -> that process's part of the client's state
+PUBLISH_AT_LEAST_S = 1.0  # rates stay fresh, and silence means a dead process
+DEAD_AFTER = 3  # POSECAST_HEARTBEAT_S without a word, as server processes are judged in the database
 LABEL_FIELDS = ("label", "confidence", "model", "model_version", "backbone", "person", "fps", "ts", "seq")
 
 
@@ -54,7 +56,8 @@ class SharedHub(Hub):
         super().__init__(app)
         self.link = link
         self.host = link.host_id
-        self.timeout_s = app.config["PEER_TIMEOUT_S"]
+        self.timeout_s = DEAD_AFTER * app.config["HEARTBEAT_S"]
+        self.channel, self.hosts_key, self.parts_key = (link.prefix + k for k in (CHANNEL, HOSTS, PARTS))
         self.mine: dict[str, dict] = {}  # client id -> this process's part
         self.peers: dict[str, dict] = {}  # host -> {"parts", "info", "heard", "alive"}
         self.stale: set[str] = set()  # ids whose merged view must be recomputed
@@ -62,7 +65,7 @@ class SharedHub(Hub):
         self.counts_out = collections.Counter()  # labels stored here since the last publish
         self.full_due = True  # publish every part (at start and after Redis came back)
         self.published_at = 0.0
-        link.subscribe(CHANNEL, self._heard)
+        link.subscribe(self.channel, self._heard)
         link.on_connect.append(self._reconnected)
 
     # --- this process's parts (the base class's ingestion and connects change these) ----------
@@ -152,7 +155,7 @@ class SharedHub(Hub):
             now = time.monotonic()
             if self.link.down and now < self.link.retry_at:
                 return  # keeps accumulating; the reconnect publishes everything
-            if not (self.unpublished or self.counts_out or self.full_due or now - self.published_at >= HEARTBEAT_S):
+            if not (self.unpublished or self.counts_out or self.full_due or now - self.published_at >= PUBLISH_AT_LEAST_S):
                 return
             full, ids = self.full_due, (list(self.mine) if self.full_due else list(self.unpublished))
             parts = {cid: dict(self.mine[cid]) for cid in ids if cid in self.mine}
@@ -169,7 +172,7 @@ class SharedHub(Hub):
 
         def send(r):
             pipe = r.pipeline(transaction=False)
-            key = PARTS + self.host
+            key = self.parts_key + self.host
             if full:
                 pipe.delete(key)
             if encoded:
@@ -177,8 +180,8 @@ class SharedHub(Hub):
             if gone:
                 pipe.hdel(key, *gone)
             pipe.pexpire(key, FORGET_AFTER_MS)
-            pipe.hset(HOSTS, self.host, json.dumps(info))
-            pipe.publish(CHANNEL, message)
+            pipe.hset(self.hosts_key, self.host, json.dumps(info))
+            pipe.publish(self.channel, message)
             pipe.execute()
             return True
 
@@ -224,7 +227,7 @@ class SharedHub(Hub):
             now = time.monotonic()
             for peer in self.peers.values():
                 peer["heard"] = max(peer["heard"], now)  # give them time to be heard again
-        hosts = self.link.run(lambda r: r.hgetall(HOSTS), {})
+        hosts = self.link.run(lambda r: r.hgetall(self.hosts_key), {})
         self._load({h: json.loads(i) for h, i in hosts.items() if h != self.host})
 
     def _load(self, hosts: dict[str, dict]) -> None:
@@ -235,10 +238,10 @@ class SharedHub(Hub):
 
         def load(r):
             if old:
-                r.hdel(HOSTS, *old)
+                r.hdel(self.hosts_key, *old)
             pipe = r.pipeline(transaction=False)
             for host in hosts:
-                pipe.hgetall(PARTS + host)
+                pipe.hgetall(self.parts_key + host)
             return pipe.execute()
 
         loaded = self.link.run(load)
