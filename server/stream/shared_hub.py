@@ -31,6 +31,16 @@ PARTS = "hub:parts:"  # + host: client id -> that process's part of the client's
 PUBLISH_AT_LEAST_S = 1.0  # rates stay fresh, and silence means a dead process
 DEAD_AFTER = 3  # POSECAST_HEARTBEAT_S without a word, as server processes are judged in the database
 LABEL_FIELDS = ("label", "confidence", "model", "model_version", "backbone", "person", "fps", "ts", "seq")
+# A part travels as a JSON list in this order: half the bytes of an object, and faster both ways.
+PART_FIELDS = tuple(new_state("x"))
+
+
+def values(part: dict) -> list:
+    return [part[k] for k in PART_FIELDS]
+
+
+def unpack(values: list) -> dict:
+    return dict(zip(PART_FIELDS, values))
 
 
 def _page_order(part: dict) -> tuple:
@@ -41,6 +51,8 @@ def merge(parts: list[dict]) -> dict:
     """One client as dashboards see it, from each process's part: the newest label by page time,
     connected if any live process holds a connection, events summed; name, kind and session from
     the process it is connected through (the latest seen)."""
+    if len(parts) == 1:  # the common case: a client only one process has seen
+        return {**parts[0], "connected": parts[0]["connections"] > 0}
     newest = max(parts, key=_page_order)
     live = [p for p in parts if p["connections"] > 0]
     via = max(live or parts, key=lambda p: p["last_seen"])
@@ -158,14 +170,14 @@ class SharedHub(Hub):
             if not (self.unpublished or self.counts_out or self.full_due or now - self.published_at >= PUBLISH_AT_LEAST_S):
                 return
             full, ids = self.full_due, (list(self.mine) if self.full_due else list(self.unpublished))
-            parts = {cid: dict(self.mine[cid]) for cid in ids if cid in self.mine}
+            parts = {cid: values(self.mine[cid]) for cid in ids if cid in self.mine}  # encoded after the lock
             gone = [cid for cid in ids if cid not in self.mine]
             counts = dict(self.counts_out)
             info = {"at": _ms(), "events_per_s": round(self._events_per_s(), 1), "events_total": self.total,
                     "dashboards": len(self.dashboards)}
             self.unpublished, self.counts_out, self.full_due, self.published_at = set(), collections.Counter(), False, now
         # Each part is encoded once, for the hash and for the message.
-        encoded = {cid: json.dumps(p, separators=(",", ":")) for cid, p in parts.items()}
+        encoded = {cid: json.dumps(v, separators=(",", ":")) for cid, v in parts.items()}
         message = '{"host":%s,"full":%s,"info":%s,"gone":%s,"counts":%s,"parts":{%s}}' % (
             json.dumps(self.host), "true" if full else "false", json.dumps(info), json.dumps(gone), json.dumps(counts),
             ",".join(f"{json.dumps(cid)}:{e}" for cid, e in encoded.items()))
@@ -209,7 +221,7 @@ class SharedHub(Hub):
                 for cid in set(peer["parts"]) - set(msg["parts"]):
                     self._mark_remote(cid)
                 peer["parts"] = {}
-            peer["parts"].update(msg["parts"])
+            peer["parts"].update((cid, unpack(v)) for cid, v in msg["parts"].items())
             for cid in msg["parts"]:
                 self._mark_remote(cid)
             for cid in msg["gone"]:
@@ -253,5 +265,5 @@ class SharedHub(Hub):
                 peer = self.peers.setdefault(host, {"parts": {}, "heard": 0.0})
                 for cid in set(peer["parts"]) | set(parts):
                     self._mark_remote(cid)
-                peer.update(parts={cid: json.loads(p) for cid, p in parts.items()}, info=info,
+                peer.update(parts={cid: unpack(json.loads(p)) for cid, p in parts.items()}, info=info,
                             heard=max(peer["heard"], time.monotonic() - age_s), alive=age_s <= self.timeout_s)
