@@ -153,6 +153,8 @@ def main(args) -> int:
 
     try:
         options = {"threads": args.threads} if args.threads else {}
+        if args.executor == "openvino":
+            options["precision"] = args.precision
         estimator = runtime.load(args.backbone, executor=args.executor, **options)
     except (FileNotFoundError, ImportError) as exc:
         log(f"cannot load {args.backbone} on {args.executor}: {exc}. Without assets/ or TensorFlow here, "

@@ -19,7 +19,7 @@ def server(tmp_path, edge_ready):
     server.stop()
 
 
-def expected_labels(server, video, frames):
+def expected_labels(server, video, frames, backbone="movenet-lightning"):
     """The same frames through runtime + edge.pipeline + the active model, in this process."""
     import runtime
     from edge.classifier import Classifier
@@ -32,7 +32,7 @@ def expected_labels(server, video, frames):
     model_json = json.loads((folder / "model.json").read_text())
     shards = [(folder / p).read_bytes() for g in model_json["weightsManifest"] for p in g["paths"]]
     model = Classifier(spec, model_json, shards)
-    pipeline = Pipeline(runtime.load("movenet-lightning", executor="openvino"))
+    pipeline = Pipeline(runtime.load(backbone, executor="openvino"))
     source, out = Source(str(video)), []
     for _ in range(frames):
         frame = source.read()
@@ -41,20 +41,21 @@ def expected_labels(server, video, frames):
     return out
 
 
-def test_labels_arrive_and_match_the_python_pipeline(server, video, tmp_path):
-    node = EdgeNode(server, video, tmp_path / "state", "--max-frames", str(FRAMES)).start()
+@pytest.mark.parametrize("backbone", ["movenet-lightning", "blazepose-lite"])
+def test_labels_arrive_and_match_the_python_pipeline(server, video, tmp_path, backbone):
+    node = EdgeNode(server, video, tmp_path / "state", "--max-frames", str(FRAMES), "--backbone", backbone).start()
     assert node.wait() == 0, node.log()
     client_id, next_seq, waiting = node.outbox()
     assert waiting == 0 and "all events acknowledged" in node.log()
     events = stored(server, client_id)
     assert [e["seq"] for e in events] == list(range(next_seq)) and next_seq >= FRAMES * 0.9
-    expected = expected_labels(server, video, FRAMES)
+    expected = expected_labels(server, video, FRAMES, backbone)
     assert len(events) == len(expected)
     got = np.array([e["confidence"] for e in events])
     want = np.array([r["confidence"] for r in expected])
     assert np.abs(got - want).max() <= 1e-4
     assert [(e["label"], e["person"]) for e in events] == [(r["label"], r["person"]) for r in expected]
-    assert {e["model"] for e in events} == {"yoga5"} and {e["backbone"] for e in events} == {"movenet-lightning"}
+    assert {e["model"] for e in events} == {"yoga5"} and {e["backbone"] for e in events} == {backbone}
     clients = server.api("GET", "/api/clients").json()["clients"]
     assert [c["name"] for c in clients if c["client_id"] == client_id] == ["edge-test"]
 
