@@ -22,6 +22,10 @@ INFLIGHT_TIMEOUT_S = 10.0
 DASHBOARDS_ROOM = "dashboards"
 
 
+def watch_room(client_id: str) -> str:
+    return f"watch:{client_id}"
+
+
 def new_state(client_id: str) -> dict:
     """A client as dashboards see it (web/contract.json, /dashboard update)."""
     return {"client_id": client_id, "kind": "page", "name": None, "connected": False, "connections": 0,
@@ -42,6 +46,8 @@ class Hub:
         self.app = app
         self.clients: dict[str, dict] = {}
         self.dashboards: dict[str, dict] = {}
+        self.watching: dict[str, str] = {}  # dashboard sid -> the client whose skeleton it watches
+        self.watched = frozenset()  # their client ids, replaced whole: read without the lock
         self.total = 0
         self.history = collections.deque()  # (monotonic time, total) over the last seconds
         self.started = False
@@ -110,8 +116,21 @@ class Hub:
         return bool(self.clients.get(client_id, {}).get("connected"))
 
     def skeleton(self, client_id: str, pose: dict) -> None:
-        socketio.emit(DASHBOARD_SKELETON, {"client_id": client_id, **pose}, to=f"watch:{client_id}",
-                      namespace=DASHBOARD)
+        if self._watched(client_id):  # pages send two a second each: most are watched by nobody
+            socketio.emit(DASHBOARD_SKELETON, {"client_id": client_id, **pose}, to=watch_room(client_id),
+                          namespace=DASHBOARD)
+
+    def _watched(self, client_id: str) -> bool:
+        return client_id in self.watched
+
+    @_locked
+    def watch(self, sid: str, client_id: str | None) -> str | None:
+        """Dashboard `sid` now watches `client_id` (None: nobody); returns whom it watched before."""
+        previous = self.watching.pop(sid, None)
+        if client_id:
+            self.watching[sid] = client_id
+        self.watched = frozenset(self.watching.values())
+        return previous
 
     def alert(self, alert: dict) -> None:
         socketio.emit(ALERT, alert, to=DASHBOARDS_ROOM, namespace=DASHBOARD)
@@ -130,6 +149,8 @@ class Hub:
     @_locked
     def remove_dashboard(self, sid: str) -> None:
         self.dashboards.pop(sid, None)
+        if self.watching.pop(sid, None):
+            self.watched = frozenset(self.watching.values())
 
     @_locked
     def rates(self) -> dict:

@@ -76,6 +76,7 @@ class SharedHub(Hub):
         self.unpublished: set[str] = set()  # ids whose part here changed since the last publish
         self.counts_out = collections.Counter()  # labels stored here since the last publish
         self.full_due = True  # publish every part (at start and after Redis came back)
+        self.watch_changed = False
         self.published_at = 0.0
         link.subscribe(self.channel, self._heard)
         link.on_connect.append(self._reconnected)
@@ -117,6 +118,20 @@ class SharedHub(Hub):
             else:
                 self.clients.pop(cid, None)
         self.stale.clear()
+
+    def _watched(self, client_id: str) -> bool:
+        """Watched by a dashboard here or on any live process (skeletons cross processes only then)."""
+        return super()._watched(client_id) or any(
+            peer["alive"] and client_id in peer["info"].get("watching", ()) for peer in self.peers.values())
+
+    def watch(self, sid: str, client_id: str | None) -> str | None:
+        previous = super().watch(sid, client_id)
+        self.watch_changed = True  # the others learn it at the next tick
+        return previous
+
+    def remove_dashboard(self, sid: str) -> None:
+        super().remove_dashboard(sid)
+        self.watch_changed = True
 
     def _rates(self) -> dict:
         rates = super()._rates()
@@ -167,15 +182,17 @@ class SharedHub(Hub):
             now = time.monotonic()
             if self.link.down and now < self.link.retry_at:
                 return  # keeps accumulating; the reconnect publishes everything
-            if not (self.unpublished or self.counts_out or self.full_due or now - self.published_at >= PUBLISH_AT_LEAST_S):
+            if not (self.unpublished or self.counts_out or self.full_due or self.watch_changed
+                    or now - self.published_at >= PUBLISH_AT_LEAST_S):
                 return
             full, ids = self.full_due, (list(self.mine) if self.full_due else list(self.unpublished))
             parts = {cid: values(self.mine[cid]) for cid in ids if cid in self.mine}  # encoded after the lock
             gone = [cid for cid in ids if cid not in self.mine]
             counts = dict(self.counts_out)
             info = {"at": _ms(), "events_per_s": round(self._events_per_s(), 1), "events_total": self.total,
-                    "dashboards": len(self.dashboards)}
+                    "dashboards": len(self.dashboards), "watching": sorted(self.watched)}
             self.unpublished, self.counts_out, self.full_due, self.published_at = set(), collections.Counter(), False, now
+            self.watch_changed = False
         # Each part is encoded once, for the hash and for the message.
         encoded = {cid: json.dumps(v, separators=(",", ":")) for cid, v in parts.items()}
         message = '{"host":%s,"full":%s,"info":%s,"gone":%s,"counts":%s,"parts":{%s}}' % (

@@ -86,6 +86,17 @@ def test_a_dashboard_on_one_process_sees_a_page_on_another(cluster):
         assert wait_for(lambda: a.api("GET", "/api/stats").json()["events_total"] >= 5)
         clients = {c["client_id"]: c for c in a.api("GET", "/api/clients").json()["clients"]}
         assert clients["shared-page-1"]["connected"] is True
+        # A's dashboard opens the client's detail: the page's skeletons on B reach it.
+        skeletons = []
+        dash.sio.on("skeleton", skeletons.append, namespace="/dashboard")
+        assert dash.sio.call("watch", {"client_id": "shared-page-1"}, namespace="/dashboard") == {"ok": True}
+        pose = {"person": 0, "width": 640, "height": 480, "keypoints": [[10.0, 20.0, 0.9]] * 17}
+
+        def relayed():
+            page.sio.emit("skeleton", pose, namespace="/pose")
+            time.sleep(0.2)  # the server takes two a second
+            return skeletons
+        assert wait_for(relayed, 5)[0]["client_id"] == "shared-page-1"
     finally:
         page.close()
     assert wait_for(lambda: dash.latest("shared-page-1")["connected"] is False, 5)
