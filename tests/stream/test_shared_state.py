@@ -119,6 +119,10 @@ def test_a_rule_added_on_one_process_raises_once_on_another(cluster):
     hold(page, "fall", 0.6)
     assert len(wait_for(alerts)) == 1
     assert wait_for(lambda: [x for x in dash.alerts if x["client_id"] == cid])  # raised on B, shown on A
+    acknowledged = []
+    dash.sio.on("alert_acknowledged", acknowledged.append, namespace="/dashboard")
+    assert b.api("POST", f"/api/alerts/{alerts()[0]['id']}/ack").status_code == 200  # on B, shown on A
+    assert wait_for(lambda: acknowledged)[0]["acknowledged_by"] == "admin"
     # The page reconnects to A in the middle of the hold: the same hold, no second alert.
     page.close()
     moved = PageClient(a.url, cid)
