@@ -122,7 +122,7 @@ class SharedHub(Hub):
     def _watched(self, client_id: str) -> bool:
         """Watched by a dashboard here or on any live process (skeletons cross processes only then)."""
         return super()._watched(client_id) or any(
-            peer["alive"] and client_id in peer["info"].get("watching", ()) for peer in self.peers.values())
+            peer["alive"] and client_id in peer["info"].get("watching", ()) for peer in list(self.peers.values()))
 
     def watch(self, sid: str, client_id: str | None) -> str | None:
         previous = super().watch(sid, client_id)
@@ -228,8 +228,8 @@ class SharedHub(Hub):
         with self.lock:
             peer = self.peers.get(host)
             unknown = peer is None or not peer["alive"]  # its earlier parts may be missing here
-            if peer is None:
-                peer = self.peers[host] = {"parts": {}}
+            if peer is None:  # complete before it is seen: skeleton() reads peers without the lock
+                peer = self.peers[host] = {"parts": {}, "info": msg["info"], "heard": 0.0, "alive": False}
             elif not peer["alive"]:
                 for cid in peer["parts"]:  # alive again: its connections count again
                     self._mark_remote(cid)
@@ -279,7 +279,7 @@ class SharedHub(Hub):
         with self.lock:
             for (host, info), parts in zip(hosts.items(), loaded):
                 age_s = max(0.0, (now - info["at"]) / 1000)
-                peer = self.peers.setdefault(host, {"parts": {}, "heard": 0.0})
+                peer = self.peers.setdefault(host, {"parts": {}, "info": info, "heard": 0.0, "alive": False})
                 for cid in set(peer["parts"]) | set(parts):
                     self._mark_remote(cid)
                 peer.update(parts={cid: unpack(json.loads(p)) for cid, p in parts.items()}, info=info,
