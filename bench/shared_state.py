@@ -5,8 +5,9 @@ redis-server, at 1,000 clients x 30 labels/s all stored by one process:
   in-process hub's observe + collect (the baseline) against the shared hub's observe + collect +
   publish (one pipeline: its changed parts into its hash and on the channel), and what a second
   process spends hearing that message (decode, merge, collect); bytes per message.
-- rate limit, per batch: the in-process token bucket against the Redis script (one round trip),
-  one caller after another, and from several threads at once (batches/s).
+- rate limit, per batch: the in-process token bucket against the Redis script, one caller after
+  another (a round trip each), and from several threads at once (batches waiting while a call is
+  out go together in the next).
 
     .venv/bin/python -m bench.shared_state [--clients 1000] [--rate 30] [--ticks 40]
 """
@@ -89,37 +90,44 @@ def hub_figures(app, url: str, clients: int, rate: int, ticks: int) -> dict:
 
 
 def limiter_figures(link, calls: int, threads: int) -> dict:
+    """(us wall, us CPU of this whole process) per batch, one after another and from threads at once."""
     from server.stream.rate_limit import Limiter, SharedLimiter
 
     local, shared = Limiter(1e9, 1e9), SharedLimiter(link, 1e9, 1e9)
-    out = {}
-    for name, limiter in (("local", local), ("redis", shared)):
-        t0, c0 = time.perf_counter(), time.thread_time()
-        for i in range(calls):
-            limiter.take(f"bench-{i % 1000:05d}", 8)
-        out[name] = ((time.perf_counter() - t0) / calls * 1e6, (time.thread_time() - c0) / calls * 1e6)
 
-    def worker(n):
+    class Direct(Limiter):  # the same script, one call per batch from the batch's own green thread
+        def take(self, client_id, n):
+            return shared.script(keys=[shared.key + client_id], args=[1e9, 1e9, n], client=link.client)[0]
+
+    def run(limiter, n):
         for i in range(n):
-            shared.take(f"bench-{i % 1000:05d}", 8)
+            assert limiter.take(f"bench-{i % 1000:05d}", 8) == 0
 
-    pool = [threading.Thread(target=worker, args=(calls // threads,)) for _ in range(threads)]
-    t0 = time.perf_counter()
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    out["concurrent_per_s"] = calls // threads * threads / (time.perf_counter() - t0)
+    out = {}
+    direct = Direct(1e9, 1e9)
+    for name, limiter, workers in (("local", local, 1), ("direct", direct, 1), ("direct_threads", direct, threads),
+                                   ("redis", shared, 1), ("redis_threads", shared, threads)):
+        pool = [threading.Thread(target=run, args=(limiter, calls // workers)) for _ in range(workers)]
+        t0, c0 = time.perf_counter(), time.process_time()
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        done = calls // workers * workers
+        out[name] = ((time.perf_counter() - t0) / done * 1e6, (time.process_time() - c0) / done * 1e6)
     return out
 
 
 def main() -> None:
+    import eventlet  # as `posecast serve` runs: threads below are green threads
+
+    eventlet.monkey_patch()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--rate", type=int, default=30, help="labels per second per client")
     parser.add_argument("--ticks", type=int, default=40)
     parser.add_argument("--calls", type=int, default=4000)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=64, help="batches at once (the server's green threads)")
     args = parser.parse_args()
 
     from server import create_app
@@ -128,7 +136,7 @@ def main() -> None:
     redis = Redis().start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            app = create_app({"INSTANCE_PATH": tmp, "ASYNC_MODE": "threading", "MESSAGE_QUEUE": redis.url,
+            app = create_app({"INSTANCE_PATH": tmp, "ASYNC_MODE": "eventlet", "MESSAGE_QUEUE": redis.url,
                               **ADMIN_CONFIG})
             load = os.getloadavg()
             hub = hub_figures(app, redis.url, args.clients, args.rate, args.ticks)
@@ -146,12 +154,12 @@ def main() -> None:
     print(f"  extra per process       {extra / 1000:8.2f} ms per tick = {extra / TICK_S / 1e4:.1f} % of one core")
     print(f"  another process hearing {hub['heard'] / 1000:8.2f} ms per tick = {hub['heard'] / TICK_S / 1e4:.1f} % of one core"
           f" per publishing process; message {hub['bytes'] / 1024:.0f} KiB")
-    print("rate limit, one batch:")
-    print(f"  in-process bucket       {lim['local'][0]:8.1f} us wall  {lim['local'][1]:6.1f} us CPU")
-    print(f"  Redis script            {lim['redis'][0]:8.1f} us wall  {lim['redis'][1]:6.1f} us CPU "
-          f"({lim['redis'][0] / lim['local'][0]:.0f}x wall)")
-    print(f"  Redis script, {args.threads} threads {lim['concurrent_per_s']:8.0f} batches/s")
-
+    print("rate limit, per batch (wall; CPU of this process):")
+    print(f"  in-process bucket          {lim['local'][0]:8.1f} us  {lim['local'][1]:6.1f} us CPU")
+    for name, label in (("direct", "Redis, a call per batch"), ("redis", "Redis, grouped (posecast)")):
+        print(f"  {label:26} {lim[name][0]:8.1f} us  {lim[name][1]:6.1f} us CPU  one batch at a time")
+        print(f"  {'':26} {lim[name + '_threads'][0]:8.1f} us  {lim[name + '_threads'][1]:6.1f} us CPU  "
+              f"{args.threads} at once ({1e6 / lim[name + '_threads'][0]:.0f} batches/s)")
 
 if __name__ == "__main__":
     main()

@@ -21,7 +21,6 @@ from ..sockets import socketio
 log = logging.getLogger("posecast.stream.redis")
 TIMEOUT_S = 2.0  # a hung Redis holds a caller at most this long
 RETRY_S = 1.0  # while down, calls fall back without trying for this long after a failure
-CONNECTIONS = 32  # per process
 LISTEN_BACKOFF_S = (0.2, 2.0)  # the listener's reconnect delay: first, then doubling up to
 
 
@@ -30,12 +29,10 @@ class Link:
         import redis  # only in cluster mode: one process needs no Redis at all
 
         self.errors = (redis.RedisError, OSError)
-        # Every /pose batch checks its rate limit here: with hundreds of batches in flight a pool
-        # that grew with them would open hundreds of sockets; these wait for one of CONNECTIONS.
-        pool = redis.BlockingConnectionPool.from_url(
-            url, max_connections=CONNECTIONS, timeout=TIMEOUT_S, decode_responses=True, socket_timeout=TIMEOUT_S,
-            socket_connect_timeout=TIMEOUT_S, socket_keepalive=True)
-        self.client = redis.Redis(connection_pool=pool)
+        # A few connections at most: the rate limit's task, the hub's ticker, the listener, an
+        # alert now and then (redis-py's blocking pool lost wake-ups under eventlet here).
+        self.client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=TIMEOUT_S,
+                                           socket_connect_timeout=TIMEOUT_S, socket_keepalive=True)
         parts = urlsplit(url)
         self.where = f"{parts.hostname}:{parts.port or 6379}"  # for the log: never the password
         self.host_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"  # this process, this start
