@@ -21,7 +21,10 @@ from ..sockets import socketio
 log = logging.getLogger("posecast.stream.redis")
 TIMEOUT_S = 2.0  # a hung Redis holds a caller at most this long
 RETRY_S = 1.0  # while down, calls fall back without trying for this long after a failure
-LISTEN_BACKOFF_S = (0.2, 2.0)  # the listener's reconnect delay: first, then doubling up to
+LISTEN_BACKOFF_S = (0.2, 2.0)
+# The hub hears its own publishes at least once a second: this much silence means a subscription
+# lost without a word (a Redis machine gone without closing the connection), so subscribe again.
+SILENCE_S = 5.0  # the listener's reconnect delay: first, then doubling up to
 
 
 class Link:
@@ -89,10 +92,14 @@ class Link:
                 delay = LISTEN_BACKOFF_S[0]
                 for callback in self.on_connect:
                     self._safely(callback)
+                heard = time.monotonic()
                 while True:
                     message = pubsub.get_message(timeout=1.0)
                     if message and message["type"] == "message":
+                        heard = time.monotonic()
                         self._safely(self.handlers[message["channel"]], message["data"])
+                    elif time.monotonic() - heard > SILENCE_S and not self.down:
+                        raise ConnectionError(f"nothing heard on the channels for {SILENCE_S:.0f} s")
             except self.errors as exc:
                 self.failed(exc)
             finally:
