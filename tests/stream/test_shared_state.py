@@ -172,7 +172,7 @@ def test_a_dead_process_shows_its_clients_disconnected(cluster):
     try:
         page.push("tree")
         assert page.drain(10)
-        assert wait_for(lambda: (s := dash.latest("shared-dead-1")) and s["connected"])
+        assert wait_for(lambda: (s := dash.latest("shared-dead-1")) and s["connected"] and s["label"] == "tree")
         c.kill()  # kill -9: no disconnect is ever sent from there
         state = wait_for(lambda: (s := dash.latest("shared-dead-1")) and not s["connected"] and s, 6)
         assert state["label"] == "tree"
