@@ -164,23 +164,6 @@ def test_the_rate_limit_holds_across_processes(cluster):
             sio.disconnect()
 
 
-def test_a_dead_process_shows_its_clients_disconnected(cluster):
-    a = cluster.servers[0]
-    c = cluster.add()
-    dash = DashboardClient(a.url, a.cookie())
-    page = PageClient(c.url, "shared-dead-1")
-    try:
-        page.push("tree")
-        assert page.drain(10)
-        assert wait_for(lambda: (s := dash.latest("shared-dead-1")) and s["connected"] and s["label"] == "tree")
-        c.kill()  # kill -9: no disconnect is ever sent from there
-        state = wait_for(lambda: (s := dash.latest("shared-dead-1")) and not s["connected"] and s, 6)
-        assert state["label"] == "tree"
-    finally:
-        page.close()
-        dash.close()
-
-
 def test_redis_restarted_the_dashboards_catch_up(cluster):
     a, b = cluster.servers[:2]
     dash = DashboardClient(a.url, a.cookie())
@@ -206,3 +189,20 @@ def test_redis_restarted_the_dashboards_catch_up(cluster):
     for server in (a, b):  # logged once each way, not per batch or per tick
         assert server.log().count("unreachable") == 1, server.log()[-3000:]
         assert server.log().count("live state shared again") == 1
+
+
+def test_a_dead_process_shows_its_clients_disconnected(cluster):
+    """Last in this file: it kills B."""
+    a, c = cluster.servers[:2]
+    dash = DashboardClient(a.url, a.cookie())
+    page = PageClient(c.url, "shared-dead-1")
+    try:
+        page.push("tree")
+        assert page.drain(10)
+        assert wait_for(lambda: (s := dash.latest("shared-dead-1")) and s["connected"] and s["label"] == "tree")
+        c.kill()  # kill -9: no disconnect is ever sent from there
+        state = wait_for(lambda: (s := dash.latest("shared-dead-1")) and not s["connected"] and s, 6)
+        assert state["label"] == "tree"
+    finally:
+        page.close()
+        dash.close()
