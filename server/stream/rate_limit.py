@@ -72,8 +72,8 @@ WAIT_S = 5.0  # longer than a Redis call may take (redis_link.TIMEOUT_S): then t
 class SharedLimiter(Limiter):
     """One bucket per client id in Redis for every process. Batches that arrive while a script
     call is out wait and go together in the next one (as the writer's group commits): with 64
-    batches at once that measured 32 us of CPU per batch and 6,800 batches/s, against 134 us and
-    1,000/s for a call from each batch (bench/shared_state.py). While Redis is unreachable this
+    batches at once that measured 28-32 us of CPU per batch, against 74-134 us for a call from
+    each batch (bench/shared_state.py; a lone batch pays 60 us more for the hand-off). While Redis is unreachable this
     process's own buckets stand in (the limit then holds per process)."""
 
     def __init__(self, link, rate: float, burst: float):
