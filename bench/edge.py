@@ -4,7 +4,7 @@ rate), the keypoint agreement between OpenVINO and TensorFlow, and the whole edg
 (`posecast edge` against a live server: decode, pose, tracking, smoothing, classifier, outbox,
 streaming) against the bare OpenVINO model's.
 
-    .venv/bin/python -m bench.edge [--backbones movenet-lightning ...] [--frames 120] [--ov-threads 1] [--no-wasm]
+    .venv/bin/python -m bench.edge [--backbones movenet-lightning ...] [--frames 120] [--ov-threads 1] [--no-wasm] [--no-bf16]
 
 Rates: frames of tfjs-pose_1.mp4 (576x576) decoded once, then `track()` back to back (a warm-up
 pass first); "model" is the OpenVINO executor alone on one preprocessed input. Agreement: per
@@ -118,9 +118,14 @@ def wasm_rates(server: LiveServer, backbones: list[str], seconds: float, workdir
 
 def worker(executor: str, backbone: str, n: int, threads: int | None = None) -> dict:
     """One executor in a process of its own (TensorFlow's spinning thread pool slowed OpenVINO by
-    a quarter in a shared process): its rate, and first-pose keypoints for the agreement."""
+    a quarter in a shared process): its rate, and first-pose keypoints for the agreement.
+    "openvino-bf16" is OpenVINO with `--precision bf16`."""
     frames = frames_of(shared(VIDEO), n)
-    est = runtime.load(backbone, executor, **({"threads": threads} if threads and executor == "openvino" else {}))
+    executor, _, precision = executor.partition("-")
+    options = {"threads": threads} if threads and executor == "openvino" else {}
+    if precision:
+        options["precision"] = precision
+    est = runtime.load(backbone, executor, **options)
     rate, poses = track_all(est, frames)
     stills = frames[:: max(1, len(frames) // 20)]  # the same pixels, no crop carried between frames
     first = (lambda ps: [[k["x"], k["y"], k["score"]] for k in ps[0].keypoints] if ps else [])
@@ -142,9 +147,11 @@ def measure(server, backbone: str, args, wasm: float | None, workdir: Path) -> d
     """OpenVINO, TensorFlow and the loop alternate `rounds` times (medians): the machine's other
     load then falls on all three alike."""
     load_before = os.getloadavg()[0]
-    ov, tf, loops = [], [], []
+    ov, tf, loops, bf16 = [], [], [], []
     for i in range(args.rounds):
         ov.append(run_worker("openvino", backbone, args.frames, args.ov_threads))
+        if args.bf16 and backbone != "posenet":  # the edge node refuses bf16 for PoseNet
+            bf16.append(run_worker("openvino-bf16", backbone, args.frames, args.ov_threads))
         tf.append(run_worker("tensorflow", backbone, args.frames, None))
         loops.append(loop_rate(server, backbone, args.loop_frames, workdir / str(i), args.ov_threads))
     return {"backbone": backbone, "openvino_per_s": statistics.median(w["rate"] for w in ov),
@@ -154,6 +161,9 @@ def measure(server, backbone: str, args, wasm: float | None, workdir: Path) -> d
             "rounds": {"openvino": [w["rate"] for w in ov], "tensorflow": [w["rate"] for w in tf], "loop": loops},
             "agreement_track": agreement(ov[0]["track"], tf[0]["track"]),
             "agreement_still": agreement(ov[0]["still"], tf[0]["still"]),
+            "bf16": bf16 and {"per_s": statistics.median(w["rate"] for w in bf16),
+                              "model_per_s": statistics.median(w["model_rate"] for w in bf16),
+                              "agreement_still_vs_f32": agreement(ov[0]["still"], bf16[0]["still"])},
             "load": (load_before, os.getloadavg()[0])}
 
 
@@ -165,6 +175,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternating OpenVINO/TensorFlow/loop rounds")
     parser.add_argument("--ov-threads", type=int, help="OpenVINO inference threads (default: OpenVINO's choice)")
     parser.add_argument("--no-wasm", action="store_true", help="skip the browser (needs chromium)")
+    parser.add_argument("--no-bf16", dest="bf16", action="store_false",
+                        help="skip OpenVINO in bf16 (`posecast edge --precision bf16`) and its keypoints vs f32")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "edge.json")
     parser.add_argument("--worker", nargs=2, metavar=("EXECUTOR", "BACKBONE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -201,6 +213,12 @@ def print_row(r: dict, header: bool) -> None:
           f"{r['tf_model_per_s']:>9.1f}{r['model_per_s'] / r['tf_model_per_s']:>11.2f}x"
           f"{t['median_px'] or 0:>8.3f}/{t['max_px'] or 0:<6.2f}{s['median_px'] or 0:>8.3f}/{s['max_px'] or 0:<6.2f}"
           f"{r['load'][0]:>6.1f}/{r['load'][1]:<5.1f}", flush=True)
+    if r.get("bf16"):
+        b, a = r["bf16"], r["bf16"]["agreement_still_vs_f32"]
+        print(f"{'':<19}bf16: {b['per_s']:.1f}/s ({b['per_s'] / r['openvino_per_s']:.2f}x f32, "
+              f"{b['per_s'] / r['tensorflow_per_s']:.2f}x TF), model {b['model_per_s']:.1f}/s "
+              f"({b['model_per_s'] / r['tf_model_per_s']:.2f}x TF's); keypoints vs f32 "
+              f"median {a['median_px'] or 0:.2f} / max {a['max_px'] or 0:.2f} px", flush=True)
 
 
 if __name__ == "__main__":

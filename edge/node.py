@@ -4,6 +4,7 @@ seconds, and Ctrl-C (SIGINT) or SIGTERM draining what is queued before it exits.
 from __future__ import annotations
 
 import json
+import queue
 import signal
 import sys
 import threading
@@ -13,6 +14,7 @@ import urllib.request
 from core.clock import now_ms
 
 from . import classifier as classifiers
+from . import model_cache
 from .link import Link, Refused
 from .outbox import Outbox
 from .pipeline import Pipeline, skeleton
@@ -44,26 +46,35 @@ class Node:
         self.events = 0
         self.stopping = threading.Event()
         self.model_ready = threading.Event()  # the server said which model (or none) is active
+        self.exit_code: int | None = None  # set when connecting in the background fails
         self._model_lock = threading.Lock()
 
     # --- the model ------------------------------------------------------------------------------
-    def use_model(self, spec: dict | None) -> None:
-        """From /live (an operator activated a model) or from --model at start."""
+    def use_model(self, spec: dict | None, fetch=None) -> None:
+        """From /live (an operator activated a model), from --model at start, or from the cache
+        (fetch given: the cached files) when the node starts while the server is unreachable."""
         try:
-            self._use_model(spec)
+            self._use_model(spec, fetch)
         finally:
             self.model_ready.set()
 
-    def _use_model(self, spec: dict | None) -> None:
+    def _use_model(self, spec: dict | None, fetch) -> None:
         if self.args.model and spec is not None and spec.get("pinned") is not True:
             return  # pinned with --model: activations on the server do not move this node
         if spec is None:
             with self._model_lock:
                 self.classifier = None
+            model_cache.clear(self.args.state_dir)  # an offline restart must not bring it back
             self.log("no model is active on the server: classifying nothing until one is")
             return
+        received: dict[str, bytes] = {}
+
+        def from_server(path: str) -> bytes:
+            received[path] = http_get(self.args.server, path)
+            return received[path]
+
         try:
-            loaded = classifiers.load(spec, lambda path: http_get(self.args.server, path))
+            loaded = classifiers.load(spec, fetch or from_server)
         except (classifiers.Unsupported, OSError, ValueError, KeyError, TypeError) as exc:
             self.model_error = f"cannot run model {spec.get('name')} v{spec.get('version')}: {exc}"
             self.log(self.model_error)
@@ -73,7 +84,34 @@ class Node:
         with self._model_lock:
             self.classifier = loaded
         self.model_error = ""
-        self.log(f"model {spec['name']} v{spec['version']} ({spec['features']}: {', '.join(spec['labels'])})")
+        if fetch is None:
+            try:
+                model_cache.save(self.args.state_dir, spec, received)
+            except OSError as exc:  # a full disk must not stop the labelling
+                self.log(f"could not keep the model for an offline start: {exc}")
+        source = " (cached: the server is not reached yet)" if fetch else ""
+        self.log(f"model {spec['name']} v{spec['version']} ({spec['features']}: {', '.join(spec['labels'])}){source}")
+
+    def cached_model(self) -> tuple[dict, object] | None:
+        """The model this node last ran, if it may run it now (a pinned node only its pinned one)."""
+        cached = model_cache.load(self.args.state_dir)
+        if cached is None:
+            return None
+        spec = cached[0]
+        pinned = f"{spec.get('name')}/{spec.get('version')}" if spec.get("pinned") is True else None
+        return cached if pinned == (self.args.model or None) else None
+
+    def connect_in_background(self, link: Link) -> None:
+        """With a cached model the loop runs at once; this connects meanwhile. A refused token
+        stops the loop (run() checks link.refused); --connect-timeout passing stops it with 4."""
+        try:
+            link.start(wait_s=self.args.connect_timeout, abort=self.stopping)
+        except Refused as exc:
+            link.refused = str(exc)
+        except ConnectionError as exc:
+            self.log(str(exc))
+            self.exit_code = NO_SERVER
+            self.stopping.set()
 
     def pinned_spec(self) -> dict:
         name, _, version = self.args.model.partition("/")
@@ -84,8 +122,13 @@ class Node:
                 "normalisation": meta.get("normalisation"), "threshold": rejection.get("threshold"), "pinned": True}
 
     # --- the loop -------------------------------------------------------------------------------
-    def label(self, frame, pipeline: Pipeline, outbox: Outbox, link: Link | None) -> list[dict]:
-        people = pipeline.people(frame.rgb, frame.t)
+    def label(self, frame, pipeline: Pipeline, outbox: Outbox, link: Link | None, poses=None) -> list[dict]:
+        """A frame's people, labels into the outbox, the first person's skeleton to the link.
+        poses: the model's output for the frame when it already ran (see run())."""
+        if poses is None:
+            people = pipeline.people(frame.rgb, frame.t)
+        else:
+            people = pipeline.follow(poses, frame.t, frame.rgb.shape)
         with self._model_lock:
             model = self.classifier
         results = model.classify(people) if model is not None else []
@@ -100,29 +143,43 @@ class Node:
         return results
 
     def run(self, estimator, source: Source, outbox: Outbox, link: Link) -> int:
+        """Frames in order. The model runs here while a second thread labels the frame before
+        (tracking, smoothing, classifier, outbox, skeleton): the model and numpy release the GIL,
+        so on a small CPU that work no longer adds to each frame's time. One frame is labelled
+        at a time, in order; the model's next crop needs only the model's own output."""
         pipeline = Pipeline(estimator, self.args.max_people)
-        started = last_report = time.monotonic()
-        window: list[float] = []
-        while not self.stopping.is_set():
-            if link.refused:
-                self.log(f"refused by the server: {link.refused}")
-                return REFUSED
-            if self.args.max_frames and self.frames >= self.args.max_frames:
-                break
-            frame = source.read()
-            if frame is None:
-                self.log(f"{source.name}: end of the source")
-                break
-            self.label(frame, pipeline, outbox, link)
-            self.frames += 1
-            now = time.monotonic()
-            window = [t for t in window if now - t < 2.0] + [now]
-            self.fps = (len(window) - 1) / (window[-1] - window[0]) if len(window) > 1 else 0.0
-            if now - last_report >= REPORT_EVERY_S:
-                last_report = now
-                self.report(outbox, link)
+        started = self._last_report = time.monotonic()
+        self._window = []
+        labeller = _Labeller(lambda frame, poses: self._labelled(frame, poses, pipeline, outbox, link))
+        given = 0
+        try:
+            while not self.stopping.is_set():
+                if link.refused:
+                    self.log(f"refused by the server: {link.refused}")
+                    return REFUSED
+                if self.args.max_frames and given >= self.args.max_frames:
+                    break
+                frame = source.read()
+                if frame is None:
+                    self.log(f"{source.name}: end of the source")
+                    break
+                labeller.put(frame, pipeline.estimate(frame.rgb))
+                given += 1
+        finally:
+            labeller.close()
         self.log(f"{self.frames} frames in {time.monotonic() - started:.1f} s")
         return OK
+
+    def _labelled(self, frame, poses, pipeline: Pipeline, outbox: Outbox, link: Link) -> None:
+        self.label(frame, pipeline, outbox, link, poses)
+        self.frames += 1
+        now = time.monotonic()
+        self._window = [t for t in self._window if now - t < 2.0] + [now]
+        w = self._window
+        self.fps = (len(w) - 1) / (w[-1] - w[0]) if len(w) > 1 else 0.0
+        if now - self._last_report >= REPORT_EVERY_S:
+            self._last_report = now
+            self.report(outbox, link)
 
     def report(self, outbox: Outbox, link: Link) -> None:
         s = link.stats
@@ -130,6 +187,42 @@ class Node:
         self.log(f"fps {self.fps:5.1f}  queue {outbox.depth():6d}  acked {s['acked']}  dup {s['duplicates']}  "
                  f"{'connected' if link.connected.is_set() else 'offline'}  model {model}"
                  + (f"  ({s['last_error']})" if s["last_error"] else ""))
+
+
+class _Labeller:
+    """One thread that labels frames in the order given, one waiting at most: put() blocks while
+    the frame before is still being labelled. An error there is raised again in the loop."""
+
+    def __init__(self, work):
+        self._work, self._slot = work, queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="edge-labeller", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._slot.get()
+            if item is None:
+                return
+            try:
+                if self._error is None:
+                    self._work(*item)
+            except BaseException as exc:  # noqa: BLE001 (handed to the loop's thread)
+                self._error = exc
+            finally:
+                self._slot.task_done()
+
+    def put(self, frame, poses) -> None:
+        if self._error is not None:
+            raise self._error
+        self._slot.put((frame, poses))
+
+    def close(self) -> None:
+        """Label what was given, then stop."""
+        self._slot.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def main(args) -> int:
@@ -171,17 +264,24 @@ def main(args) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     code = OK
+    cached = node.cached_model()
     try:
-        link.start(wait_s=args.connect_timeout, abort=node.stopping)
-        if args.model:
+        if cached is not None:  # label at once with the last model; the server may be down
+            node.use_model(*cached)
+            threading.Thread(target=node.connect_in_background, args=(link,), name="edge-connect",
+                             daemon=True).start()
+        elif args.model:
+            link.start(wait_s=args.connect_timeout, abort=node.stopping)
             node.use_model(node.pinned_spec())
         else:
+            link.start(wait_s=args.connect_timeout, abort=node.stopping)
             deadline = time.monotonic() + 30
             while not node.model_ready.wait(0.2) and not node.stopping.is_set():
                 if time.monotonic() > deadline:
                     log("the server did not say which model is active within 30 s; starting without one")
                     break
         code = node.run(estimator, source, outbox, link)
+        code = node.exit_code if node.exit_code is not None else code
         if code == OK:
             drained = link.drain(args.drain_seconds)
             left = outbox.depth()
@@ -198,6 +298,7 @@ def main(args) -> int:
     except KeyboardInterrupt:
         log(f"left at once; {outbox.depth()} events stay in the outbox")
     finally:
+        node.stopping.set()  # a connect still retrying in the background gives up
         link.close()
         outbox.commit()
         outbox.close()

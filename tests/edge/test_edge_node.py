@@ -86,6 +86,30 @@ def test_server_restart_and_edge_kill_lose_nothing_and_store_nothing_twice(serve
     print(f"{next_seq} events; {waiting_at_kill} waited in the outbox at the kill -9")
 
 
+def test_a_node_restarted_while_the_server_is_down_labels_with_its_cached_model(server, video, tmp_path):
+    """A power cut during a network outage: the node comes back, the server is unreachable; it
+    labels at once with the model it last ran and keeps the events until the server is back."""
+    state = tmp_path / "state"
+    first = EdgeNode(server, video, state, "--max-frames", "10").start()
+    assert first.wait() == 0, first.log()
+    client_id, _, _ = first.outbox()
+    assert (state / "model" / "cache.json").exists()
+    server.stop()
+    offline = EdgeNode(server, video, state, "--max-frames", "20", "--drain-seconds", "1").start()
+    assert offline.wait() == 0, offline.log()
+    assert "cached: the server is not reached yet" in offline.log()
+    _, next_seq, waiting = offline.outbox()
+    assert waiting >= 18, offline.log()  # 20 frames labelled with nobody to send them to
+    server.start()
+    back = EdgeNode(server, video, state, "--max-frames", "3").start()
+    assert back.wait() == 0, back.log()
+    assert back.outbox()[2] == 0
+    events = stored(server, client_id)
+    seqs = [e["seq"] for e in events]
+    assert sorted(seqs) == list(range(back.outbox()[1])) and len(seqs) == len(set(seqs))
+    assert {e["model"] for e in events} == {"yoga5"}
+
+
 def test_the_node_switches_when_an_operator_activates_another_model(tmp_path, video, edge_ready):
     import shutil
 
