@@ -22,6 +22,7 @@ import time
 
 from core.clock import now_ms as _ms
 
+from ..instances import DEAD_AFTER
 from .dashboard_hub import FORGET_AFTER_MS, Hub, new_state
 
 # Under the cluster's channel name (POSECAST_MESSAGE_QUEUE_CHANNEL):
@@ -29,7 +30,6 @@ CHANNEL = "hub"
 HOSTS = "hub:hosts"  # host -> {"at": ms, rates}: who to load at start
 PARTS = "hub:parts:"  # + host: client id -> that process's part of the client's state
 PUBLISH_AT_LEAST_S = 1.0  # rates stay fresh, and silence means a dead process
-DEAD_AFTER = 3  # POSECAST_HEARTBEAT_S without a word, as server processes are judged in the database
 LABEL_FIELDS = ("label", "confidence", "model", "model_version", "backbone", "person", "fps", "ts", "seq")
 # A part travels as a JSON list in this order: half the bytes of an object, and faster both ways.
 PART_FIELDS = tuple(new_state("x"))
@@ -68,6 +68,7 @@ class SharedHub(Hub):
         super().__init__(app)
         self.link = link
         self.host = link.host_id
+        # Silent for as many beats as server/instances.py judges a process dead by (in the database).
         self.timeout_s = DEAD_AFTER * app.config["HEARTBEAT_S"]
         self.channel, self.hosts_key, self.parts_key = (link.prefix + k for k in (CHANNEL, HOSTS, PARTS))
         self.mine: dict[str, dict] = {}  # client id -> this process's part
