@@ -29,6 +29,7 @@ bench: setup .cache/system-deps.ok
 	$(BIN)/python -m bench.soak
 	$(BIN)/python -m bench.edge
 	$(BIN)/python -m bench.api
+	$(BIN)/python -m bench.shared_state
 
 setup: $(VENV)/.installed assets/.stamp.json
 
