@@ -1,13 +1,14 @@
 // The live page's pipeline: backend, backbone, source and loop, each replaced on demand; results go
 // through the tracker and smoother into the state. Changes are serialised so a quick succession
 // of clicks never runs two loads at once.
-import { BACKBONES, loadBackbone } from '../common/backbones.js';
+import { BACKBONES } from '../common/backbones.js';
 import { useBackend } from '../common/backend.js';
 import { SourceError, openFile, openWebcam } from '../common/camera.js';
 import { estimateOnce, startVideoLoop } from '../common/loop.js';
 import { createRenderer } from '../common/renderer.js';
 import { reportToServer } from '../common/report.js';
 import { createClassifying } from './classify.js';
+import { createInference } from './inference.js';
 import { createSmoother } from './smoothing.js';
 import { createTracker } from './tracker.js';
 import { createFrameView } from './view.js';
@@ -21,6 +22,7 @@ export function createLivePage({ dom, settings: initial, state, stream }) {
   let source = null;
   let loop = null;
   let loading = Promise.resolve();
+  const inference = createInference(settings, (reason) => reportToServer('warning', reason, { backend: settings.backend }));
   const notices = { backend: '', model: '', source: '', classifier: '', backbone: '' };
 
   // The model, the backend and the source each have their own notice; the page shows them all.
@@ -73,7 +75,9 @@ export function createLivePage({ dom, settings: initial, state, stream }) {
     dom.form.elements.multi.disabled = spec.multi !== 'optional';
     notify('model', `Loading ${spec.label}…`, { status: 'loading', backbone: name });
     try {
-      detector = await loadBackbone(name, { multi });
+      const loaded = await inference.load(name, { multi });
+      detector = loaded.detector;
+      state.set({ thread: loaded.thread });
     } catch (err) {
       const message = `Could not load the ${spec.label} model (${err.message ?? err}). Choose another backbone or reload the page.`;
       notify('model', message, { status: 'error' });
