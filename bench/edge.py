@@ -4,7 +4,7 @@ rate), the keypoint agreement between OpenVINO and TensorFlow, and the whole edg
 (`posecast edge` against a live server: decode, pose, tracking, smoothing, classifier, outbox,
 streaming) against the bare OpenVINO model's.
 
-    .venv/bin/python -m bench.edge [--backbones movenet-lightning ...] [--frames 120] [--ov-threads 1] [--no-wasm]
+    .venv/bin/python -m bench.edge [--backbones movenet-lightning ...] [--frames 120] [--ov-threads 1] [--no-wasm] [--no-bf16]
 
 Rates: frames of tfjs-pose_1.mp4 (576x576) decoded once, then `track()` back to back (a warm-up
 pass first); "model" is the OpenVINO executor alone on one preprocessed input. Agreement: per
@@ -57,13 +57,17 @@ def track_all(est, frames) -> tuple[float, list]:
 
 
 def model_rate(est, seconds: float = 3.0) -> float:
-    """The OpenVINO executor alone, back to back on one input of the backbone's size."""
+    """The executor alone, back to back on one input of the backbone's size: the network a
+    tracked video frame runs (BlazePose: its landmark network; the detector runs on a first
+    frame only)."""
     import numpy as np
 
-    run = est.run_model
-    size = getattr(est, "size", 257 if est.backbone == "posenet" else 256)
-    shape = (1, size, size, 3) if est.backbone != "movenet-multipose" else (1, 256, 256, 3)
-    x = np.zeros(shape, dtype=np.float32 if est.backbone == "posenet" else np.int32)
+    run = est.run_landmarks if hasattr(est, "run_landmarks") else est.run_model
+    if est.backbone.startswith("blazepose"):
+        from runtime.blazepose_ops import LANDMARK_SIZE as size
+    else:
+        size = getattr(est, "size", 257 if est.backbone == "posenet" else 256)
+    x = np.zeros((1, size, size, 3), dtype=run.input_dtype)
     run(x)
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
@@ -114,13 +118,18 @@ def wasm_rates(server: LiveServer, backbones: list[str], seconds: float, workdir
 
 def worker(executor: str, backbone: str, n: int, threads: int | None = None) -> dict:
     """One executor in a process of its own (TensorFlow's spinning thread pool slowed OpenVINO by
-    a quarter in a shared process): its rate, and first-pose keypoints for the agreement."""
+    a quarter in a shared process): its rate, and first-pose keypoints for the agreement.
+    "openvino-bf16" is OpenVINO with `--precision bf16`."""
     frames = frames_of(shared(VIDEO), n)
-    est = runtime.load(backbone, executor, **({"threads": threads} if threads and executor == "openvino" else {}))
+    executor, _, precision = executor.partition("-")
+    options = {"threads": threads} if threads and executor == "openvino" else {}
+    if precision:
+        options["precision"] = precision
+    est = runtime.load(backbone, executor, **options)
     rate, poses = track_all(est, frames)
     stills = frames[:: max(1, len(frames) // 20)]  # the same pixels, no crop carried between frames
     first = (lambda ps: [[k["x"], k["y"], k["score"]] for k in ps[0].keypoints] if ps else [])
-    return {"rate": rate, "model_rate": model_rate(est) if executor == "openvino" else None,
+    return {"rate": rate, "model_rate": model_rate(est),
             "track": [first(p) for p in poses], "still": [first(est.estimate(f)) for f in stills]}
 
 
@@ -138,17 +147,23 @@ def measure(server, backbone: str, args, wasm: float | None, workdir: Path) -> d
     """OpenVINO, TensorFlow and the loop alternate `rounds` times (medians): the machine's other
     load then falls on all three alike."""
     load_before = os.getloadavg()[0]
-    ov, tf, loops = [], [], []
+    ov, tf, loops, bf16 = [], [], [], []
     for i in range(args.rounds):
         ov.append(run_worker("openvino", backbone, args.frames, args.ov_threads))
+        if args.bf16 and backbone != "posenet":  # the edge node refuses bf16 for PoseNet
+            bf16.append(run_worker("openvino-bf16", backbone, args.frames, args.ov_threads))
         tf.append(run_worker("tensorflow", backbone, args.frames, None))
         loops.append(loop_rate(server, backbone, args.loop_frames, workdir / str(i), args.ov_threads))
     return {"backbone": backbone, "openvino_per_s": statistics.median(w["rate"] for w in ov),
             "tensorflow_per_s": statistics.median(w["rate"] for w in tf), "wasm_per_s": wasm,
-            "model_per_s": statistics.median(w["model_rate"] for w in ov), "loop_per_s": statistics.median(loops),
+            "model_per_s": statistics.median(w["model_rate"] for w in ov),
+            "tf_model_per_s": statistics.median(w["model_rate"] for w in tf), "loop_per_s": statistics.median(loops),
             "rounds": {"openvino": [w["rate"] for w in ov], "tensorflow": [w["rate"] for w in tf], "loop": loops},
             "agreement_track": agreement(ov[0]["track"], tf[0]["track"]),
             "agreement_still": agreement(ov[0]["still"], tf[0]["still"]),
+            "bf16": bf16 and {"per_s": statistics.median(w["rate"] for w in bf16),
+                              "model_per_s": statistics.median(w["model_rate"] for w in bf16),
+                              "agreement_still_vs_f32": agreement(ov[0]["still"], bf16[0]["still"])},
             "load": (load_before, os.getloadavg()[0])}
 
 
@@ -160,6 +175,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternating OpenVINO/TensorFlow/loop rounds")
     parser.add_argument("--ov-threads", type=int, help="OpenVINO inference threads (default: OpenVINO's choice)")
     parser.add_argument("--no-wasm", action="store_true", help="skip the browser (needs chromium)")
+    parser.add_argument("--no-bf16", dest="bf16", action="store_false",
+                        help="skip OpenVINO in bf16 (`posecast edge --precision bf16`) and its keypoints vs f32")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "edge.json")
     parser.add_argument("--worker", nargs=2, metavar=("EXECUTOR", "BACKBONE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -187,14 +204,21 @@ def print_row(r: dict, header: bool) -> None:
         print(f"{os.cpu_count()} CPUs; {VIDEO}; estimates/s, medians; keypoints OpenVINO vs TensorFlow in px "
               "(track: video, crops carried; still: same pixels)")
         print(f"{'backbone':<19}{'OV':>7}{'TF':>7}{'OV/TF':>7}{'wasm':>7}{'OV model':>9}{'loop':>7}{'loop/OV':>8}"
-              f"{'loop/model':>11}{'track med/max':>15}{'still med/max':>15}{'load':>12}")
+              f"{'loop/model':>11}{'TF model':>9}{'OV/TF model':>12}{'track med/max':>15}{'still med/max':>15}{'load':>12}")
     t, s = r["agreement_track"], r["agreement_still"]
     wasm = f"{r['wasm_per_s']:>7.1f}" if r["wasm_per_s"] else f"{'-':>7}"
     print(f"{r['backbone']:<19}{r['openvino_per_s']:>7.1f}{r['tensorflow_per_s']:>7.1f}"
           f"{r['openvino_per_s'] / r['tensorflow_per_s']:>6.2f}x{wasm}{r['model_per_s']:>9.1f}{r['loop_per_s']:>7.1f}"
           f"{r['loop_per_s'] / r['openvino_per_s']:>8.2f}{r['loop_per_s'] / r['model_per_s']:>11.2f}"
+          f"{r['tf_model_per_s']:>9.1f}{r['model_per_s'] / r['tf_model_per_s']:>11.2f}x"
           f"{t['median_px'] or 0:>8.3f}/{t['max_px'] or 0:<6.2f}{s['median_px'] or 0:>8.3f}/{s['max_px'] or 0:<6.2f}"
           f"{r['load'][0]:>6.1f}/{r['load'][1]:<5.1f}", flush=True)
+    if r.get("bf16"):
+        b, a = r["bf16"], r["bf16"]["agreement_still_vs_f32"]
+        print(f"{'':<19}bf16: {b['per_s']:.1f}/s ({b['per_s'] / r['openvino_per_s']:.2f}x f32, "
+              f"{b['per_s'] / r['tensorflow_per_s']:.2f}x TF), model {b['model_per_s']:.1f}/s "
+              f"({b['model_per_s'] / r['tf_model_per_s']:.2f}x TF's); keypoints vs f32 "
+              f"median {a['median_px'] or 0:.2f} / max {a['max_px'] or 0:.2f} px", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from core.checks import NAME
+from core.tables import tables
 
-BACKBONES = ("posenet", "movenet-lightning", "movenet-thunder", "movenet-multipose")  # runtime.BACKBONES
+BACKBONES = tuple(tables()["backbones"])  # every backbone of the page (web/pose-tables.json)
+PRECISIONS = ("f32", "bf16")
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")  # server/devices.py makes them
 MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}/[0-9]{1,9}")
 
@@ -28,6 +30,10 @@ def add_parser(sub) -> None:
                    help="file holding the device token from `posecast devices add` (or POSECAST_DEVICE_TOKEN)")
     p.add_argument("--state-dir", type=Path, help="outbox folder (default ~/.posecast-edge/NAME)")
     p.add_argument("--executor", choices=("openvino", "tensorflow"), default="openvino")
+    p.add_argument("--precision", choices=PRECISIONS, default="f32",
+                   help="OpenVINO inference precision: f32 (default, the page's keypoints) or bf16 (about 2x "
+                        "faster on CPUs with AVX512-BF16/AMX, keypoints moved by ~1 px; never PoseNet, whose "
+                        "offsets move by tens of pixels; see README 'Edge figures')")
     p.add_argument("--threads", type=int, default=None,
                    help="OpenVINO inference threads (default: OpenVINO's choice; 1 can be faster on a busy CPU)")
     p.add_argument("--max-people", type=int, default=None,
@@ -67,6 +73,10 @@ def check(args) -> str | None:
         return "--threads must be 1-256"
     if args.threads is not None and args.executor != "openvino":
         return "--threads applies to the openvino executor"
+    if args.precision != "f32" and args.executor != "openvino":
+        return "--precision applies to the openvino executor"
+    if args.precision == "bf16" and args.backbone == "posenet":
+        return "--precision bf16 moves PoseNet's keypoints by tens of pixels (its offsets): use f32 for PoseNet"
     if args.max_frames < 0 or not 0 <= args.drain_seconds <= 600:
         return "--max-frames must be >= 0 and --drain-seconds 0-600"
     if args.connect_timeout is not None and args.connect_timeout <= 0:

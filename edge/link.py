@@ -73,6 +73,9 @@ class Link:
         is set) and start sending. Raises Refused for a refused token, ConnectionError when wait_s
         passes."""
         delay, deadline = 0.5, None if wait_s is None else time.monotonic() + wait_s
+        # The sender commits the outbox from now on, connected or not: events labelled while the
+        # server is still unreachable are on disk within FLUSH_S, whatever happens next.
+        self._thread.start()
         while not (abort and abort.is_set()):
             try:
                 self.sio.connect(self.url, namespaces=["/pose", "/live"], transports=["websocket"],
@@ -88,7 +91,6 @@ class Link:
                     break
                 time.sleep(0 if abort is not None else delay)
                 delay = min(delay * 2, 10.0)
-        self._thread.start()
 
     def _pump(self) -> None:
         while not self._stop.is_set():

@@ -13,6 +13,7 @@ import urllib.request
 from core.clock import now_ms
 
 from . import classifier as classifiers
+from . import model_cache
 from .link import Link, Refused
 from .outbox import Outbox
 from .pipeline import Pipeline, skeleton
@@ -44,26 +45,35 @@ class Node:
         self.events = 0
         self.stopping = threading.Event()
         self.model_ready = threading.Event()  # the server said which model (or none) is active
+        self.exit_code: int | None = None  # set when connecting in the background fails
         self._model_lock = threading.Lock()
 
     # --- the model ------------------------------------------------------------------------------
-    def use_model(self, spec: dict | None) -> None:
-        """From /live (an operator activated a model) or from --model at start."""
+    def use_model(self, spec: dict | None, fetch=None) -> None:
+        """From /live (an operator activated a model), from --model at start, or from the cache
+        (fetch given: the cached files) when the node starts while the server is unreachable."""
         try:
-            self._use_model(spec)
+            self._use_model(spec, fetch)
         finally:
             self.model_ready.set()
 
-    def _use_model(self, spec: dict | None) -> None:
+    def _use_model(self, spec: dict | None, fetch) -> None:
         if self.args.model and spec is not None and spec.get("pinned") is not True:
             return  # pinned with --model: activations on the server do not move this node
         if spec is None:
             with self._model_lock:
                 self.classifier = None
+            model_cache.clear(self.args.state_dir)  # an offline restart must not bring it back
             self.log("no model is active on the server: classifying nothing until one is")
             return
+        received: dict[str, bytes] = {}
+
+        def from_server(path: str) -> bytes:
+            received[path] = http_get(self.args.server, path)
+            return received[path]
+
         try:
-            loaded = classifiers.load(spec, lambda path: http_get(self.args.server, path))
+            loaded = classifiers.load(spec, fetch or from_server)
         except (classifiers.Unsupported, OSError, ValueError, KeyError, TypeError) as exc:
             self.model_error = f"cannot run model {spec.get('name')} v{spec.get('version')}: {exc}"
             self.log(self.model_error)
@@ -73,7 +83,34 @@ class Node:
         with self._model_lock:
             self.classifier = loaded
         self.model_error = ""
-        self.log(f"model {spec['name']} v{spec['version']} ({spec['features']}: {', '.join(spec['labels'])})")
+        if fetch is None:
+            try:
+                model_cache.save(self.args.state_dir, spec, received)
+            except OSError as exc:  # a full disk must not stop the labelling
+                self.log(f"could not keep the model for an offline start: {exc}")
+        source = " (cached: the server is not reached yet)" if fetch else ""
+        self.log(f"model {spec['name']} v{spec['version']} ({spec['features']}: {', '.join(spec['labels'])}){source}")
+
+    def cached_model(self) -> tuple[dict, object] | None:
+        """The model this node last ran, if it may run it now (a pinned node only its pinned one)."""
+        cached = model_cache.load(self.args.state_dir)
+        if cached is None:
+            return None
+        spec = cached[0]
+        pinned = f"{spec.get('name')}/{spec.get('version')}" if spec.get("pinned") is True else None
+        return cached if pinned == (self.args.model or None) else None
+
+    def connect_in_background(self, link: Link) -> None:
+        """With a cached model the loop runs at once; this connects meanwhile. A refused token
+        stops the loop (run() checks link.refused); --connect-timeout passing stops it with 4."""
+        try:
+            link.start(wait_s=self.args.connect_timeout, abort=self.stopping)
+        except Refused as exc:
+            link.refused = str(exc)
+        except ConnectionError as exc:
+            self.log(str(exc))
+            self.exit_code = NO_SERVER
+            self.stopping.set()
 
     def pinned_spec(self) -> dict:
         name, _, version = self.args.model.partition("/")
@@ -153,6 +190,8 @@ def main(args) -> int:
 
     try:
         options = {"threads": args.threads} if args.threads else {}
+        if args.executor == "openvino":
+            options["precision"] = args.precision
         estimator = runtime.load(args.backbone, executor=args.executor, **options)
     except (FileNotFoundError, ImportError) as exc:
         log(f"cannot load {args.backbone} on {args.executor}: {exc}. Without assets/ or TensorFlow here, "
@@ -169,17 +208,24 @@ def main(args) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     code = OK
+    cached = node.cached_model()
     try:
-        link.start(wait_s=args.connect_timeout, abort=node.stopping)
-        if args.model:
+        if cached is not None:  # label at once with the last model; the server may be down
+            node.use_model(*cached)
+            threading.Thread(target=node.connect_in_background, args=(link,), name="edge-connect",
+                             daemon=True).start()
+        elif args.model:
+            link.start(wait_s=args.connect_timeout, abort=node.stopping)
             node.use_model(node.pinned_spec())
         else:
+            link.start(wait_s=args.connect_timeout, abort=node.stopping)
             deadline = time.monotonic() + 30
             while not node.model_ready.wait(0.2) and not node.stopping.is_set():
                 if time.monotonic() > deadline:
                     log("the server did not say which model is active within 30 s; starting without one")
                     break
         code = node.run(estimator, source, outbox, link)
+        code = node.exit_code if node.exit_code is not None else code
         if code == OK:
             drained = link.drain(args.drain_seconds)
             left = outbox.depth()
@@ -196,6 +242,7 @@ def main(args) -> int:
     except KeyboardInterrupt:
         log(f"left at once; {outbox.depth()} events stay in the outbox")
     finally:
+        node.stopping.set()  # a connect still retrying in the background gives up
         link.close()
         outbox.commit()
         outbox.close()

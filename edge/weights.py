@@ -15,8 +15,12 @@ from core.paths import PROJECT_ROOT
 
 WEIGHTS_DIR = PROJECT_ROOT / "assets" / "pose"  # where runtime/ reads them (runtime.estimator)
 MANIFEST = PROJECT_ROOT / "tools" / "assets.json"
-INPUT_SHAPES = {"posenet": "1x257x257x3", "movenet-lightning": "1x192x192x3", "movenet-thunder": "1x256x256x3",
-                "movenet-multipose": "1x-1x-1x3"}  # runtime's OpenVINO cache names
+# Each backbone's networks and their input shapes (as runtime's OpenVINO cache names them):
+# BlazePose runs its person detector on a first frame and its landmark network after that.
+NETWORKS = {"posenet": {"posenet": "1x257x257x3"}, "movenet-lightning": {"movenet-lightning": "1x192x192x3"},
+            "movenet-thunder": {"movenet-thunder": "1x256x256x3"}, "movenet-multipose": {"movenet-multipose": "1x-1x-1x3"},
+            **{f"blazepose-{v}": {"blazepose-detector": "1x224x224x3", f"blazepose-{v}": "1x256x256x3"}
+               for v in ("lite", "full", "heavy")}}
 MAX_BYTES = 64 * 1024 * 1024
 ADAPTED = {"posenet.json"}  # tools/assets.py rewrites it after checking the original's hash
 
@@ -48,16 +52,21 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def fetch(server: str, backbone: str, log=print, dest: Path = WEIGHTS_DIR) -> None:
-    """The backbone's model.json, weight shards and OpenVINO IR from the server into assets/pose/."""
-    if backbone not in INPUT_SHAPES:
+    """The backbone's networks (model.json, weight shards, OpenVINO IR) from the server into assets/pose/."""
+    if backbone not in NETWORKS:
         raise WeightsError(f"unknown backbone {backbone!r}")
+    for network, shape in NETWORKS[backbone].items():
+        _fetch_network(server, network, shape, log, dest)
+
+
+def _fetch_network(server: str, network: str, shape: str, log, dest: Path) -> None:
     base, recorded = f"{server.rstrip('/')}/assets/pose", _recorded()
-    topology = _get(f"{base}/{backbone}.json")
-    files = {f"{backbone}.json": topology}
+    topology = _get(f"{base}/{network}.json")
+    files = {f"{network}.json": topology}
     shards = [p for group in json.loads(topology)["weightsManifest"] for p in group["paths"]]
     for name in shards:
         if "/" in name or name.startswith("."):
-            raise WeightsError(f"{backbone}.json names an unexpected weight file {name!r}")
+            raise WeightsError(f"{network}.json names an unexpected weight file {name!r}")
         files[name] = _get(f"{base}/{name}")
     for name, data in files.items():
         expected = recorded.get(name)
@@ -65,20 +74,20 @@ def fetch(server: str, backbone: str, log=print, dest: Path = WEIGHTS_DIR) -> No
             raise WeightsError(f"{name}: content does not match the sha256 in tools/assets.json")
     for name, data in files.items():
         _write(dest / name, data)
-    log(f"{backbone}: {', '.join(files)} ({sum(map(len, files.values())) / 1e6:.1f} MB) into {dest}")
+    log(f"{network}: {', '.join(files)} ({sum(map(len, files.values())) / 1e6:.1f} MB) into {dest}")
     digest = hashlib.sha256()
-    for name in [f"{backbone}.json", *shards]:  # runtime.graph.weights_sha256, without importing TF
+    for name in [f"{network}.json", *shards]:  # runtime.graph.weights_sha256, without importing TF
         digest.update(hashlib.sha256(files[name]).digest())
-    stem = f"{backbone}-{digest.hexdigest()[:16]}-{INPUT_SHAPES[backbone]}"
+    stem = f"{network}-{digest.hexdigest()[:16]}-{shape}"
     try:
         ir = {f"{stem}.bin": _get(f"{base}/.openvino/{stem}.bin"), f"{stem}.xml": _get(f"{base}/.openvino/{stem}.xml")}
     except WeightsError:
-        log(f"{backbone}: the server has no OpenVINO IR for these weights yet; on the server machine run "
-            f"`posecast edge --prepare-weights --backbone {backbone}` (or install the train extra here)")
+        log(f"{network}: the server has no OpenVINO IR for these weights yet; on the server machine run "
+            f"`posecast edge --prepare-weights --backbone BACKBONE` (or install the train extra here)")
         return
     for name, data in ir.items():  # the .xml last: its presence means the pair is complete
         _write(dest / ".openvino" / name, data)
-    log(f"{backbone}: OpenVINO IR {stem}")
+    log(f"{network}: OpenVINO IR {stem}")
 
 
 def prepare(backbone: str, log=print) -> None:

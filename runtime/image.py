@@ -18,22 +18,36 @@ def _lerp_axis(size_in: int, size_out: int) -> tuple[np.ndarray, np.ndarray, np.
     return lo, hi, (src - lo).astype(np.float32)
 
 
+def _bilinear(image: np.ndarray, y0, y1, dy, x0, x1, dx) -> np.ndarray:
+    """Blend the four source pixels of every output pixel. The corners are gathered by flat
+    index in the image's own dtype and only then made float32 (exact for uint8), so a 576x576
+    frame is never converted whole: an edge node's MoveNet crop took longer than the model."""
+    h, w = image.shape[:2]
+    pixels = image.reshape(h * w, -1)
+    rows0, rows1 = (y0 * w)[:, None], (y1 * w)[:, None]
+
+    def corner(rows, cols):
+        return pixels.take((rows + cols[None, :]).ravel(), axis=0).astype(np.float32).reshape(len(y0), len(x0), -1)
+
+    a, b, c, d = corner(rows0, x0), corner(rows0, x1), corner(rows1, x0), corner(rows1, x1)
+    wx = dx[None, :, None]
+    top = a + (b - a) * wx
+    bottom = c + (d - c) * wx
+    return top + (bottom - top) * dy[:, None, None]
+
+
 def resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """HxWxC (any dtype) -> height x width x C float32, as tf.image.resizeBilinear(x, [h, w])."""
-    x = image.astype(np.float32, copy=False)
-    y0, y1, dy = _lerp_axis(x.shape[0], height)
-    x0, x1, dx = _lerp_axis(x.shape[1], width)
-    top = x[y0][:, x0] + (x[y0][:, x1] - x[y0][:, x0]) * dx[None, :, None]
-    bottom = x[y1][:, x0] + (x[y1][:, x1] - x[y1][:, x0]) * dx[None, :, None]
-    return top + (bottom - top) * dy[:, None, None]
+    y0, y1, dy = _lerp_axis(image.shape[0], height)
+    x0, x1, dx = _lerp_axis(image.shape[1], width)
+    return _bilinear(image, y0, y1, dy, x0, x1, dx)
 
 
 def crop_and_resize(image: np.ndarray, box: tuple[float, float, float, float], height: int, width: int,
                     extrapolation: float = 0.0) -> np.ndarray:
     """tf.image.cropAndResize for one box (yMin, xMin, yMax, xMax in [0, 1] of the image, may reach
     outside it: those pixels get `extrapolation`), bilinear. Returns height x width x C float32."""
-    x = image.astype(np.float32, copy=False)
-    h, w = x.shape[:2]
+    h, w = image.shape[:2]
     y_min, x_min, y_max, x_max = box
 
     def axis(lo, hi, size_in, size_out):
@@ -47,9 +61,7 @@ def crop_and_resize(image: np.ndarray, box: tuple[float, float, float, float], h
 
     y0, y1, dy, in_y = axis(y_min, y_max, h, height)
     x0, x1, dx, in_x = axis(x_min, x_max, w, width)
-    top = x[y0][:, x0] + (x[y0][:, x1] - x[y0][:, x0]) * dx[None, :, None]
-    bottom = x[y1][:, x0] + (x[y1][:, x1] - x[y1][:, x0]) * dx[None, :, None]
-    out = top + (bottom - top) * dy[:, None, None]
+    out = _bilinear(image, y0, y1, dy, x0, x1, dx)
     out[~(in_y[:, None] & in_x[None, :])] = extrapolation
     return out
 

@@ -24,6 +24,10 @@ def test_bad_arguments_exit_2_with_a_reason(tmp_path):
     assert r.returncode == 2 and "NAME/VERSION" in r.stderr
     r = edge(*base, "--name", "n1", env={"POSECAST_DEVICE_TOKEN": "short"})
     assert r.returncode == 2 and "token" in r.stderr
+    r = edge(*base, "--name", "n1", "--backbone", "posenet", "--precision", "bf16")
+    assert r.returncode == 2 and "PoseNet" in r.stderr
+    r = edge(*base, "--name", "n1", "--executor", "tensorflow", "--precision", "bf16")
+    assert r.returncode == 2 and "--precision applies to the openvino executor" in r.stderr
 
 
 def test_a_missing_file_or_camera_exits_2(tmp_path, edge_ready):
@@ -59,6 +63,10 @@ def test_fetch_weights_copies_the_servers_checked_files_and_ir(tmp_path, edge_re
             assert ir == sorted(p.name for p in assets.joinpath(".openvino").glob("movenet-lightning-*"))
         else:
             assert "prepare-weights" in said[-1]
+        # BlazePose is two networks: the person detector comes with the landmarks
+        weights.fetch(server.url, "blazepose-lite", log=said.append, dest=tmp_path / "pose")
+        for name in ("blazepose-detector.json", "blazepose-detector.bin", "blazepose-lite.json", "blazepose-lite.bin"):
+            assert (tmp_path / "pose" / name).read_bytes() == (assets / name).read_bytes()
         r = edge("--fetch-weights", "--server", f"http://127.0.0.1:{free_port()}", "--backbone", "posenet")
         assert r.returncode == 2 and "posenet.json" in r.stderr
     finally:

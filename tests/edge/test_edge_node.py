@@ -19,7 +19,7 @@ def server(tmp_path, edge_ready):
     server.stop()
 
 
-def expected_labels(server, video, frames):
+def expected_labels(server, video, frames, backbone="movenet-lightning"):
     """The same frames through runtime + edge.pipeline + the active model, in this process."""
     import runtime
     from edge.classifier import Classifier
@@ -32,7 +32,7 @@ def expected_labels(server, video, frames):
     model_json = json.loads((folder / "model.json").read_text())
     shards = [(folder / p).read_bytes() for g in model_json["weightsManifest"] for p in g["paths"]]
     model = Classifier(spec, model_json, shards)
-    pipeline = Pipeline(runtime.load("movenet-lightning", executor="openvino"))
+    pipeline = Pipeline(runtime.load(backbone, executor="openvino"))
     source, out = Source(str(video)), []
     for _ in range(frames):
         frame = source.read()
@@ -41,20 +41,21 @@ def expected_labels(server, video, frames):
     return out
 
 
-def test_labels_arrive_and_match_the_python_pipeline(server, video, tmp_path):
-    node = EdgeNode(server, video, tmp_path / "state", "--max-frames", str(FRAMES)).start()
+@pytest.mark.parametrize("backbone", ["movenet-lightning", "blazepose-lite"])
+def test_labels_arrive_and_match_the_python_pipeline(server, video, tmp_path, backbone):
+    node = EdgeNode(server, video, tmp_path / "state", "--max-frames", str(FRAMES), "--backbone", backbone).start()
     assert node.wait() == 0, node.log()
     client_id, next_seq, waiting = node.outbox()
     assert waiting == 0 and "all events acknowledged" in node.log()
     events = stored(server, client_id)
     assert [e["seq"] for e in events] == list(range(next_seq)) and next_seq >= FRAMES * 0.9
-    expected = expected_labels(server, video, FRAMES)
+    expected = expected_labels(server, video, FRAMES, backbone)
     assert len(events) == len(expected)
     got = np.array([e["confidence"] for e in events])
     want = np.array([r["confidence"] for r in expected])
     assert np.abs(got - want).max() <= 1e-4
     assert [(e["label"], e["person"]) for e in events] == [(r["label"], r["person"]) for r in expected]
-    assert {e["model"] for e in events} == {"yoga5"} and {e["backbone"] for e in events} == {"movenet-lightning"}
+    assert {e["model"] for e in events} == {"yoga5"} and {e["backbone"] for e in events} == {backbone}
     clients = server.api("GET", "/api/clients").json()["clients"]
     assert [c["name"] for c in clients if c["client_id"] == client_id] == ["edge-test"]
 
@@ -83,6 +84,30 @@ def test_server_restart_and_edge_kill_lose_nothing_and_store_nothing_twice(serve
     assert len(seqs) == len(set(seqs)), "an event was stored twice"
     assert sorted(seqs) == list(range(next_seq)), "an event was lost"
     print(f"{next_seq} events; {waiting_at_kill} waited in the outbox at the kill -9")
+
+
+def test_a_node_restarted_while_the_server_is_down_labels_with_its_cached_model(server, video, tmp_path):
+    """A power cut during a network outage: the node comes back, the server is unreachable; it
+    labels at once with the model it last ran and keeps the events until the server is back."""
+    state = tmp_path / "state"
+    first = EdgeNode(server, video, state, "--max-frames", "10").start()
+    assert first.wait() == 0, first.log()
+    client_id, _, _ = first.outbox()
+    assert (state / "model" / "cache.json").exists()
+    server.stop()
+    offline = EdgeNode(server, video, state, "--max-frames", "20", "--drain-seconds", "1").start()
+    assert offline.wait() == 0, offline.log()
+    assert "cached: the server is not reached yet" in offline.log()
+    _, next_seq, waiting = offline.outbox()
+    assert waiting >= 18, offline.log()  # 20 frames labelled with nobody to send them to
+    server.start()
+    back = EdgeNode(server, video, state, "--max-frames", "3").start()
+    assert back.wait() == 0, back.log()
+    assert back.outbox()[2] == 0
+    events = stored(server, client_id)
+    seqs = [e["seq"] for e in events]
+    assert sorted(seqs) == list(range(back.outbox()[1])) and len(seqs) == len(set(seqs))
+    assert {e["model"] for e in events} == {"yoga5"}
 
 
 def test_the_node_switches_when_an_operator_activates_another_model(tmp_path, video, edge_ready):
