@@ -67,10 +67,12 @@ export function startPoseWorker() {
   });
 }
 
-// A frame of the source, read now: the bitmap, and the time pose-detection would read off a video
-// (its keypoint filter needs it; a still image has none).
-function grab(source) {
-  const timestampMs = source.currentTime != null ? source.currentTime * 1000 : undefined;
+// A frame of the source, read now: the bitmap, and its media time (pose-detection's keypoint filter
+// needs one; a still image has none): the presented frame's when the loop gives its metadata, else
+// the time pose-detection would read off a video.
+function grab(source, meta = null) {
+  const seconds = meta?.mediaTime ?? source.currentTime;
+  const timestampMs = seconds != null ? seconds * 1000 : undefined;
   return createImageBitmap(source).then((frame) => ({ frame, timestampMs }));
 }
 
@@ -83,9 +85,13 @@ async function remoteDetector(call, backbone, { multi = false } = {}) {
     smoothed: info.smoothed,
     inferences: 0,
     shareTmFeatures: false,
+    // The loop's capture()/release() (common/loop.js): a frame read as it is presented.
+    capture: (source, meta) => grab(source, meta),
+    release: (grabbed) => { grabbed.then(({ frame }) => frame.close(), () => {}); },
+    // source: a video or image (read now), or what capture() gave.
     async estimate(source) {
       shared = null;
-      const { frame, timestampMs } = await grab(source);
+      const { frame, timestampMs } = await (source instanceof Promise ? source : grab(source));
       const out = await call(TO_WORKER.ESTIMATE, { frame, timestampMs, shareTmFeatures: detector.shareTmFeatures }, [frame]);
       detector.inferences = out.inferences;
       shared = out.features;

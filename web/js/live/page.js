@@ -61,7 +61,7 @@ export function createLivePage({ dom, settings: initial, state, stream }) {
     smoother.reset();
     detector?.reset();
     if (!detector || !source) { requestRender(); return; }
-    const hooks = { estimate: (el) => detector.estimate(el), onResult, onError };
+    const hooks = { estimate: (el) => detector.estimate(el), capture: detector.capture, release: detector.release, onResult, onError };
     loop = source.kind === 'image' ? estimateOnce(source.element, hooks) : startVideoLoop(source.element, hooks);
   }
 
