@@ -5,14 +5,15 @@
 // while the page loads its own.
 import { loadBackbone } from '../common/backbones.js';
 import { startPoseWorker, workerSupported } from '../common/pose-worker-client.js';
+import { reportToServer } from '../common/report.js';
 
-// settings: {worker, backend}. report(reason): told once when the page falls back.
-export function createInference({ worker: wanted, backend }, report) {
+// settings: {worker, backend}.
+export function createInference({ worker: wanted, backend }) {
   const refusal = !wanted ? 'the address asks for no worker (worker=0)'
     : backend !== 'wasm' ? `the ${backend} backend runs on the page's thread`
       : !workerSupported() ? 'this browser lacks Worker, OffscreenCanvas or createImageBitmap' : null;
   const worker = refusal ? Promise.resolve(null) : startPoseWorker().catch((err) => {
-    report(`pose inference falls back to the page's thread: ${err.message}`);
+    reportToServer('warning', `pose inference falls back to the page's thread: ${err.message}`, { backend });
     return null;
   });
 

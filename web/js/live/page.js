@@ -8,12 +8,12 @@ import { estimateOnce, startVideoLoop } from '../common/loop.js';
 import { createRenderer } from '../common/renderer.js';
 import { reportToServer } from '../common/report.js';
 import { createClassifying } from './classify.js';
-import { createInference } from './inference.js';
 import { createSmoother } from './smoothing.js';
 import { createTracker } from './tracker.js';
 import { createFrameView } from './view.js';
 
-export function createLivePage({ dom, settings: initial, state, stream }) {
+// inference: live/inference.js, where the pose model runs.
+export function createLivePage({ dom, settings: initial, state, stream, inference }) {
   let settings = initial;
   const renderer = createRenderer(dom.canvas);
   const tracker = createTracker();
@@ -22,7 +22,6 @@ export function createLivePage({ dom, settings: initial, state, stream }) {
   let source = null;
   let loop = null;
   let loading = Promise.resolve();
-  const inference = createInference(settings, (reason) => reportToServer('warning', reason, { backend: settings.backend }));
   const notices = { backend: '', model: '', source: '', classifier: '', backbone: '' };
 
   // The model, the backend and the source each have their own notice; the page shows them all.
