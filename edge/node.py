@@ -4,6 +4,7 @@ seconds, and Ctrl-C (SIGINT) or SIGTERM draining what is queued before it exits.
 from __future__ import annotations
 
 import json
+import queue
 import signal
 import sys
 import threading
@@ -121,8 +122,13 @@ class Node:
                 "normalisation": meta.get("normalisation"), "threshold": rejection.get("threshold"), "pinned": True}
 
     # --- the loop -------------------------------------------------------------------------------
-    def label(self, frame, pipeline: Pipeline, outbox: Outbox, link: Link | None) -> list[dict]:
-        people = pipeline.people(frame.rgb, frame.t)
+    def label(self, frame, pipeline: Pipeline, outbox: Outbox, link: Link | None, poses=None) -> list[dict]:
+        """A frame's people, labels into the outbox, the first person's skeleton to the link.
+        poses: the model's output for the frame when it already ran (see run())."""
+        if poses is None:
+            people = pipeline.people(frame.rgb, frame.t)
+        else:
+            people = pipeline.follow(poses, frame.t, frame.rgb.shape)
         with self._model_lock:
             model = self.classifier
         results = model.classify(people) if model is not None else []
@@ -137,29 +143,43 @@ class Node:
         return results
 
     def run(self, estimator, source: Source, outbox: Outbox, link: Link) -> int:
+        """Frames in order. The model runs here while a second thread labels the frame before
+        (tracking, smoothing, classifier, outbox, skeleton): the model and numpy release the GIL,
+        so on a small CPU that work no longer adds to each frame's time. One frame is labelled
+        at a time, in order; the model's next crop needs only the model's own output."""
         pipeline = Pipeline(estimator, self.args.max_people)
-        started = last_report = time.monotonic()
-        window: list[float] = []
-        while not self.stopping.is_set():
-            if link.refused:
-                self.log(f"refused by the server: {link.refused}")
-                return REFUSED
-            if self.args.max_frames and self.frames >= self.args.max_frames:
-                break
-            frame = source.read()
-            if frame is None:
-                self.log(f"{source.name}: end of the source")
-                break
-            self.label(frame, pipeline, outbox, link)
-            self.frames += 1
-            now = time.monotonic()
-            window = [t for t in window if now - t < 2.0] + [now]
-            self.fps = (len(window) - 1) / (window[-1] - window[0]) if len(window) > 1 else 0.0
-            if now - last_report >= REPORT_EVERY_S:
-                last_report = now
-                self.report(outbox, link)
+        started = self._last_report = time.monotonic()
+        self._window = []
+        labeller = _Labeller(lambda frame, poses: self._labelled(frame, poses, pipeline, outbox, link))
+        given = 0
+        try:
+            while not self.stopping.is_set():
+                if link.refused:
+                    self.log(f"refused by the server: {link.refused}")
+                    return REFUSED
+                if self.args.max_frames and given >= self.args.max_frames:
+                    break
+                frame = source.read()
+                if frame is None:
+                    self.log(f"{source.name}: end of the source")
+                    break
+                labeller.put(frame, pipeline.estimate(frame.rgb))
+                given += 1
+        finally:
+            labeller.close()
         self.log(f"{self.frames} frames in {time.monotonic() - started:.1f} s")
         return OK
+
+    def _labelled(self, frame, poses, pipeline: Pipeline, outbox: Outbox, link: Link) -> None:
+        self.label(frame, pipeline, outbox, link, poses)
+        self.frames += 1
+        now = time.monotonic()
+        self._window = [t for t in self._window if now - t < 2.0] + [now]
+        w = self._window
+        self.fps = (len(w) - 1) / (w[-1] - w[0]) if len(w) > 1 else 0.0
+        if now - self._last_report >= REPORT_EVERY_S:
+            self._last_report = now
+            self.report(outbox, link)
 
     def report(self, outbox: Outbox, link: Link) -> None:
         s = link.stats
@@ -167,6 +187,42 @@ class Node:
         self.log(f"fps {self.fps:5.1f}  queue {outbox.depth():6d}  acked {s['acked']}  dup {s['duplicates']}  "
                  f"{'connected' if link.connected.is_set() else 'offline'}  model {model}"
                  + (f"  ({s['last_error']})" if s["last_error"] else ""))
+
+
+class _Labeller:
+    """One thread that labels frames in the order given, one waiting at most: put() blocks while
+    the frame before is still being labelled. An error there is raised again in the loop."""
+
+    def __init__(self, work):
+        self._work, self._slot = work, queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="edge-labeller", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._slot.get()
+            if item is None:
+                return
+            try:
+                if self._error is None:
+                    self._work(*item)
+            except BaseException as exc:  # noqa: BLE001 (handed to the loop's thread)
+                self._error = exc
+            finally:
+                self._slot.task_done()
+
+    def put(self, frame, poses) -> None:
+        if self._error is not None:
+            raise self._error
+        self._slot.put((frame, poses))
+
+    def close(self) -> None:
+        """Label what was given, then stop."""
+        self._slot.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def main(args) -> int:

@@ -131,9 +131,16 @@ class Pipeline:
 
     def people(self, rgb: np.ndarray, t: float) -> list[Person]:
         """t: the frame's time in seconds (media time for files, a monotonic clock for cameras)."""
-        poses = self.estimator.track(rgb, self.max_people)
+        return self.follow(self.estimate(rgb), t, rgb.shape)
+
+    def estimate(self, rgb: np.ndarray) -> list:
+        """The model's part (the backbone's crop carried from the previous frame)."""
+        return self.estimator.track(rgb, self.max_people)
+
+    def follow(self, poses: list, t: float, shape: tuple) -> list[Person]:
+        """The rest, in frame order: person ids, then smoothing."""
         people = self.tracker.assign(poses, t)
-        return self.smoother.apply(people, t, float(max(rgb.shape[0], rgb.shape[1])))
+        return self.smoother.apply(people, t, float(max(shape[0], shape[1])))
 
 
 def skeleton(person: Person, width: int, height: int) -> dict:
