@@ -10,19 +10,13 @@ const yieldTask = globalThis.scheduler?.yield
     ch.port2.postMessage(null);
   });
 
-// capture(video, meta) -> Promise<grab> and release(grab), when given (the pose worker's
-// detectors), read each frame as it is presented, in its requestVideoFrameCallback, so the pixels
-// estimated are exactly the frame `meta` describes; estimate() then gets the grab of the newest
-// frame instead of the video, and grabs never estimated are released.
-export function startVideoLoop(video, { estimate, capture = null, release = null, onResult, onError }) {
+export function startVideoLoop(video, { estimate, onResult, onError }) {
   let stopped = false;
-  let latest = null; // {meta, grab?}: the newest presented frame
+  let latest = null;
   let wake = null;
-  const drop = () => { if (latest?.grab) release(latest.grab); };
   const onFrame = (_now, meta) => {
     if (stopped) return;
-    drop();
-    latest = { meta, grab: capture ? capture(video, meta) : null };
+    latest = meta;
     if (wake) { wake(); wake = null; }
     video.requestVideoFrameCallback(onFrame);
   };
@@ -31,16 +25,15 @@ export function startVideoLoop(video, { estimate, capture = null, release = null
   (async () => {
     let done = -1;
     while (!stopped) {
-      if (!latest || latest.meta.presentedFrames === done) {
+      if (!latest || latest.presentedFrames === done) {
         await new Promise((resolve) => { wake = resolve; });
         continue;
       }
-      const { meta: frame, grab } = latest;
-      latest = { meta: frame, grab: null }; // taken: estimate() owns the grab now
+      const frame = latest;
       done = frame.presentedFrames;
       const t0 = performance.now();
       try {
-        const poses = await estimate(grab ?? video);
+        const poses = await estimate(video);
         if (!stopped) onResult(poses, { frame, latencyMs: performance.now() - t0 });
       } catch (err) {
         if (!stopped) onError(err);
@@ -48,7 +41,6 @@ export function startVideoLoop(video, { estimate, capture = null, release = null
       }
       await yieldTask();
     }
-    drop();
   })();
 
   return { stop() { stopped = true; if (wake) wake(); } };

@@ -67,12 +67,13 @@ export function startPoseWorker() {
   });
 }
 
-// A frame of the source, read now: the bitmap, and its media time (pose-detection's keypoint filter
-// needs one; a still image has none): the presented frame's when the loop gives its metadata, else
-// the time pose-detection would read off a video.
-function grab(source, meta = null) {
-  const seconds = meta?.mediaTime ?? source.currentTime;
-  const timestampMs = seconds != null ? seconds * 1000 : undefined;
+// A frame of the source, read now: the bitmap, and the time pose-detection would read off a video
+// (its keypoint filter needs it; a still image has none). The loop calls estimate() in the task
+// that follows the frame's requestVideoFrameCallback when it was waiting for one, so the frame read
+// is the one it records. Reading every presented frame there instead, to be exact also when the
+// model is busy, made the loop slower at 60 fps (a bitmap per frame, most never estimated).
+function grab(source) {
+  const timestampMs = source.currentTime != null ? source.currentTime * 1000 : undefined;
   return createImageBitmap(source).then((frame) => ({ frame, timestampMs }));
 }
 
@@ -85,13 +86,9 @@ async function remoteDetector(call, backbone, { multi = false } = {}) {
     smoothed: info.smoothed,
     inferences: 0,
     shareTmFeatures: false,
-    // The loop's capture()/release() (common/loop.js): a frame read as it is presented.
-    capture: (source, meta) => grab(source, meta),
-    release: (grabbed) => { grabbed.then(({ frame }) => frame.close(), () => {}); },
-    // source: a video or image (read now), or what capture() gave.
     async estimate(source) {
       shared = null;
-      const { frame, timestampMs } = await (source instanceof Promise ? source : grab(source));
+      const { frame, timestampMs } = await grab(source);
       const out = await call(TO_WORKER.ESTIMATE, { frame, timestampMs, shareTmFeatures: detector.shareTmFeatures }, [frame]);
       detector.inferences = out.inferences;
       shared = out.features;

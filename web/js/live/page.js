@@ -60,7 +60,7 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
     smoother.reset();
     detector?.reset();
     if (!detector || !source) { requestRender(); return; }
-    const hooks = { estimate: (el) => detector.estimate(el), capture: detector.capture, release: detector.release, onResult, onError };
+    const hooks = { estimate: (el) => detector.estimate(el), onResult, onError };
     loop = source.kind === 'image' ? estimateOnce(source.element, hooks) : startVideoLoop(source.element, hooks);
   }
 
