@@ -1,6 +1,6 @@
 # posecast: `make run` serves the app, `make test` runs every test. Both set up what they need
-# first (virtualenv, front-end libraries, pose weights; for tests also Debian chromium, ffmpeg and
-# postgresql: tests start their own throwaway PostgreSQL server)
+# first (virtualenv, front-end libraries, pose weights; for tests also Debian chromium, ffmpeg,
+# postgresql, redis-server and nginx: tests start their own throwaway servers)
 # and skip every step whose inputs have not changed.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -8,10 +8,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test setup bench clean
+.PHONY: run cluster test setup bench clean
+WORKERS ?= 2
 
 run: setup
 	$(BIN)/posecast serve
+
+# nginx in front of $(WORKERS) workers joined by Redis, on PostgreSQL (README "Scale out")
+cluster: setup .cache/system-deps.ok
+	$(BIN)/posecast cluster --workers $(WORKERS)
 
 test: setup .cache/system-deps.ok
 	$(BIN)/lint-imports
@@ -24,6 +29,7 @@ bench: setup .cache/system-deps.ok
 	$(BIN)/python -m bench.soak
 	$(BIN)/python -m bench.edge
 	$(BIN)/python -m bench.api
+	$(BIN)/python -m bench.shared_state
 
 setup: $(VENV)/.installed assets/.stamp.json
 

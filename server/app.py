@@ -6,8 +6,7 @@ import logging
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, api_v1, auth, config as config_mod, db, errors, models, packet_guard, samples, static, stream
-from .sockets import socketio
+from . import api, api_v1, auth, config as config_mod, db, errors, instances, models, packet_guard, samples, sockets, static, stream
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -23,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     errors.init_app(app)
     db.init_app(app)
+    instances.init_app(app)
     wings = (samples, models, stream, api_v1)
     for wing in wings:  # tables, routes and Socket.IO handlers
         wing.init_app(app)
@@ -36,8 +36,8 @@ def create_app(config: dict | None = None) -> Flask:
     # Socket.IO connections carry the session cookie, so only pages of our own origin (or the
     # ones configured) may open them: no other site can act as a logged-in operator.
     origins = [o.strip() for o in (settings["ALLOWED_ORIGINS"] or "").split(",") if o.strip()] or _same_origin
-    socketio.init_app(app, async_mode=settings["ASYNC_MODE"], cors_allowed_origins=origins)
-    packet_guard.install(socketio.server)  # lifecycle names, arity, undecodable packets
+    sockets.init_app(app, async_mode=settings["ASYNC_MODE"], cors_allowed_origins=origins)
+    packet_guard.install(sockets.socketio.server)  # lifecycle names, arity, undecodable packets
     proxies = settings["TRUSTED_PROXIES"]
     if proxies:  # X-Forwarded-For/-Proto/-Host set by that many proxies in front, and no others
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

@@ -41,9 +41,16 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"posecast: {exc}", file=sys.stderr)
         return 2
+    from . import instances
+    from .api_v1.job_runner import requeue_dead
+    from .models.training_runs import fail_dead
     from .stream.history import start_retention
+    from .stream.label_log import close_orphan_sessions
 
     start_retention(app)
+    # Beat in the database; what worker processes that died left (client sessions, video jobs,
+    # training runs) is closed, queued again or failed by the live ones.
+    instances.start(app, sweeps=[close_orphan_sessions, requeue_dead, fail_dead])
     from . import api_v1
 
     api_v1.serve(app)
@@ -56,6 +63,25 @@ def _serve(args: argparse.Namespace) -> int:
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=(mode == "threading"),
                  log_output=args.access_log)
     return 0
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .cluster.supervisor import run
+    from .config import ConfigError, from_env
+
+    try:
+        settings = from_env()
+    except ConfigError as exc:
+        print(f"posecast: {exc}", file=sys.stderr)
+        return 2
+    if args.workers < 1:
+        print("posecast cluster: --workers must be 1 or more", file=sys.stderr)
+        return 2
+    port = args.port or settings["PORT"]
+    return run(args.workers, args.host or settings["HOST"], port, args.worker_port or port + 1,
+               Path(settings["INSTANCE_PATH"]))
 
 
 def _read_password(args) -> str:
@@ -166,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="Socket.IO async mode (POSECAST_ASYNC_MODE, default eventlet)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.set_defaults(func=_serve)
+    cluster = sub.add_parser("cluster", help="nginx in front of N workers joined by Redis, on PostgreSQL (a trial)")
+    cluster.add_argument("--workers", type=int, default=2, help="`posecast serve` processes (default 2)")
+    cluster.add_argument("--host", help="nginx's bind address (POSECAST_HOST, default 127.0.0.1)")
+    cluster.add_argument("--port", type=int, help="nginx's port (POSECAST_PORT, default 5000)")
+    cluster.add_argument("--worker-port", type=int, help="the first worker's port (default: nginx's + 1)")
+    cluster.set_defaults(func=_cluster)
     users = sub.add_parser("users", help="manage trainer, operator and admin logins (in the database)")
     users_sub = users.add_subparsers(dest="action", required=True)
     add = users_sub.add_parser("add", help="add a user")

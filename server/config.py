@@ -7,6 +7,7 @@ from pathlib import Path
 
 from core.paths import PROJECT_ROOT
 ASYNC_MODES = ("eventlet", "gevent", "threading")
+QUEUE_SCHEMES = ("redis://", "rediss://")  # what Flask-SocketIO hands to its RedisManager
 
 
 def flag(raw: str) -> bool:
@@ -48,6 +49,12 @@ SETTINGS = {
     "DASHBOARD_TICK_MS": ("POSECAST_DASHBOARD_TICK_MS", "100", int),
     "ALLOWED_ORIGINS": ("POSECAST_ALLOWED_ORIGINS", None, str),
     "TRUSTED_PROXIES": ("POSECAST_TRUSTED_PROXIES", "0", int),
+    # Cluster mode (server/cluster/, README "Scale out"): Flask-SocketIO's message queue joins the
+    # processes (unset: one process, no Redis); each process beats in the database so the others
+    # can tell when it is dead.
+    "MESSAGE_QUEUE": ("POSECAST_MESSAGE_QUEUE", None, str),
+    "MESSAGE_QUEUE_CHANNEL": ("POSECAST_MESSAGE_QUEUE_CHANNEL", "posecast", str),
+    "HEARTBEAT_S": ("POSECAST_HEARTBEAT_S", "5", int),
     # /api/v1 inference (server/api_v1/): worker processes (0: one per core), the bounded queue
     # in front of them, their pose executor, and what one request may send.
     "INFER_WORKERS": ("POSECAST_INFER_WORKERS", "0", int),
@@ -94,6 +101,11 @@ def resolve(config: dict) -> dict:
         raise ConfigError("POSECAST_PORT must be between 1 and 65535")
     if config.get("TRUSTED_PROXIES", 0) < 0:
         raise ConfigError("POSECAST_TRUSTED_PROXIES must be the number of proxies in front (0: none)")
+    queue = config.get("MESSAGE_QUEUE")
+    if queue and not queue.startswith(QUEUE_SCHEMES):
+        raise ConfigError(f"POSECAST_MESSAGE_QUEUE must be a Redis URL ({', '.join(QUEUE_SCHEMES)}...)")
+    if config.get("HEARTBEAT_S", 5) < 1:
+        raise ConfigError("POSECAST_HEARTBEAT_S must be a positive number of seconds")
     if config.get("INFER_EXECUTOR", "openvino") not in ("openvino", "tensorflow"):
         raise ConfigError("POSECAST_INFER_EXECUTOR must be openvino or tensorflow")
     if config.get("INFER_WORKERS", 0) < 0:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app
-from sqlalchemy import MetaData, create_engine, event, func, text  # noqa: F401 (func re-exported)
+from sqlalchemy import MetaData, Table, create_engine, event, func, inspect, text  # noqa: F401 (func re-exported)
 from sqlalchemy.engine import Engine
 
 metadata = MetaData()
@@ -20,6 +20,14 @@ def init_app(app: Flask) -> None:
 
 def create_tables(app: Flask) -> None:
     metadata.create_all(engine_of(app))
+
+
+def ensure_column(conn, table: Table, name: str) -> None:
+    """Add a (nullable) column a table got after the database was made: create_all only makes
+    missing tables."""
+    if name not in {c["name"] for c in inspect(conn).get_columns(table.name)}:
+        kind = table.c[name].type.compile(conn.dialect)
+        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

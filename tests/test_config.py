@@ -39,6 +39,8 @@ def test_secret_key_is_generated_once_and_kept(tmp_path):
     ({"POSECAST_PORT": "70000"}, "POSECAST_PORT"),
     ({"POSECAST_ASYNC_MODE": "asyncio"}, "POSECAST_ASYNC_MODE"),
     ({"POSECAST_ASSET_MAX_AGE": "1.5"}, "POSECAST_ASSET_MAX_AGE"),
+    ({"POSECAST_MESSAGE_QUEUE": "amqp://localhost"}, "POSECAST_MESSAGE_QUEUE"),  # only Redis is installed
+    ({"POSECAST_HEARTBEAT_S": "0"}, "POSECAST_HEARTBEAT_S"),
 ])
 def test_bad_values_are_refused_with_the_variable_named(tmp_path, env, message):
     with pytest.raises(config.ConfigError, match=message):

@@ -1,8 +1,9 @@
 """Runs the video jobs of jobs.py one at a time, in a background (green) thread started by
 `posecast serve`: each in a `python -m poseio.video_job` subprocess whose progress lines update
-the job's row and go to its owner on /jobs (`job_progress`). At start, a job left `running` by a
-server that died is queued again (it starts over; its partial result is never served) and the
-queued ones run in order. Retention runs here hourly."""
+the job's row and go to its owner on /jobs (`job_progress`). A job left `running` by a server
+process that died is queued again (it starts over; its partial result is never served): at start,
+and in a cluster when another process finds it dead (`requeue_dead`, the heartbeat's sweep); the
+queued ones run in order, each claimed by one process only. Retention runs here hourly."""
 from __future__ import annotations
 
 import json
@@ -19,7 +20,7 @@ from sqlalchemy import delete, select, update
 
 from core.clock import utcnow as _now
 
-from .. import auth, db, tokens
+from .. import auth, db, instances, tokens
 from ..contract import JOB_PROGRESS, JOBS
 from ..sockets import socketio
 from .jobs import WAKE, folder, jobs, owner_of, set_state
@@ -29,11 +30,52 @@ log = logging.getLogger("posecast.jobs")
 
 def start(app) -> None:
     with db.engine_of(app).begin() as conn:
-        restarted = conn.execute(update(jobs).where(jobs.c.state == "running").values(state="queued")).rowcount
+        db.ensure_column(conn, jobs, "instance_id")
+        restarted = requeue_orphans(conn)
     if restarted:
         log.warning("%d video job(s) interrupted by a restart are queued again", restarted)
     app.extensions[WAKE] = threading.Event()
     socketio.start_background_task(_loop, app)
+
+
+def _requeue(conn, whose) -> int:
+    return conn.execute(update(jobs).where(jobs.c.state == "running", whose)
+                        .values(state="queued", instance_id=None)).rowcount
+
+
+def requeue_orphans(conn) -> int:
+    """At start: running jobs of no live server process go back to the queue (never a live one's)."""
+    return _requeue(conn, instances.orphaned(conn, jobs.c.instance_id))
+
+
+def requeue_dead(conn, dead: set[str]) -> int:
+    """The jobs dead server processes were running go back to the queue (server/instances.py)."""
+    restarted = _requeue(conn, jobs.c.instance_id.in_(dead))
+    if restarted:
+        log.warning("%d video job(s) of a server process that died are queued again", restarted)
+    return restarted
+
+
+def _claim(app):
+    """The oldest queued job whose files this process can read, now running here; None if there is
+    none."""
+    for row in _queued(app):
+        if folder(app, row.id).is_dir() and _take(app, row):  # else: uploaded on another machine
+            return row
+    return None
+
+
+def _queued(app) -> list:
+    with db.engine_of(app).connect() as conn:
+        return conn.execute(select(jobs).where(jobs.c.state == "queued").order_by(jobs.c.created_at).limit(20)).all()
+
+
+def _take(app, row) -> bool:
+    """Mark a queued job running here. Conditional: of processes that saw it queued, one takes it."""
+    with db.engine_of(app).begin() as conn:
+        return conn.execute(update(jobs).where(jobs.c.id == row.id, jobs.c.state == "queued").values(
+            state="running", instance_id=app.extensions[instances.KEY], attempts=row.attempts + 1,
+            error=None, frames_done=0)).rowcount == 1
 
 
 def purge(app) -> int:
@@ -58,8 +100,7 @@ def _loop(app) -> None:
             if time.monotonic() - purged_at > 3600:
                 purged_at = time.monotonic()
                 purge(app)
-            with db.engine_of(app).connect() as conn:
-                row = conn.execute(select(jobs).where(jobs.c.state == "queued").order_by(jobs.c.created_at).limit(1)).first()
+            row = _claim(app)
             if row is None:
                 app.extensions[WAKE].wait(5)
                 app.extensions[WAKE].clear()
@@ -77,8 +118,7 @@ def _emit(row, event: dict) -> None:
 
 
 def _run(app, row) -> None:
-    where = folder(app, row.id)
-    set_state(app, row.id, state="running", attempts=row.attempts + 1, error=None, frames_done=0)
+    where = folder(app, row.id)  # claimed: running here since _claim
     _emit(row, {"state": "running", "done": 0, "total": row.frames_total})
     spec = {**row.options, "video": str(where / row.options["video"]), "out": str(where), "name": row.source,
             "executor": app.config["INFER_EXECUTOR"], "attempt": row.attempts + 1}

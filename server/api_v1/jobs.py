@@ -35,6 +35,9 @@ jobs = Table(
     Column("error", String(1000)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
+    # The server process running it (server/instances.py): in a cluster, only a dead process's
+    # running job is queued again, and a queued job is claimed by one process only.
+    Column("instance_id", String(32)),
 )
 bp = Blueprint("api_v1_jobs", __name__, url_prefix="/api/v1/jobs")
 WAKE = "posecast.job_wake"  # app.extensions: the runner's threading.Event

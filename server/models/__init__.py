@@ -18,7 +18,9 @@ def init_app(app) -> None:
 
 
 def start(app) -> None:
-    """With the tables there: register the exports on disk and activate the default model."""
-    from . import registry
+    """With the tables there: register the exports on disk and activate the default model; runs
+    left running by a server process that is gone end as failed."""
+    from . import registry, training_runs
 
     registry.start(app)
+    training_runs.start(app)

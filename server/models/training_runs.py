@@ -15,7 +15,7 @@ from core.samples import check_label
 from core.tables import BACKBONES
 from core.clock import utcnow as _now
 
-from .. import auth, db, jobs
+from .. import auth, db, instances, jobs
 from ..contract import TRAIN_PROGRESS, TRAINER
 from ..samples.datasets import datasets, samples
 from ..sockets import socketio
@@ -35,6 +35,10 @@ runs = Table(
     Column("error", String(500)),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
+    # The server process watching the run (server/instances.py): when it dies, nobody records the
+    # run's end, so it is marked failed (at start, or by another process's heartbeat sweep) instead
+    # of blocking every later run as "in progress".
+    Column("instance_id", String(32)),
 )
 
 bp = Blueprint("training_runs", __name__, url_prefix="/api")
@@ -89,7 +93,8 @@ def start(dataset_id: int):
         params = {"features": features, "backbone": backbone, "epochs": epochs, "name": name,
                   **({"chiral": chiral} if chiral else {})}
         run_id = conn.execute(insert(runs).values(dataset_id=dataset_id, status="running", params=params,
-                                                  counts=counts, started_at=_now())).inserted_primary_key[0]
+                                                  counts=counts, started_at=_now(),
+                                                  instance_id=instances.current_id())).inserted_primary_key[0]
     models_dir = Path(current_app.config["MODELS_DIR"])
     out = models_dir / name / str(registry.next_version(models_dir / name))
     proc = jobs.spawn("server.models.train_job", "--database-url", current_app.config["DATABASE_URL"],
@@ -99,6 +104,23 @@ def start(dataset_id: int):
                       *(["--chiral", *chiral] if chiral else []))
     socketio.start_background_task(_watch, current_app._get_current_object(), run_id, proc)
     return jsonify(id=run_id, status="running", params=params), 202
+
+
+def start(app) -> None:
+    """Runs whose server process is gone (a crash, a restart) end as failed."""
+    with db.engine_of(app).begin() as conn:
+        db.ensure_column(conn, runs, "instance_id")
+        _fail(conn, instances.orphaned(conn, runs.c.instance_id))
+
+
+def fail_dead(conn, dead: set[str]) -> int:
+    """The heartbeat's sweep: runs watched by dead server processes end as failed."""
+    return _fail(conn, runs.c.instance_id.in_(dead))
+
+
+def _fail(conn, whose) -> int:
+    return conn.execute(update(runs).where(runs.c.status == "running", whose).values(
+        status="failed", error="the server process running it stopped", finished_at=_now())).rowcount
 
 
 def _watch(app, run_id: int, proc: subprocess.Popen) -> None:

@@ -12,16 +12,30 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    """Load the wing (tables, routes, Socket.IO handlers) and make the hub, the alert engine and
-    the writer, handed to each other here."""
+    """Load the wing (tables, routes, Socket.IO handlers) and make the hub, the alert engine, the
+    writer and the rate limit, handed to each other here: kept in this process, or shared with
+    every other process through Redis when POSECAST_MESSAGE_QUEUE is set."""
     from . import alerts, dashboard, history, ingest, services  # noqa: F401 (Socket.IO handlers)
     from .dashboard_hub import Hub
+    from .rate_limit import Limiter, SharedLimiter
     from .writer import Writer
 
-    hub = Hub(app)
-    engine = alerts.Engine(app, on_alert=hub.alert)
+    rate = (app.config["RATE_EVENTS_PER_S"], app.config["RATE_BURST"])
+    if app.config.get("MESSAGE_QUEUE"):
+        from .redis_link import Link
+        from .shared_alerts import SharedEngine
+        from .shared_hub import SharedHub
+
+        link = Link(app.config["MESSAGE_QUEUE"], app.config["MESSAGE_QUEUE_CHANNEL"])
+        hub = SharedHub(app, link)
+        engine = SharedEngine(app, on_alert=hub.alert, link=link)
+        limiter = SharedLimiter(link, *rate)
+    else:
+        hub = Hub(app)
+        engine = alerts.Engine(app, on_alert=hub.alert)
+        limiter = Limiter(*rate)
     writer = Writer(app, observers=[hub.observe, engine.evaluate])
-    app.extensions[services.KEY] = services.Stream(hub=hub, alerts=engine, writer=writer, buckets={},
+    app.extensions[services.KEY] = services.Stream(hub=hub, alerts=engine, writer=writer, limiter=limiter,
                                                    connections={})
     app.register_blueprint(history.bp)
     app.register_blueprint(alerts.bp)

@@ -89,7 +89,10 @@ def alert_json(r) -> dict:
 
 
 class Engine:
-    """Evaluates the enabled rules; state per (rule, client, person)."""
+    """Evaluates the enabled rules; state per (rule, client, person).
+
+    Its hooks (_claim, _let_go, _keep) do nothing here: in a cluster (shared_alerts.SharedEngine)
+    they make each alert fire once whichever process the client is connected to."""
 
     def __init__(self, app, on_alert):
         self.app = app
@@ -99,6 +102,10 @@ class Engine:
 
     def reload(self) -> None:
         self.rules = None
+
+    def rules_changed(self) -> None:
+        """A rule was added, changed or deleted (here)."""
+        self.reload()
 
     def _rules(self) -> list[dict]:
         if self.rules is None:
@@ -111,14 +118,16 @@ class Engine:
         active = self._rules() if rows else []
         if not active:  # the common case costs no database round-trip
             return []
-        raised = []
+        raised, held, let_go = [], [], []
         with self.app.app_context(), db.engine().begin() as conn:
             for r in sorted(rows, key=lambda r: (r["client_id"], r["person"], r["ts"], r["seq"])):
                 for rule in active:
                     if rule["client_id"] not in (None, r["client_id"]):
                         continue
                     key = (rule["id"], r["client_id"], r["person"])
-                    st = self.state.setdefault(key, {"since": None, "raised": False, "last_ts": 0})
+                    st = self.state.get(key)
+                    if st is None:  # new here: the client may have held this label on another process
+                        st = self.state[key] = {"since": None, "raised": False, "last_ts": 0, "new": True}
                     if r["ts"] < st["last_ts"]:
                         continue  # a late resend must not rewind the hold
                     st["last_ts"] = r["ts"]
@@ -126,12 +135,30 @@ class Engine:
                         st["since"] = st["since"] if st["since"] is not None else r["ts"]
                         if not st["raised"] and r["ts"] - st["since"] >= rule["hold_s"] * 1000:
                             st["raised"] = True
-                            raised.append(self._raise(conn, rule, r, st["since"]))
+                            if self._claim(key):
+                                raised.append(self._raise(conn, rule, r, st["since"]))
+                        elif st["raised"]:
+                            held.append(key)
                     else:
+                        if st["since"] is not None or st["new"]:
+                            let_go.append(key)
                         st.update(since=None, raised=False)
+                    st["new"] = False
+        self._let_go(let_go)
+        self._keep(held)
         for a in raised:
             self.on_alert(a)
         return raised
+
+    def _claim(self, key: tuple) -> bool:
+        """The hold of `key` (rule, client, person) was reached here: may its alert be raised?"""
+        return True
+
+    def _let_go(self, keys: list[tuple]) -> None:
+        """These holds ended (or were first seen ended here)."""
+
+    def _keep(self, keys: list[tuple]) -> None:
+        """These raised holds are still held."""
 
     def _raise(self, conn, rule: dict, r: dict, since: int) -> dict:
         name = conn.execute(select(label_log.clients.c.name).where(label_log.clients.c.client_id == r["client_id"])).scalar()
@@ -158,7 +185,7 @@ def create_rule():
     with db.engine().begin() as conn:
         rule_id = conn.execute(rules.insert().values(**rule, created_at=now_ms())).inserted_primary_key[0]
         row = conn.execute(select(rules).where(rules.c.id == rule_id)).first()
-    services.of(current_app).alerts.reload()
+    services.of(current_app).alerts.rules_changed()
     return jsonify(_rule_json(row)), 201
 
 
@@ -174,7 +201,7 @@ def update_rule(rule_id: int):
         merged = validate_rule({**{k: v for k, v in _rule_json(row).items() if k in RULE_FIELDS - {"preset"}}, **body})
         conn.execute(rules.update().where(rules.c.id == rule_id).values(**merged))
         row = conn.execute(select(rules).where(rules.c.id == rule_id)).first()
-    services.of(current_app).alerts.reload()
+    services.of(current_app).alerts.rules_changed()
     return jsonify(_rule_json(row))
 
 
@@ -183,7 +210,7 @@ def delete_rule(rule_id: int):
     with db.engine().begin() as conn:
         if conn.execute(rules.delete().where(rules.c.id == rule_id)).rowcount == 0:
             return jsonify(error="no such rule"), 404
-    services.of(current_app).alerts.reload()
+    services.of(current_app).alerts.rules_changed()
     return "", 204
 
 

@@ -6,10 +6,8 @@ from .. import auth
 from ..contract import DASHBOARD, SNAPSHOT, WATCH
 from ..sockets import socketio
 from . import services
-from .dashboard_hub import DASHBOARDS_ROOM
+from .dashboard_hub import DASHBOARDS_ROOM, watch_room
 from .pose_checks import CLIENT_ID
-
-_watching: dict[str, str] = {}  # dashboard sid -> client id whose skeleton it watches
 
 
 @socketio.on("connect", namespace=DASHBOARD)
@@ -20,13 +18,12 @@ def on_connect(auth_payload=None):
         raise ConnectionRefusedError("the dashboard needs the operator role")
     join_room(DASHBOARDS_ROOM)
     socketio.emit(SNAPSHOT, services.of(current_app).hub.add_dashboard(request.sid), to=request.sid,
-                  namespace=DASHBOARD)
+                  namespace=DASHBOARD, ignore_queue=True)  # connected here: no other process needs it
 
 
 @socketio.on("disconnect", namespace=DASHBOARD)
 def on_disconnect(*_):
     services.of(current_app).hub.remove_dashboard(request.sid)
-    _watching.pop(request.sid, None)
 
 
 @socketio.on(WATCH, namespace=DASHBOARD)
@@ -38,10 +35,9 @@ def on_watch(payload):
     client_id = payload["client_id"]
     if client_id is not None and (not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id)):
         return {"ok": False, "error": "client_id must be a client id or null"}
-    previous = _watching.pop(request.sid, None)
+    previous = services.of(current_app).hub.watch(request.sid, client_id)
     if previous:
-        leave_room(f"watch:{previous}")
+        leave_room(watch_room(previous))
     if client_id:
-        _watching[request.sid] = client_id
-        join_room(f"watch:{client_id}")
+        join_room(watch_room(client_id))
     return {"ok": True}

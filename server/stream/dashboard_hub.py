@@ -22,6 +22,17 @@ INFLIGHT_TIMEOUT_S = 10.0
 DASHBOARDS_ROOM = "dashboards"
 
 
+def watch_room(client_id: str) -> str:
+    return f"watch:{client_id}"
+
+
+def new_state(client_id: str) -> dict:
+    """A client as dashboards see it (web/contract.json, /dashboard update)."""
+    return {"client_id": client_id, "kind": "page", "name": None, "connected": False, "connections": 0,
+            "session_id": None, "label": None, "confidence": None, "model": None, "model_version": None,
+            "backbone": None, "person": None, "fps": None, "ts": None, "seq": None, "last_seen": _ms(), "events": 0}
+
+
 def _locked(method):
     def wrapper(self, *args, **kwargs):
         with self.lock:
@@ -35,6 +46,8 @@ class Hub:
         self.app = app
         self.clients: dict[str, dict] = {}
         self.dashboards: dict[str, dict] = {}
+        self.watching: dict[str, str] = {}  # dashboard sid -> the client whose skeleton it watches
+        self.watched = frozenset()  # their client ids, replaced whole: read without the lock
         self.total = 0
         self.history = collections.deque()  # (monotonic time, total) over the last seconds
         self.started = False
@@ -48,10 +61,7 @@ class Hub:
     def _state(self, client_id: str) -> dict:
         state = self.clients.get(client_id)
         if state is None:
-            state = self.clients[client_id] = {
-                "client_id": client_id, "kind": "page", "name": None, "connected": False, "connections": 0, "session_id": None,
-                "label": None, "confidence": None, "model": None, "model_version": None, "backbone": None,
-                "person": None, "fps": None, "ts": None, "seq": None, "last_seen": _ms(), "events": 0}
+            state = self.clients[client_id] = new_state(client_id)
         return state
 
     @_locked
@@ -82,9 +92,7 @@ class Hub:
         if not rows:
             return
         self.total += len(rows)
-        counts = collections.Counter(r["label"] for r in rows)
-        for d in list(self.dashboards.values()):
-            d["counts"].update(counts)
+        self._count(collections.Counter(r["label"] for r in rows))
         for r in rows:
             s = self._state(r["client_id"])
             s["events"] += 1
@@ -95,13 +103,34 @@ class Hub:
         for client_id in {r["client_id"] for r in rows}:
             self._mark(client_id)
 
+    def _count(self, counts: collections.Counter) -> None:
+        for d in list(self.dashboards.values()):
+            d["counts"].update(counts)
+
+    def _refresh(self) -> None:
+        """Bring `clients` up to date before it is read (a cluster's hub merges processes here)."""
+
     @_locked
     def is_connected(self, client_id: str) -> bool:
+        self._refresh()
         return bool(self.clients.get(client_id, {}).get("connected"))
 
     def skeleton(self, client_id: str, pose: dict) -> None:
-        socketio.emit(DASHBOARD_SKELETON, {"client_id": client_id, **pose}, to=f"watch:{client_id}",
-                      namespace=DASHBOARD)
+        if self._watched(client_id):  # pages send two a second each: most are watched by nobody
+            socketio.emit(DASHBOARD_SKELETON, {"client_id": client_id, **pose}, to=watch_room(client_id),
+                          namespace=DASHBOARD)
+
+    def _watched(self, client_id: str) -> bool:
+        return client_id in self.watched
+
+    @_locked
+    def watch(self, sid: str, client_id: str | None) -> str | None:
+        """Dashboard `sid` now watches `client_id` (None: nobody); returns whom it watched before."""
+        previous = self.watching.pop(sid, None)
+        if client_id:
+            self.watching[sid] = client_id
+        self.watched = frozenset(self.watching.values())
+        return previous
 
     def alert(self, alert: dict) -> None:
         socketio.emit(ALERT, alert, to=DASHBOARDS_ROOM, namespace=DASHBOARD)
@@ -114,22 +143,33 @@ class Hub:
     def add_dashboard(self, sid: str) -> dict:
         self._ensure_ticker()
         self.dashboards[sid] = {"dirty": set(), "counts": collections.Counter(), "inflight": None, "rates_at": 0.0}
-        return {"clients": [dict(s) for s in self.clients.values()], "rates": self.rates(), "now": _ms()}
+        self._refresh()
+        return {"clients": [dict(s) for s in self.clients.values()], "rates": self._rates(), "now": _ms()}
 
     @_locked
     def remove_dashboard(self, sid: str) -> None:
         self.dashboards.pop(sid, None)
+        if self.watching.pop(sid, None):
+            self.watched = frozenset(self.watching.values())
 
+    @_locked
     def rates(self) -> dict:
+        self._refresh()
+        return self._rates()
+
+    def _rates(self) -> dict:
+        return {"events_per_s": round(self._events_per_s(), 1), "events_total": self.total,
+                "clients_connected": sum(1 for s in self.clients.values() if s["connected"]),
+                "dashboards": len(self.dashboards)}
+
+    def _events_per_s(self) -> float:
+        """Events stored by this process per second, over the last second or so."""
         now = time.monotonic()
         self.history.append((now, self.total))
         while len(self.history) > 2 and now - self.history[1][0] >= 1.0:
             self.history.popleft()
         t0, n0 = self.history[0]
-        eps = (self.total - n0) / (now - t0) if now - t0 > 0.05 else 0.0
-        return {"events_per_s": round(eps, 1), "events_total": self.total,
-                "clients_connected": sum(1 for s in self.clients.values() if s["connected"]),
-                "dashboards": len(self.dashboards)}
+        return (self.total - n0) / (now - t0) if now - t0 > 0.05 else 0.0
 
     def _ensure_ticker(self) -> None:
         if not self.started:
@@ -149,12 +189,15 @@ class Hub:
         with self.lock:
             outgoing = self._collect()
         for sid, payload in outgoing:
-            socketio.emit(UPDATE, payload, to=sid, namespace=DASHBOARD, callback=lambda *_, sid=sid: self._acked(sid))
+            # Our own dashboards only: never through the message queue to other processes.
+            socketio.emit(UPDATE, payload, to=sid, namespace=DASHBOARD, callback=lambda *_, sid=sid: self._acked(sid),
+                          ignore_queue=True)
 
     def _collect(self) -> list[tuple[str, dict]]:
         now = time.monotonic()
-        rates = self.rates()
         self._forget_old()
+        self._refresh()
+        rates = self._rates()
         outgoing = []
         for sid, d in list(self.dashboards.items()):
             if d["inflight"] is not None and now - d["inflight"] < INFLIGHT_TIMEOUT_S:

@@ -20,7 +20,6 @@ from .. import auth, db, devices
 from ..contract import LABELS, POSE, SET_NAME, SKELETON
 from ..sockets import socketio
 from . import label_log, pose_checks, services
-from .rate_limit import Bucket
 
 SKELETON_MIN_INTERVAL_S = 0.2
 
@@ -83,9 +82,7 @@ def on_labels(payload):
         batch = pose_checks.validate_batch(payload, cfg["BATCH_MAX_EVENTS"])
     except Invalid as exc:
         return {"ok": False, "error": str(exc), "retry": False}
-    buckets = services.of(current_app).buckets
-    bucket = buckets.setdefault(info["client_id"], Bucket(cfg["RATE_EVENTS_PER_S"], cfg["RATE_BURST"]))
-    wait = bucket.take(len(batch))
+    wait = services.of(current_app).limiter.take(info["client_id"], len(batch))
     if wait:
         return {"ok": False, "error": "rate limit", "retry": True, "retry_after_ms": int(wait * 1000) + 1}
     received = now_ms()

@@ -13,7 +13,7 @@ from sqlalchemy import (BigInteger, Column, Float, Index, Integer, String, Table
 
 from core.clock import now_ms
 
-from .. import db
+from .. import db, instances
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit id.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -35,6 +35,9 @@ sessions = Table(
     Column("user_agent", String(256)),
     Column("started_at", BigInteger, nullable=False),
     Column("ended_at", BigInteger),
+    # The server process holding the connection (server/instances.py): only a dead one's open
+    # sessions are closed by another process. NULL: opened before processes had ids.
+    Column("instance_id", String(32)),
 )
 
 events = Table(
@@ -116,7 +119,8 @@ def open_session(conn, client: dict, address: str | None, user_agent: str | None
                                              first_seen=now, last_seen=now))
     return conn.execute(sessions.insert().values(
         client_id=client["client_id"], name=client["name"], address=(address or "")[:64],
-        user_agent=(user_agent or "")[:256], started_at=now)).inserted_primary_key[0]
+        user_agent=(user_agent or "")[:256], started_at=now,
+        instance_id=instances.current_id())).inserted_primary_key[0]
 
 
 def close_session(conn, session_id: int) -> None:
@@ -124,15 +128,25 @@ def close_session(conn, session_id: int) -> None:
 
 
 def ensure_indexes(conn) -> None:
-    """Indexes added after a database was made (create_all only makes missing tables)."""
+    """Columns and indexes added after a database was made (create_all only makes missing tables)."""
+    db.ensure_column(conn, sessions, "instance_id")
     for index in events.indexes:
         index.create(conn, checkfirst=True)
 
 
-def close_orphan_sessions(conn) -> int:
-    """After a crash, sessions left open end at their client's last sign of life."""
+def close_orphan_sessions(conn, dead: set[str] | None = None) -> int:
+    """Sessions left open by a server process that died end at their client's last sign of life;
+    a live process's sessions (another worker's) stay open. `dead`: the dead processes' instance
+    ids (the heartbeat's sweep); None (at start): the processes of this host that are gone, and
+    sessions of no known live process (opened before processes had ids, or by one never serving)."""
+    if dead is None:
+        whose = instances.orphaned(conn, sessions.c.instance_id)
+    elif dead:
+        whose = sessions.c.instance_id.in_(dead)
+    else:
+        return 0
     last_seen = select(clients.c.last_seen).where(clients.c.client_id == sessions.c.client_id).scalar_subquery()
-    return conn.execute(update(sessions).where(sessions.c.ended_at.is_(None))
+    return conn.execute(update(sessions).where(sessions.c.ended_at.is_(None), whose)
                         .values(ended_at=last_seen)).rowcount
 
 

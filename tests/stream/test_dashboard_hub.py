@@ -53,3 +53,20 @@ def test_skeleton_validation():
                 {**good, "keypoints": [[1, 2, float("nan")]]}, {**good, "width": 0}, {**good, "person": -1}]:
         with pytest.raises(Invalid):
             pose_checks.validate_skeleton(bad)
+
+
+def test_a_client_seen_by_two_processes_is_merged_for_dashboards():
+    from server.stream.dashboard_hub import new_state
+    from server.stream.shared_hub import merge
+
+    old = {**new_state("client-m001"), "name": "old name", "label": "tree", "ts": 2000, "seq": 5, "events": 4,
+           "last_seen": 10, "connections": 0}  # the process it left
+    now = {**new_state("client-m001"), "name": "new name", "kind": "edge", "label": "chair", "ts": 1500, "seq": 9,
+           "events": 3, "last_seen": 20, "connections": 1, "connected": True}  # where it is connected now
+    view = merge([old, now])
+    # The newest label by page time wins, whichever process stored it; the rest follows the live connection.
+    assert (view["label"], view["ts"], view["seq"]) == ("tree", 2000, 5)
+    assert (view["name"], view["kind"], view["connected"], view["connections"]) == ("new name", "edge", True, 1)
+    assert (view["events"], view["last_seen"]) == (7, 20)
+    assert set(view) == set(new_state("x"))  # exactly the contract's fields
+    assert merge([{**now, "connections": 0}, old])["connected"] is False
