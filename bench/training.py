@@ -31,14 +31,14 @@ from training.augment import NONE, Augment
 from training.posenet import load_image
 
 CACHE = ROOT / ".cache" / "bench-training"
-BACKBONES = ("movenet-thunder", "movenet-lightning", "movenet-multipose", "posenet", "blazepose-lite",
-             "blazepose-full")
+BACKBONES = ("blazepose-heavy", "movenet-thunder", "movenet-lightning", "movenet-multipose", "posenet",
+             "blazepose-lite", "blazepose-full")
 DEFAULT = Augment()
 # (label, kind, augmentation, pose blocks zeroed), run on every backbone: the default first.
-RUNS = [("pose + aug", "pose", DEFAULT, ()),
-        ("keypoints + aug", "keypoints", DEFAULT, ())]
-NO_AUG = [("pose, no aug", "pose", NONE, ()),
-          ("keypoints, no aug", "keypoints", NONE, ())]
+RUNS = [("keypoints + aug", "keypoints", DEFAULT, ()),
+        ("pose + aug", "pose", DEFAULT, ())]
+NO_AUG = [("keypoints, no aug", "keypoints", NONE, ()),
+          ("pose, no aug", "pose", NONE, ())]
 ABLATIONS = [("pose + aug, no angles", "pose", DEFAULT, ("angles",)),
              ("pose + aug, no distances", "pose", DEFAULT, ("distances",)),
              ("pose + aug, no angles/dist", "pose", DEFAULT, ("angles", "distances")),

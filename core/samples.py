@@ -10,7 +10,7 @@ import base64
 import numpy as np
 
 from .checks import Invalid, check_label, check_number, fields  # noqa: F401 (check_label re-exported)
-from .features import TM_FEATURES, keypoint_vector
+from .features import TM_FEATURES, TRAIN_BACKBONE, keypoint_vector
 from .tables import BACKBONES, keypoint_count
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
@@ -69,3 +69,15 @@ def validate_sample(payload) -> dict:
             "keypoints": clean, "normalised": normalised, "tm": tm, "thumbnail": thumbnail}
 
 
+def recorded_backbone(found: set, asked: str | None) -> str:
+    """The one backbone a dataset's samples were recorded with: a model learns one backbone's
+    keypoints (the page switches to it when the model is activated), so mixing is refused, and so
+    is asking for another backbone than the samples have."""
+    if len(found) > 1:
+        raise ValueError(f"the dataset mixes samples of {', '.join(sorted(found))}: a model is trained on one "
+                         "backbone's keypoints; delete the others or record them again")
+    backbone = next(iter(found), asked or TRAIN_BACKBONE)
+    if asked and asked != backbone:
+        raise ValueError(f"the dataset was recorded with {backbone}, not {asked}: record it with {asked} "
+                         f"(trainer page ?backbone={asked}) or train with {backbone}")
+    return backbone

@@ -16,7 +16,10 @@ def tables() -> dict:
 
 
 BACKBONES: dict = tables()["backbones"]
-DEFAULT_BACKBONE: str = tables()["default_backbone"]
+DEFAULT_BACKBONE: str = tables()["default_backbone"]  # the live page's, without a model
+# The backbone training extracts keypoints with (posecast train, the trainer page, zip imports)
+# unless told otherwise: chosen by leave-one-subject-out accuracy (bench/training.py; README, Training).
+TRAIN_BACKBONE: str = tables()["train_backbone"]
 COCO17: tuple = tuple(tables()["layouts"]["coco17"]["keypoints"])
 BLAZEPOSE33: tuple = tuple(tables()["layouts"]["blazepose33"]["keypoints"])
 EDGES: tuple = tuple(tuple(e) for e in tables()["edges"])

@@ -17,10 +17,11 @@ from core.features import (DEFAULT_KIND, KEYPOINT_KINDS, KEYPOINT_SPEC, KINDS, P
 NO_POSE = np.zeros((17, 3))  # every score 0: the vectors mask all of it, as the page does
 
 
-# Both executors give the same keypoints (0.01 px), so only speed decides. OpenVINO ran MoveNet
-# Thunder about 2x slower than TensorFlow on this CPU (211 vs 92-113 ms per still image, measured
-# side by side; bench/runtime.py agrees), so Thunder stays on TensorFlow.
-TENSORFLOW_FASTER = frozenset({"movenet-thunder"})
+# Both executors give the same keypoints (0.01 px; BlazePose heavy 0.02 px), so only speed decides.
+# OpenVINO ran MoveNet Thunder about 2x slower than TensorFlow on this CPU (211 vs 92-113 ms per
+# still image, measured side by side) and BlazePose 1.5-2.6x slower per frame (bench/runtime.py:
+# heavy 185 vs 71 ms), so those stay on TensorFlow.
+TENSORFLOW_FASTER = frozenset({"movenet-thunder", "blazepose-lite", "blazepose-full", "blazepose-heavy"})
 
 
 def default_executor(backbone: str = TRAIN_BACKBONE) -> str:

@@ -29,7 +29,8 @@ def _rows(kind: str, x: np.ndarray, y: np.ndarray, aug: Augment, chiral, seed: i
 
 def fit(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *, aug: Augment, chiral=None, epochs: int,
         batch_size: int, seed: int, validation=None, on_epoch=None):
-    """One model on (x, y); validation=(x, y) of unaugmented inputs, for the curves."""
+    """One model on (x, y); validation=(x, y) of unaugmented inputs, for the curves;
+    on_epoch(epoch, epochs, logs) after every epoch."""
     import tf_keras as keras
 
     rows, ys = _rows(kind, x, y, aug, chiral, seed)
@@ -60,8 +61,10 @@ def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *
           batch_size: int = 16, seed: int = 0, aug: Augment | None = None, chiral=(), on_epoch=None,
           final: bool = True):
     """Cross-validate, then train the model to export on every sample: returns (model, classes, report).
-    inputs: (N, 17, 3) keypoints for keypoint kinds, (N, 14739) for tm. on_epoch reports the first
-    fold's epochs (they have a held-out subject to show); final=False skips the last model (bench)."""
+    inputs: (N, 17, 3) keypoints for keypoint kinds, (N, 14739) for tm. on_epoch(epoch, epochs, logs,
+    fold, folds) reports every epoch: of fold 1..folds (their logs have the held-out subject's
+    val_loss and val_accuracy), then of the final model (fold None, no validation); final=False skips
+    the last model (bench)."""
     if not np.isfinite(inputs).all():
         raise DatasetError("features contain NaN or infinity")
     classes = sorted(set(labels))
@@ -81,15 +84,18 @@ def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *
     fold_list = evaluate.folds(labels, groups, seed=seed)
     probs = np.zeros((len(y), len(classes)), dtype=np.float64)
     first_history = None
+    def reporting(fold):
+        return on_epoch and (lambda e, n, logs: on_epoch(e, n, logs, fold, len(fold_list)))
+
     for k, (_, val) in enumerate(fold_list):
         train_idx = np.setdiff1d(np.arange(len(y)), val)
         model, history = fit(kind, inputs[train_idx], y[train_idx], len(classes), validation=(inputs[val], y[val]),
-                             on_epoch=on_epoch if k == 0 else None, **opts)
+                             on_epoch=reporting(k + 1), **opts)
         probs[val] = predict(model, kind, inputs[val])
         first_history = first_history or history
     cv_s = time.perf_counter() - start
     start = time.perf_counter()
-    model = fit(kind, inputs, y, len(classes), **opts)[0] if final else None
+    model = fit(kind, inputs, y, len(classes), on_epoch=reporting(None), **opts)[0] if final else None
     duration = time.perf_counter() - start
     report = {
         "kind": kind, "classes": classes, "epochs": epochs, "batch_size": batch_size, "seed": seed,

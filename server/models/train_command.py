@@ -21,14 +21,22 @@ def _bar(done: int, total: int, text: str = "", width: int = 30) -> None:
     sys.stderr.flush()
 
 
+def _stage(fold: int | None, folds: int, logs: dict) -> str:
+    """What an epoch's progress line says: which fold (or the final model) and its figures."""
+    if fold is None:
+        return f"final model (all samples): loss {logs['loss']:.3f} acc {logs['accuracy']:.2f}"
+    return (f"fold {fold}/{folds}: loss {logs['loss']:.3f} acc {logs['accuracy']:.2f} "
+            f"val_acc {logs.get('val_accuracy', 0):.2f}")
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a pose classifier and export it to TF.js")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("data", type=Path, nargs="?", help="folder with one sub-folder of images per class")
     source.add_argument("--dataset", help="a dataset recorded on the trainer page (from the database)")
     p.add_argument("--features", choices=KINDS, default=DEFAULT_KIND,
-                   help="pose (default: angles, distances, masked coordinates; any backbone), keypoints (51 "
-                        "normalised coordinates and scores) or tm (Teachable Machine's PoseNet features)")
+                   help="keypoints (default: 51 normalised coordinates and scores; any backbone), pose "
+                        "(angles, distances, masked coordinates) or tm (Teachable Machine's PoseNet features)")
     p.add_argument("--chiral", nargs="+", default=[], metavar="CLASS",
                    help="classes whose mirror image is another pose: never mirrored in augmentation")
     p.add_argument("--name", help="model name (default: the data folder's name)")
@@ -39,8 +47,8 @@ def add_parser(sub) -> None:
                    help=f"pose model that extracts the keypoints from the images (default {TRAIN_BACKBONE}; "
                         "tm needs posenet); a recorded dataset uses the backbone it was recorded with")
     p.add_argument("--executor", choices=("openvino", "tensorflow"),
-                   help="runs the backbone (default: OpenVINO when installed, except for MoveNet Thunder, "
-                        "which TensorFlow runs faster here)")
+                   help="runs the backbone (default: OpenVINO when installed, except for MoveNet Thunder and "
+                        "BlazePose, which TensorFlow runs faster here)")
     p.add_argument("--activate", metavar="URL", nargs="?", const="http://127.0.0.1:5000",
                    help="tell the running server (default http://127.0.0.1:5000; log in with POSECAST_USER and "
                         "POSECAST_PASSWORD) to register the model and "
@@ -147,8 +155,7 @@ def run(args) -> int:
     print(f"training ({args.epochs} epochs)")
     model, classes, report = train.train(
         x, labels, groups, args.features, epochs=args.epochs, chiral=args.chiral,
-        on_epoch=lambda e, n, logs: _bar(e, n, f"loss {logs['loss']:.3f} acc {logs['accuracy']:.2f} "
-                                               f"val_acc {logs.get('val_accuracy', 0):.2f}"))
+        on_epoch=lambda e, n, logs, fold, folds: _bar(e, n, _stage(fold, folds, logs)))
     folder = args.models_dir / name
     version = next_version(folder)
     out = export.export(model, classes, args.features, folder / str(version), name=name, report=report,

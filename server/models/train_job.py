@@ -11,25 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from core.features import DEFAULT_KIND, KINDS, TRAIN_BACKBONE
+from core.features import DEFAULT_KIND, KINDS
+from core.samples import recorded_backbone
 
 
 def emit(event: str, **data) -> None:
     print(json.dumps({"event": event, **data}), flush=True)
-
-
-def recorded_backbone(found: set, asked: str | None) -> str:
-    """The one backbone a dataset's samples were recorded with: a model learns one backbone's
-    keypoints (the page switches to it when the model is activated), so mixing is refused, and so
-    is asking for another backbone than the samples have."""
-    if len(found) > 1:
-        raise ValueError(f"the dataset mixes samples of {', '.join(sorted(found))}: a model is trained on one "
-                         "backbone's keypoints; delete the others or record them again")
-    backbone = next(iter(found), asked or TRAIN_BACKBONE)
-    if asked and asked != backbone:
-        raise ValueError(f"the dataset was recorded with {backbone}, not {asked}: record it with {asked} "
-                         f"(trainer page ?backbone={asked}) or train with {backbone}")
-    return backbone
 
 
 def load(database_url: str, dataset_id: int, kind: str, instance: Path, backbone: str | None = None):
@@ -84,7 +71,7 @@ def main(argv=None) -> int:
         emit("start", samples=len(labels), classes=sorted(set(labels)), backbone=backbone)
         model, classes, report = train.train(
             x, labels, groups, args.features, epochs=args.epochs, chiral=args.chiral,
-            on_epoch=lambda e, n, logs: emit("epoch", epoch=e, epochs=n, **logs))
+            on_epoch=lambda e, n, logs, fold, folds: emit("epoch", epoch=e, epochs=n, fold=fold, folds=folds, **logs))
         out = export.export(model, classes, args.features, args.out, name=args.name, report=report,
                             backbone=backbone)
     except (DatasetError, ValueError, FileNotFoundError) as exc:

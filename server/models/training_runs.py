@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, Strin
 
 from core.checks import NAME, Invalid
 from core.features import DEFAULT_KIND, KINDS
-from core.samples import check_label
+from core.samples import check_label, recorded_backbone
 from core.tables import BACKBONES
 from core.clock import utcnow as _now
 
@@ -20,7 +20,6 @@ from ..contract import TRAIN_PROGRESS, TRAINER
 from ..samples.datasets import datasets, samples
 from ..sockets import socketio
 from . import registry
-from .train_job import recorded_backbone
 
 runs = Table(
     "training_runs", db.metadata,

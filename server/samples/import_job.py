@@ -1,5 +1,7 @@
 """Import an extracted upload (`<folder>/<class>/<image>`) into a dataset, in its own process:
-PoseNet runs on every image (keypoints, Teachable Machine features, a thumbnail), every sample is
+the dataset's backbone runs on every image as `posecast train` runs it (runtime/: the page's first
+frame, then the refined crop; the most confident person's keypoints, all unseen when nobody is
+found; with PoseNet also Teachable Machine's features), every sample gets a thumbnail and is
 validated like a browser's, and all of them are stored in one transaction, or none. Progress goes
 to stdout as JSON lines: {"event": "progress"|"done"|"error", ...}."""
 from __future__ import annotations
@@ -25,13 +27,25 @@ def thumbnail(image) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(data).decode()
 
 
+def keypoints_in(estimator, image, backbone: str) -> list[dict]:
+    """The most confident person's keypoints in the backbone's layout; all unseen (score 0) when
+    nobody is found, as training counts such an image."""
+    from core.tables import keypoint_names
+
+    poses = estimator.estimate(image)
+    if not poses:
+        return [{"name": name, "x": 0.0, "y": 0.0, "score": 0.0} for name in keypoint_names(backbone)]
+    return [{"name": k["name"], "x": k["x"], "y": k["y"], "score": k["score"]}
+            for k in max(poses, key=lambda p: p.score).keypoints]
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--database-url", required=True)
     p.add_argument("--dataset-id", type=int, required=True)
     p.add_argument("--instance", type=Path, required=True)
     p.add_argument("--folder", type=Path, required=True)
-    p.add_argument("--weights", type=Path, required=True)
+    p.add_argument("--backbone", required=True, help="the dataset's backbone (runtime.BACKBONES)")
     args = p.parse_args(argv)
 
     import training  # noqa: F401
@@ -40,23 +54,27 @@ def main(argv=None) -> int:
     from core.checks import Invalid
     from core.samples import validate_sample
     from server.samples.datasets import folder, store_samples
-    from training.posenet import PoseNet, load_image
+    from training.features import load_backbone
+    from training.posenet import load_image
 
     files = sorted(f for f in args.folder.glob("*/*") if f.is_file())
-    net = PoseNet(args.weights)
     clean = []
     try:
+        try:
+            estimator = load_backbone(args.backbone)
+        except (ValueError, FileNotFoundError) as exc:  # an unknown backbone, or assets/ not built
+            raise Invalid(str(exc)) from None
         for n, path in enumerate(files, 1):
             try:
                 image = load_image(path)
             except Exception:  # noqa: BLE001 - any undecodable file is reported by name
                 raise Invalid(f"{path.parent.name}/{path.name} is not an image that can be decoded") from None
-            out = net.run(image)
-            clean.append(validate_sample({
-                "label": path.parent.name, "backbone": "posenet", "width": int(image.shape[1]),
-                "height": int(image.shape[0]), "keypoints": out.keypoints(),
-                "tm": base64.b64encode(out.tm_features().astype("<f4").tobytes()).decode(),
-                "thumbnail": thumbnail(image)}))
+            sample = {"label": path.parent.name, "backbone": args.backbone, "width": int(image.shape[1]),
+                      "height": int(image.shape[0]), "keypoints": keypoints_in(estimator, image, args.backbone),
+                      "thumbnail": thumbnail(image)}
+            if args.backbone == "posenet":  # Teachable Machine's features, from the whole image as TM does
+                sample["tm"] = base64.b64encode(estimator.outputs(image).tm_features().astype("<f4").tobytes()).decode()
+            clean.append(validate_sample(sample))
             if n % 10 == 0 or n == len(files):
                 emit("progress", done=n, total=len(files))
         engine = create_engine(args.database_url)

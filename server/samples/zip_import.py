@@ -1,5 +1,7 @@
 """Zip uploads of class folders into a dataset: checked and extracted here (uploads.py),
-imported by a subprocess (import_job.py) that reports on /trainer as `import_progress`."""
+imported by a subprocess (import_job.py) that reports on /trainer as `import_progress`. The images
+go through the dataset's backbone (the one its samples were recorded with), or the one asked for,
+or training's default for an empty dataset: a dataset's samples all come from one backbone."""
 from __future__ import annotations
 
 import shutil
@@ -11,20 +13,22 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
 from core.checks import Invalid
-from core.samples import check_label
+from core.samples import check_label, recorded_backbone
+from core.tables import BACKBONES
 
 from .. import db, jobs, zips
 from ..contract import IMPORT_PROGRESS
 from ..sockets import socketio
 from . import uploads
-from .datasets import datasets
+from .datasets import datasets, samples
 
 bp = Blueprint("sample_import", __name__, url_prefix="/api")
 
 
 @bp.post("/datasets/<int:dataset_id>/import")
 def import_zip(dataset_id: int):
-    """Upload a zip of class folders; the images are checked, extracted and imported by a
+    """Upload a zip of class folders (multipart `file`; optional `backbone`: the one the page records
+    with, checked against the dataset's); the images are checked, extracted and imported by a
     subprocess that reports on /trainer as `import_progress`."""
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     if request.content_length is None or request.content_length > limit:
@@ -32,9 +36,18 @@ def import_zip(dataset_id: int):
     upload = request.files.get("file")
     if upload is None:
         raise Invalid("send the zip as the multipart field 'file'")
+    asked = request.form.get("backbone") or None
+    if asked is not None and asked not in BACKBONES:
+        raise Invalid(f"backbone must be one of {', '.join(BACKBONES)}")
     with db.engine().connect() as conn:
         if conn.execute(select(datasets.c.id).where(datasets.c.id == dataset_id)).first() is None:
             return jsonify(error="no such dataset"), 404
+        recorded = set(conn.execute(select(samples.c.backbone).where(samples.c.dataset_id == dataset_id)
+                                    .distinct()).scalars())
+    try:
+        backbone = recorded_backbone(recorded, asked)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
     work = Path(current_app.instance_path) / "uploads"
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=work, suffix=".zip", delete=False) as tmp:
@@ -51,11 +64,10 @@ def import_zip(dataset_id: int):
             raise Invalid(f"class folder name {label_dir.name!r} is not a valid label") from None
     proc = jobs.spawn("server.samples.import_job", "--database-url", current_app.config["DATABASE_URL"],
                       "--dataset-id", str(dataset_id), "--instance", current_app.instance_path,
-                      "--folder", str(extracted),
-                      "--weights", str(Path(current_app.config["ASSETS_DIR"]) / "pose" / "posenet.json"))
+                      "--folder", str(extracted), "--backbone", backbone)
     token = extracted.name
     socketio.start_background_task(_relay_import, token, proc, extracted)
-    return jsonify(import_id=token, images=sum(1 for _ in extracted.glob("*/*"))), 202
+    return jsonify(import_id=token, images=sum(1 for _ in extracted.glob("*/*")), backbone=backbone), 202
 
 
 def _relay_import(token: str, proc: subprocess.Popen, extracted: Path) -> None:

@@ -37,7 +37,7 @@ def test_executor_is_openvino_when_installed_unless_tensorflow_is_faster():
 
 
 def test_a_dataset_trains_on_the_one_backbone_it_was_recorded_with():
-    from server.models.train_job import recorded_backbone
+    from core.samples import recorded_backbone
 
     assert recorded_backbone({"movenet-thunder"}, None) == "movenet-thunder"
     assert recorded_backbone({"movenet-thunder"}, "movenet-thunder") == "movenet-thunder"

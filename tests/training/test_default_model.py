@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from core.features import DEFAULT_KIND, TRAIN_BACKBONE, pose_vector
+from core.features import DEFAULT_KIND, TRAIN_BACKBONE, matrix
 from core.tables import COCO17
 from tests.helpers import browser as hb
 from tests.helpers.paths import ROOT
@@ -34,17 +34,16 @@ def test_default_model_records_its_backbone_and_evaluation():
     val = report["validation"]
     assert val["method"] == "leave-one-subject-out" and len(val["per_fold"]) == 6
     assert sum(report["counts"]["train"].values()) == 1000
-    assert val["accuracy"] >= 0.85  # README, Training: 0.89 measured on MoveNet Thunder (PoseNet: 0.73)
+    # README, Training: 0.929 measured on BlazePose heavy, worst subject 0.70 (yoga5/3 on Thunder: 0.892, 0.62)
+    assert val["accuracy"] >= 0.91 and val["worst_accuracy"] >= 0.65
 
 
 def synthetic_poses(n: int) -> np.ndarray:
+    """n random poses as the default model's input rows (its feature kind)."""
     rng = np.random.default_rng(0)
-    rows = []
-    for _ in range(n):
-        kps = [{"name": name, "x": float(rng.uniform(50, 250)), "y": float(rng.uniform(20, 300)),
-                "score": float(rng.uniform(0.1, 1))} for name in COCO17]
-        rows.append(pose_vector(kps))
-    return np.stack(rows)
+    kps = np.stack([rng.uniform(50, 250, (n, len(COCO17))), rng.uniform(20, 300, (n, len(COCO17))),
+                    rng.uniform(0.1, 1, (n, len(COCO17)))], axis=2)
+    return matrix(json.loads((DEFAULT / "posecast.json").read_text())["features"], kps)
 
 
 def test_default_model_loads_in_tfjs_and_ml5(live_server, playwright_session):
@@ -69,3 +68,34 @@ def test_live_page_runs_the_default_model_on_its_backbone(live_server, playwrigh
         assert page.state("posecast.backbone") == TRAIN_BACKBONE
         assert page.state("posecast.model.backbone") == TRAIN_BACKBONE
         assert page.errors == [] and page.outside_loopback() == []
+
+
+# Real photos of people doing none of yoga5's poses (tennis, skiing, sitting on a bench, a bus, a
+# portrait...; images/README): the default model should say `unknown` (top probability under its
+# rejection threshold) or find nobody, not force a yoga class. Measured with yoga5/4 (BlazePose heavy):
+# 16 of these 26 (0.62; yoga5/3 on Thunder: 9, 0.35). pose.jpg (warrior II, not yoga5's warrior III)
+# and yoga.jpg (a tree, which it must name) are left out of the count.
+NOT_A_CLASS_FLOOR = 0.5
+
+
+def test_default_model_rejects_poses_that_are_none_of_its_classes(shared_data):
+    import training  # noqa: F401  (tf_keras environment first)
+    from training import evaluate_folder, exported
+    from training.posenet import load_image
+
+    model = exported.load(DEFAULT)
+    poses = evaluate_folder.Poses(model)
+
+    def said(path):
+        _, row = poses(load_image(path))
+        if row is None:
+            return evaluate_folder.NO_POSE
+        probs = model.predict(row[None])[0]
+        return model.labels[probs.argmax()] if probs.max() >= model.threshold else evaluate_folder.REJECTED
+
+    others = sorted(p for p in (shared_data / "images").iterdir()
+                    if p.suffix in (".jpg", ".png") and p.name not in ("pose.jpg", "yoga.jpg"))
+    labels = {p.name: said(p) for p in others}
+    refused = sum(v in (evaluate_folder.REJECTED, evaluate_folder.NO_POSE) for v in labels.values())
+    assert len(others) == 26 and refused / len(others) >= NOT_A_CLASS_FLOOR, labels
+    assert said(shared_data / "images" / "yoga.jpg") == "tree"

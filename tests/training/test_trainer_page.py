@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from core.features import TRAIN_BACKBONE
 from tests.helpers import browser as hb
 from tests.helpers.auth import ADMIN
 from tests.helpers.paths import ROOT
@@ -57,7 +58,7 @@ def record(page, label, samples):
 def test_record_two_classes_train_and_live_page_switches(server, playwright_session, y4m):
     dance, squats = y4m("videos/tfjs-pose_1.mp4"), y4m("videos/tfjs-pose_squats.mp4")
     with hb.chromium(playwright_session, camera=dance) as live_browser, contextlib.ExitStack() as stack:
-        live = hb.open_page(live_browser, f"{server.url}/?backbone=posenet")
+        live = hb.open_page(live_browser, f"{server.url}/")  # follows the active model's backbone
         live.wait_for("posecast.model && posecast.model.name === 'yoga5' && posecast.estimates > 3")
 
         # The dance trainer closes once it has recorded: three browsers running pose models at
@@ -78,10 +79,16 @@ def test_record_two_classes_train_and_live_page_switches(server, playwright_sess
         b.page.click("#train")
         wait_trainer(b, "posecastTrainer.run && posecastTrainer.run.event === 'done'", 180)
         assert trainer_state(b, "epochs") == 15
+        # Progress shows every fold (16 samples, each its own group: 5 folds), then the final model.
+        assert trainer_state(b, "stages") == [f"fold {i}/5" for i in range(1, 6)] + ["final model (all samples)"]
+        # Recorded with training's default backbone, and the model runs on it.
+        assert trainer_state(b, "backbone") == TRAIN_BACKBONE
         assert "validation accuracy" in b.page.locator("#train-status").inner_text()
 
         b.page.wait_for_selector('tr[data-model="moves/1"]', timeout=10000)
         assert "(active)" in b.page.locator('tr[data-model="moves/1"]').inner_text()
+        assert next(m for m in server.api("GET", "/api/models").json()["models"]
+                    if m["name"] == "moves")["backbone"] == TRAIN_BACKBONE
         live.wait_for("posecast.model && posecast.model.name === 'moves' && posecast.classification", 30)
         assert live.state("posecast.model.labels") == ["dance", "squat"]
         live.wait_for("posecast.classification.label === 'dance'", 20)  # its camera plays the dance

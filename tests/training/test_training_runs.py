@@ -9,6 +9,7 @@ import time
 import pytest
 import socketio
 
+from core.features import DEFAULT_KIND
 from tests.helpers.paths import ROOT
 from tests.helpers.server import LiveServer
 
@@ -75,9 +76,13 @@ def test_train_from_samples_and_push_the_model_to_live_pages(server, dataset):
         deadline = time.monotonic() + 30
         while listener.of("model_activated")[-1]["name"] != "studio" and time.monotonic() < deadline:
             time.sleep(0.2)
+        # Every fold's epochs (each recorded sample is its own group: 5 folds of whole groups), then
+        # the final model's on all samples (no validation).
         epochs = listener.of("train_progress", "epoch")
-        assert [e["epoch"] for e in epochs] == list(range(1, 13))
-        assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[-1])
+        assert [(e["fold"], e["folds"], e["epoch"]) for e in epochs] == \
+            [(f, 5, e) for f in (1, 2, 3, 4, 5, None) for e in range(1, 13)]
+        assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[59])
+        assert "val_accuracy" not in epochs[-1]
         assert listener.of("train_progress", "done")[0]["validation"]["accuracy"] >= 0.75
         pushed = listener.of("model_activated")[-1]
         assert pushed["name"] == "studio" and pushed["labels"] == ["cobra", "tree"]
@@ -85,7 +90,7 @@ def test_train_from_samples_and_push_the_model_to_live_pages(server, dataset):
     finally:
         listener.client.disconnect()
     status, record = call(server, "GET", f"/api/runs/{run['id']}")
-    assert record["status"] == "done" and record["params"] == {"features": "pose", "backbone": "posenet", "epochs": 12,
+    assert record["status"] == "done" and record["params"] == {"features": DEFAULT_KIND, "backbone": "posenet", "epochs": 12,
                                                      "name": "studio"}
     assert record["duration_s"] > 0 and sum(record["counts"]["train"].values()) > 0
     assert call(server, "GET", "/api/models/active")[1]["id"] == record["model_id"]

@@ -1,9 +1,11 @@
 // The trainer's REST calls (server/datasets.py, server/training_runs.py, server/registry.py),
 // through the page's session (CSRF).
 export function createTrainerApi({ apiFetch, apiJson: call }) {
-  async function importZip(id, file) {
+  // backbone: what the images go through when the dataset has no samples yet (else the dataset's).
+  async function importZip(id, file, backbone) {
     const form = new FormData();
     form.append('file', file);
+    if (backbone) form.append('backbone', backbone);
     const response = await apiFetch(`/api/datasets/${id}/import`, { method: 'POST', body: form });
     const data = await response.json();
     if (!response.ok) throw new Error(data.error);

@@ -7,6 +7,12 @@ export function createDatasets({ datasetForm, classForm, store, api, grid, say, 
     store.samples = ds.samples;
     store.classes = [...new Set([...store.classes, ...ds.samples.map((s) => s.label)])];
     grid.render();
+    // A dataset's samples all come from one backbone (a model learns that backbone's keypoints).
+    const recorded = [...new Set(ds.samples.map((s) => s.backbone))].filter((b) => b !== store.backbone);
+    if (recorded.length) {
+      say(`${ds.name} was recorded with ${recorded.join(', ')}; this page records with ${store.backbone}: `
+        + `open trainer.html?backbone=${recorded[0]} to add samples to it.`);
+    }
     onLoad();
   }
 

@@ -9,9 +9,9 @@ export function createImports({ input, store, api, say, reload }) {
     if (!file || !store.dataset) return;
     say(`Uploading ${file.name}…`);
     try {
-      const reply = await api.importZip(store.dataset.id, file);
+      const reply = await api.importZip(store.dataset.id, file, store.samples.length ? null : store.backbone);
       pending = reply.import_id;
-      say(`Importing ${reply.images} images…`);
+      say(`Importing ${reply.images} images with ${reply.backbone}…`);
     } catch (err) { say(`The zip was refused: ${err.message}`, true); }
   });
 

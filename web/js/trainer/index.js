@@ -4,6 +4,7 @@
 // every module gets it from here.
 import { IMPORT_PROGRESS, TRAIN_PROGRESS, TRAINER_NAMESPACE } from '../common/contract.js';
 import { createSession } from '../common/session.js';
+import tables from '/pose-tables.json' with { type: 'json' };
 import { io } from '/assets/lib/socket.io.esm.min.js';
 import { createTrainerApi } from './api.js';
 import { createClassGrid } from './classes.js';
@@ -21,7 +22,8 @@ import { createUploads } from './uploads.js';
 const $ = (selector) => document.querySelector(selector);
 const session = createSession();
 const api = createTrainerApi(session);
-const store = createTrainerStore({ backbone: new URLSearchParams(location.search).get('backbone') ?? 'posenet' });
+// Samples are recorded with training's default backbone (?backbone=NAME for another) and say which.
+const store = createTrainerStore({ backbone: new URLSearchParams(location.search).get('backbone') ?? tables.train_backbone });
 const say = createSay($('#message'), store);
 
 const preview = createPreview({ dom: { video: $('#video'), overlay: $('#overlay'), stage: $('#stage'), hud: $('#hud') }, store, say });

@@ -1,5 +1,6 @@
-// Training runs: start one from the form, follow its progress (train_progress events) and draw
-// the curves; a finished run's model is registered by the server, so the model table is refreshed.
+// Training runs: start one from the form, follow its progress (train_progress events: every fold
+// of the cross-validation, then the final model on all samples) and draw the current stage's
+// curves; a finished run's model is registered by the server, so the model table is refreshed.
 import { drawCurves } from './curves.js';
 
 // onDone(run): a finished run {id, metrics} (its validation and misclassified samples).
@@ -10,6 +11,7 @@ export function createRuns({ form, status, curves, store, api, onModel, onDone }
     const { features, epochs, train } = form.elements;
     train.disabled = true;
     store.epochs = [];
+    store.stages = [];
     drawCurves(curves, [], 1);
     try {
       const run = await api.train(store.dataset.id, { features: features.value, epochs: Number(epochs.value) });
@@ -25,9 +27,14 @@ export function createRuns({ form, status, curves, store, api, onModel, onDone }
     if (!store.run || event.run_id !== store.run.id) return;
     store.run = { ...store.run, event: event.event };
     if (event.event === 'epoch') {
+      const stage = stageOf(event);
+      if (stage !== store.stages.at(-1)) { // a new fold (or the final model): its own curves
+        store.stages.push(stage);
+        store.epochs = [];
+      }
       store.epochs.push(event);
-      status.textContent = `epoch ${event.epoch}/${event.epochs} · loss ${event.loss.toFixed(3)} · `
-        + `val acc ${(event.val_accuracy ?? 0).toFixed(2)}`;
+      status.textContent = `${stage} · epoch ${event.epoch}/${event.epochs} · loss ${event.loss.toFixed(3)}`
+        + (event.val_accuracy === undefined ? '' : ` · val acc ${event.val_accuracy.toFixed(2)}`);
       drawCurves(curves, store.epochs, event.epochs);
     } else if (event.event === 'done') {
       status.textContent = `Done: validation accuracy ${(100 * event.validation.accuracy).toFixed(0)} %. `
@@ -42,4 +49,9 @@ export function createRuns({ form, status, curves, store, api, onModel, onDone }
   }
 
   return { showProgress };
+}
+
+// "fold 2/5" while cross-validating (each fold holds a group of samples out), then "final model".
+function stageOf(event) {
+  return event.fold == null ? 'final model (all samples)' : `fold ${event.fold}/${event.folds}`;
 }

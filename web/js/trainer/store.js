@@ -3,6 +3,7 @@
 export function createTrainerStore({ backbone }) {
   return {
     status: 'loading', backbone, dataset: null, classes: [], samples: [], recorded: 0, run: null, epochs: [],
+    stages: [],
     lastPose: null,
   };
 }
@@ -13,11 +14,13 @@ export function trainerView(store, { explorer, report } = {}) {
     get explore() { return explorer?.summary() ?? null; },
     get report() { return report?.shown ? { id: report.shown.id, mistakes: report.shown.metrics.mistakes?.length ?? 0 } : null; },
     get status() { return store.status; },
+    get backbone() { return store.backbone; }, // what this page records with
     get dataset() { return store.dataset && { ...store.dataset }; },
     get counts() { return Object.fromEntries(store.classes.map((c) => [c, store.samples.filter((s) => s.label === c).length])); },
     get recorded() { return store.recorded; },
     get run() { return store.run && { ...store.run }; },
-    get epochs() { return store.epochs.length; },
+    get epochs() { return store.epochs.length; }, // of the current (or last) stage
+    get stages() { return [...store.stages]; }, // ['fold 1/5', ..., 'final model (all samples)']
   });
 }
 
