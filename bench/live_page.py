@@ -1,22 +1,29 @@
-"""Live-page benchmark: per backbone, the model's raw rate, the whole page loop's rate and the
-time to first pose, measured in headless Chromium with a fake webcam, all in one run.
+"""Live-page benchmark: per backbone, the bare model rate, the raw rate, the page loop's rate (pose
+model in the Web Worker, and on the page's thread), the page's responsiveness while it estimates
+and the time to first pose, in headless Chromium with a fake webcam, all in one run.
 
-    make bench            # or: .venv/bin/python -m bench.live_page --backbones posenet
+    make bench            # or: .venv/bin/python -m bench.live_page --backbones posenet --fps 30
 
-Raw rate: a page with no loop running shows the webcam in its <video>, loads the backbone and calls
-its estimate() back to back on that video (the model alone: no tracking, smoothing, drawing or
-yielding).
-Loop rate: the live page as a user sees it, estimates per second over a window.
-The fake camera plays tfjs-pose_1.mp4 at 30 fps, as a webcam does (--fps to change).
+Bare rate: the backbone's estimate() back to back on one prepared input tensor (a camera frame
+read once), in the pose worker as the page runs it: the model with its pre- and post-processing,
+no capture, no video, no drawing.
+Raw rate: on the page's thread, estimate() back to back on the page's <video> showing the webcam
+(the model plus reading each frame; what the page's loop did before the worker).
+Loop rate: the live page as a user sees it (estimate, tracking, smoothing, drawing), estimates per
+second over a window; `worker` is the default page, `main` the page with ?worker=0.
+Responsiveness: during each loop window a 50 ms setTimeout chain runs on the page's thread; how
+late each timer fires is how long input would wait (the worst and the 99th percentile).
+Targets (issue 14): loop >= 0.9 x min(bare, camera fps); first pose warm <= 1 s; delay <= 100 ms.
+The fake camera plays tfjs-pose_1.mp4 (576x576) at each --fps in turn.
 Page weight: the bytes a cold load of the live page transfers, pose weights apart.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 from tests.helpers import browser as hb
@@ -25,32 +32,54 @@ from tests.helpers.server import LiveServer
 
 BACKBONES = ["posenet", "movenet-lightning", "movenet-thunder", "movenet-multipose", "blazepose-lite", "blazepose-full",
              "blazepose-heavy"]
+TARGETED = {"posenet", "movenet-lightning", "blazepose-lite"}  # the issue's loop target applies to these
 
-RAW_RATE_JS = """async ([backbone, seconds]) => {
-  const { loadBackbone } = await import('/js/common/backbones.js');
-  const { useBackend } = await import('/js/common/backend.js');
-  await useBackend('wasm');
-  // The page's own <video>, shown as the live page shows it, so both rates pay for its display.
+# The page's own <video> showing the webcam, as the live page shows it, so every rate pays for its display.
+WEBCAM_JS = """async () => {
   const video = document.querySelector('#video');
   document.querySelector('#stage').dataset.kind = 'webcam';
   video.muted = true;
   video.srcObject = await navigator.mediaDevices.getUserMedia({ video: true });
   await video.play();
   video.width = video.videoWidth; video.height = video.videoHeight;
+  return video;
+}"""
+
+RAW_RATE_JS = """async ([backbone, seconds]) => {
+  const { loadBackbone } = await import('/js/common/backbones.js');
+  const { useBackend } = await import('/js/common/backend.js');
+  await useBackend('wasm');
+  const video = await (%s)();
   const detector = await loadBackbone(backbone);
   for (let i = 0; i < 5; i++) await detector.estimate(video);  // warm-up
   let n = 0; const t0 = performance.now();
   while (performance.now() - t0 < seconds * 1000) { await detector.estimate(video); n++; }
+  detector.dispose();
   return n / ((performance.now() - t0) / 1000);
+}""" % WEBCAM_JS
+
+BARE_RATE_JS = """async ([backbone, seconds]) => {
+  const { startPoseWorker } = await import('/js/common/pose-worker-client.js');
+  const video = await (%s)();
+  const worker = await startPoseWorker();
+  const detector = await worker.load(backbone);
+  try { return await detector.bareRate(video, seconds); } finally { worker.terminate(); }
+}""" % WEBCAM_JS
+
+# Estimates per second over a window and, meanwhile, how late a 50 ms timer chain fires.
+LOOP_WINDOW_JS = """async (seconds) => {
+  const late = [];
+  const n0 = posecast.estimates; const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    const t = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    late.push(performance.now() - t - 50);
+  }
+  const rate = (posecast.estimates - n0) / ((performance.now() - t0) / 1000);
+  late.sort((a, b) => a - b);
+  return { rate, worst: late[late.length - 1], p99: late[Math.min(late.length - 1, Math.floor(0.99 * late.length))],
+           latency: posecast.latencyMs, thread: posecast.thread };
 }"""
-
-
-def loop_rate(page, seconds: float) -> float:
-    page.wait_for("posecast.status === 'ready' && posecast.estimates >= 20", 120)
-    n0, t0 = page.page.evaluate("() => [posecast.estimates, performance.now()]")
-    time.sleep(seconds)
-    n1, t1 = page.page.evaluate("() => [posecast.estimates, performance.now()]")
-    return (n1 - n0) / ((t1 - t0) / 1000)
 
 
 def page_weight(pw, server, camera: Path) -> dict:
@@ -78,8 +107,17 @@ def page_weight(pw, server, camera: Path) -> dict:
     return {"page_bytes": rest, "weights_bytes": weights, "files": sorted(sizes, key=lambda s: -s[1])}
 
 
-def measure(pw, server, camera: Path, backbone: str, seconds: float, rounds: int) -> dict:
-    """Loop and raw windows alternate, `rounds` times each; medians are reported."""
+def loop_window(page, url: str, seconds: float) -> dict:
+    page.page.goto(url)
+    page.wait_for("posecast.firstPoseMs !== null", 120)
+    first = page.state("posecast.firstPoseMs")
+    page.wait_for("posecast.status === 'ready' && posecast.estimates >= 20", 120)
+    return {**page.page.evaluate(LOOP_WINDOW_JS, seconds), "first_pose_ms": first}
+
+
+def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, rounds: int, *, rates: bool) -> dict:
+    """Loop windows (worker, then main thread) and, with `rates`, the raw and bare windows
+    alternate `rounds` times; medians are reported."""
     with hb.chromium(pw, camera=camera) as browser:
         context = browser.new_context(permissions=["camera"])
         page = hb.RecordedPage(context.new_page())
@@ -87,58 +125,108 @@ def measure(pw, server, camera: Path, backbone: str, seconds: float, rounds: int
         page.page.goto(url)  # cold: nothing cached yet
         page.wait_for("posecast.firstPoseMs !== null", 120)
         cold = page.state("posecast.firstPoseMs")
-        loops, raws, warms, latencies = [], [], [], []
+        windows: dict[str, list] = {"worker": [], "main": [], "raw": [], "bare": []}
         for _ in range(rounds):
-            page.page.goto(url)  # warm: libraries and weights come from the HTTP cache
-            page.wait_for("posecast.firstPoseMs !== null", 120)
-            warms.append(page.state("posecast.firstPoseMs"))
-            loops.append(loop_rate(page, seconds))
-            latencies.append(page.state("posecast.latencyMs"))
-            page.page.goto(f"{server.url}/?source=none&backbone=posenet")  # no loop on this page
-            page.wait_for("posecast.status === 'ready'", 120)
-            raws.append(page.page.evaluate(RAW_RATE_JS, [backbone, seconds]))
+            # warm: libraries and weights come from the HTTP cache
+            windows["worker"].append(loop_window(page, url, seconds))
+            windows["main"].append(loop_window(page, f"{url}&worker=0", seconds))
+            if rates:
+                page.page.goto(f"{server.url}/?source=none&backbone=posenet&worker=0")  # no loop on this page
+                page.wait_for("posecast.status === 'ready'", 120)
+                windows["raw"].append(page.page.evaluate(RAW_RATE_JS, [backbone, seconds]))
+                windows["bare"].append(page.page.evaluate(BARE_RATE_JS, [backbone, seconds]))
         outside = page.outside_loopback()
+        errors = page.errors
         context.close()
-    loop, raw = statistics.median(loops), statistics.median(raws)
-    return {"backbone": backbone, "raw_per_s": raw, "loop_per_s": loop, "ratio": loop / raw,
-            "latency_ms": statistics.median(latencies), "first_pose_cold_ms": cold,
-            "first_pose_warm_ms": statistics.median(warms), "loops": loops, "raws": raws,
-            "requests_outside_loopback": outside}
+
+    def med(kind: str, key: str):
+        return statistics.median(w[key] for w in windows[kind])
+
+    threads = {kind: sorted({w["thread"] for w in windows[kind]}) for kind in ("worker", "main")}
+    return {
+        "backbone": backbone, "fps": fps,
+        "loop_worker_per_s": med("worker", "rate"), "loop_main_per_s": med("main", "rate"),
+        "latency_worker_ms": med("worker", "latency"), "latency_main_ms": med("main", "latency"),
+        "late_worst_worker_ms": max(w["worst"] for w in windows["worker"]),
+        "late_p99_worker_ms": med("worker", "p99"),
+        "late_worst_main_ms": max(w["worst"] for w in windows["main"]), "late_p99_main_ms": med("main", "p99"),
+        "first_pose_cold_ms": cold, "first_pose_warm_ms": med("worker", "first_pose_ms"),
+        "first_pose_warm_main_ms": med("main", "first_pose_ms"),
+        "raw_per_s": statistics.median(windows["raw"]) if rates else None,
+        "bare_per_s": statistics.median(windows["bare"]) if rates else None,
+        "threads": threads, "windows": windows, "requests_outside_loopback": outside, "page_errors": errors,
+    }
+
+
+def table(results: list[dict], load: str) -> str:
+    """A Markdown table for the README: ratios per backbone and camera rate."""
+    rates = {r["backbone"]: r for r in results if r["bare_per_s"] is not None}
+    lines = [
+        f"| backbone | camera | bare /s | raw /s | loop /s | loop / bare | loop / raw | target | loop, page's thread /s "
+        f"| late worst / p99 ms | page's thread: late worst / p99 ms | first pose cold / warm |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        base = rates[r["backbone"]]
+        bare, raw, loop = base["bare_per_s"], base["raw_per_s"], r["loop_worker_per_s"]
+        goal = 0.9 * min(bare, r["fps"])
+        met = ("met" if loop >= goal else "missed") if r["backbone"] in TARGETED else "-"
+        lines.append(
+            f"| {r['backbone']} | {r['fps']} fps | {bare:.1f} | {raw:.1f} | {loop:.1f} | {loop / bare:.2f} | "
+            f"{loop / raw:.2f} | {met} (≥ {goal:.1f}) | {r['loop_main_per_s']:.1f} | "
+            f"{r['late_worst_worker_ms']:.0f} / {r['late_p99_worker_ms']:.0f} | "
+            f"{r['late_worst_main_ms']:.0f} / {r['late_p99_main_ms']:.0f} | "
+            f"{r['first_pose_cold_ms'] / 1000:.2f} s / {r['first_pose_warm_ms'] / 1000:.2f} s |")
+    lines.append(f"\nLoad average during the run: {load}.")
+    return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backbones", nargs="+", default=BACKBONES, choices=BACKBONES)
-    parser.add_argument("--seconds", type=float, default=5.0, help="length of each rate window")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating loop/raw windows per backbone")
-    parser.add_argument("--fps", type=int, default=30, help="fake camera frame rate (webcams deliver 30)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each window")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating windows per backbone and camera rate")
+    parser.add_argument("--fps", type=int, nargs="+", default=[30, 60],
+                        help="fake camera frame rates, each in turn (webcams deliver 30; bare and raw rates "
+                             "are measured with the first)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "live_page.json")
     args = parser.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
 
+    loads = [os.getloadavg()[0]]
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
-        camera = hb.make_y4m(shared("videos", "tfjs-pose_1.mp4"), Path(tmp) / f"pose_1-{args.fps}fps.y4m", fps=args.fps)
+        cameras = {fps: hb.make_y4m(shared("videos", "tfjs-pose_1.mp4"), Path(tmp) / f"pose_1-{fps}fps.y4m", fps=fps)
+                   for fps in args.fps}
         server = LiveServer(Path(tmp)).start()
         try:
             with sync_playwright() as pw:
-                weight = page_weight(pw, server, camera)
-                results = [measure(pw, server, camera, b, args.seconds, args.rounds) for b in args.backbones]
+                weight = page_weight(pw, server, cameras[args.fps[0]])
+                for backbone in args.backbones:
+                    for i, fps in enumerate(args.fps):
+                        results.append(measure(pw, server, cameras[fps], backbone, fps, args.seconds, args.rounds,
+                                               rates=i == 0))
+                        loads.append(os.getloadavg()[0])
+                        r = results[-1]
+                        print(f"{backbone} @ {fps} fps: loop {r['loop_worker_per_s']:.1f}/s in the worker, "
+                              f"{r['loop_main_per_s']:.1f}/s on the page's thread; threads {r['threads']}", flush=True)
         finally:
             server.stop()
 
-    print(f"{'backbone':<20}{'raw/s':>8}{'loop/s':>8}{'loop/raw':>10}{'model ms':>10}{'1st pose cold':>15}{'warm':>8}")
+    load = f"{min(loads):.1f}-{max(loads):.1f} (1-minute averages, {os.cpu_count()} cores)"
+    print()
+    print(table(results, load))
     for r in results:
-        print(f"{r['backbone']:<20}{r['raw_per_s']:>8.1f}{r['loop_per_s']:>8.1f}{r['ratio']:>10.2f}"
-              f"{r['latency_ms']:>10.1f}{r['first_pose_cold_ms'] / 1000:>14.2f}s{r['first_pose_warm_ms'] / 1000:>7.2f}s")
-        if r["requests_outside_loopback"]:
-            print("  requests outside loopback:", r["requests_outside_loopback"])
-    print(f"cold load of the live page: {weight['page_bytes'] / 1e6:.2f} MB on the wire besides the pose weights "
+        if r["requests_outside_loopback"] or r["page_errors"]:
+            print(f"  {r['backbone']}: requests outside loopback {r['requests_outside_loopback']}, "
+                  f"page errors {r['page_errors']}")
+    print(f"\ncold load of the live page: {weight['page_bytes'] / 1e6:.2f} MB on the wire besides the pose weights "
           f"({weight['weights_bytes'] / 1e6:.2f} MB of PoseNet weights); largest:")
     for url, n, encoding in weight["files"][:6]:
         print(f"  {n / 1e3:>8.0f} kB  {encoding or 'identity':<8} {url}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"backbones": results, "page_weight": weight}, indent=2))
+    args.out.write_text(json.dumps({"backbones": results, "page_weight": weight, "load": load}, indent=2))
     return 0
 
 

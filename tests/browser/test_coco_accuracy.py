@@ -45,6 +45,7 @@ def browser(playwright_session):
 def test_pck_against_coco_ground_truth(browser, live_server, coco, query):
     page = hb.open_page(browser, f"{live_server.url}/?source=none&{query}")
     page.wait_for("posecast.status === 'ready'")
+    assert page.state("posecast.thread") == "worker"
     total = Pck()
     for image, annotations in coco:
         page.page.set_input_files("#file", str(shared("coco", image["file_name"])))

@@ -20,16 +20,19 @@ def run_page(playwright_session, live_server, query, *, camera=None, min_estimat
         yield page
 
 
-@pytest.mark.parametrize("backbone", ["posenet", "movenet-lightning"])
-def test_webcam_keypoints_agree_with_golden(playwright_session, live_server, y4m, backbone):
+# The pose model runs in a Web Worker by default; worker=0 runs it on the page's thread (the fallback).
+@pytest.mark.parametrize(("backbone", "thread"), [("posenet", "worker"), ("movenet-lightning", "worker"), ("posenet", "main")])
+def test_webcam_keypoints_agree_with_golden(playwright_session, live_server, y4m, backbone, thread):
     golden = json.loads(shared("keypoints", "pose_1.json").read_text())
     camera = y4m("videos/tfjs-pose_1.mp4")
-    for page in run_page(playwright_session, live_server, f"backbone={backbone}", camera=camera, min_estimates=90):
+    query = f"backbone={backbone}" + ("&worker=0" if thread == "main" else "")
+    for page in run_page(playwright_session, live_server, query, camera=camera, min_estimates=90):
         state = page.state()
         assert state["source"] == "webcam" and state["backbone"] == backbone
+        assert state["thread"] == thread
         # The fake camera plays the clip at its own 30 fps; mediaTime says which frame was shown.
         agreement = golden_agreement(state["history"], golden, fps=30, tolerance=GOLDEN_TOLERANCE_PX)
-        print(f"{backbone}: {agreement.ratio:.1%} of {agreement.total} keypoints within 28 px of golden")
+        print(f"{backbone} ({thread}): {agreement.ratio:.1%} of {agreement.total} keypoints within 28 px of golden")
         assert agreement.total >= 60 * 10, agreement
         assert agreement.ratio >= 0.9, f"{backbone}: {agreement.ratio:.1%} of {agreement.total} keypoints within 28 px"
         assert page.outside_loopback() == []
@@ -76,3 +79,19 @@ def test_libraries_arrive_compressed_and_the_page_still_runs(playwright_session,
         assert sent.get("ml5.min.js") in ("br", "gzip"), sent
         assert any(name.endswith(".wasm") and enc in ("br", "gzip") for name, enc in sent.items()), sent
         assert page.errors == []
+
+
+def test_without_workers_the_page_runs_the_model_itself(playwright_session, live_server, shared_data):
+    """A browser without OffscreenCanvas (the worker's pixel reader) gets the page's thread."""
+    with hb.chromium(playwright_session) as browser:
+        context = browser.new_context()
+        context.add_init_script("delete globalThis.OffscreenCanvas;")
+        page = hb.RecordedPage(context.new_page())
+        page.page.goto(f"{live_server.url}/?source=none&backbone=movenet-lightning")
+        page.wait_for("posecast.status === 'ready'", 90)
+        page.page.set_input_files("#file", str(shared("images", "three_people.jpg")))
+        page.wait_for("posecast.sourceName === 'three_people.jpg' && posecast.estimates >= 1")
+        assert page.state("posecast.thread") == "main"
+        assert len(page.state("posecast.poses")) == 1
+        assert page.errors == []
+        context.close()

@@ -2,7 +2,10 @@
 //   estimate(source) -> Promise<Pose[]>, Pose = {id?, score, keypoints: [{x, y, score, name}]}
 // in the source's own pixels; reset() forgets temporal state; dispose() frees the weights;
 // `smoothed` says whether it filters keypoints over time itself. The table of backbones is
-// web/pose-tables.json (Python reads it too); the loaders are here.
+// web/pose-tables.json (Python reads it too); the loaders are here. They run on the page's main
+// thread and in the pose worker alike (common/pose-worker.js): the libraries are read from
+// globalThis (the page's <script> tags and the worker's importScripts put them there), and a
+// detector takes any source TF.js reads: a video, an image, an ImageBitmap or a tensor.
 import tables from '/pose-tables.json' with { type: 'json' };
 import { snakeCase } from './skeleton.js';
 
@@ -14,6 +17,13 @@ export const BACKBONES = Object.freeze(Object.fromEntries(Object.entries(tables.
     label: b.label, keypoints: tables.layouts[b.layout].keypoints.length, layout: b.layout, multi: b.multi,
   })])));
 export const DEFAULT_BACKBONE = tables.default_backbone;
+
+// @tensorflow-models/pose-detection runs MoveNet and BlazePose (as ml5's bodyPose does, with its
+// defaults); a page that has no <script> for it imports it on first use.
+async function poseDetection() {
+  if (!globalThis.poseDetection) await import('/assets/lib/pose-detection.min.js');
+  return globalThis.poseDetection;
+}
 
 const LOADERS = Object.freeze({
   'posenet': (opts) => loadPoseNet(opts),
@@ -42,7 +52,7 @@ export async function loadBackbone(name, { multi = false } = {}) {
 }
 
 async function loadPoseNet({ multi }) {
-  const net = await window.posenet.load({
+  const net = await globalThis.posenet.load({
     architecture: 'MobileNetV1', outputStride: 16, inputResolution: 257, multiplier: 0.75,
     modelUrl: `${WEIGHTS}posenet.json`,
   });
@@ -69,12 +79,11 @@ async function loadPoseNet({ multi }) {
     async estimate(source) {
       if (detector.shareTmFeatures) return estimateSharingFeatures(source);
       shared = null;
-      const tf = window.tf;
-      const w = source.videoWidth || source.width;
-      const h = source.videoHeight || source.height;
+      const tf = globalThis.tf;
+      const [h, w] = sizeOf(tf, source);
       const box = multi ? null : region;
       const input = box
-        ? tf.tidy(() => tf.browser.fromPixels(source).slice([box.y, box.x, 0], [box.size, box.size, 3]))
+        ? tf.tidy(() => tf.slice(pixelsOf(tf, source), [box.y, box.x, 0], [box.size, box.size, 3]))
         : source;
       let poses;
       detector.inferences += 1;
@@ -97,7 +106,7 @@ async function loadPoseNet({ multi }) {
         shared = null;
         return features;
       }
-      const tf = window.tf;
+      const tf = globalThis.tf;
       detector.inferences += 1;
       const features = tf.tidy(() => {
         const { heatmapScores, offsets } = net.baseModel.predict(squareInput(tf, source).resized);
@@ -114,7 +123,7 @@ async function loadPoseNet({ multi }) {
   // One PoseNet pass over the whole frame, padded square at 257 px as Teachable Machine does:
   // its heatmaps and offsets are both the model's features and what the poses are decoded from.
   async function estimateSharingFeatures(source) {
-    const tf = window.tf;
+    const tf = globalThis.tf;
     detector.inferences += 1;
     const [outputs, features, padX, padY, side] = tf.tidy(() => {
       const input = squareInput(tf, source);
@@ -124,7 +133,7 @@ async function loadPoseNet({ multi }) {
     });
     try {
       const buffers = await Promise.all(outputs.map((t) => t.buffer()));
-      const poses = await window.posenet.decodeMultiplePoses(...buffers, 16, multi ? 6 : 1, multi ? 0.25 : 0.1, 20);
+      const poses = await globalThis.posenet.decodeMultiplePoses(...buffers, 16, multi ? 6 : 1, multi ? 0.25 : 0.1, 20);
       shared = await features.data();
       const scale = side / 257;
       return poses.map((p) => ({
@@ -142,12 +151,23 @@ async function loadPoseNet({ multi }) {
 
 // The frame padded to a square (evenly on both sides) and resized to PoseNet's 257 px input.
 function squareInput(tf, source) {
-  const pixels = tf.browser.fromPixels(source);
+  const pixels = pixelsOf(tf, source);
   const [h, w] = pixels.shape;
   const padY = w > h ? Math.round(0.5 * (w - h)) : 0;
   const padX = h > w ? Math.round(0.5 * (h - w)) : 0;
   const square = tf.pad(pixels, [[padY, padY], [padX, padX], [0, 0]]);
   return { resized: tf.image.resizeBilinear(square, [257, 257]), padX, padY, side: Math.max(h + 2 * padY, w + 2 * padX) };
+}
+
+// The source as an int32 [h, w, 3] tensor (a tensor stays as it is: the caller owns it).
+function pixelsOf(tf, source) {
+  return source instanceof tf.Tensor ? source : tf.browser.fromPixels(source);
+}
+
+// [height, width] of a video (its frames), an image, a bitmap or a tensor.
+function sizeOf(tf, source) {
+  if (source instanceof tf.Tensor) return source.shape.slice(0, 2);
+  return [source.videoHeight || source.height, source.videoWidth || source.width];
 }
 
 // A square, 1.6x the pose's extent, inside the frame; null (use the whole frame) when the pose is
@@ -165,25 +185,34 @@ function cropAround(pose, w, h) {
   return { x, y, size };
 }
 
+// ml5 1.4's bodyPose defaults, which the page used before it called pose-detection itself.
+const BODY_POSE_DEFAULTS = Object.freeze({
+  MoveNet: { enableSmoothing: true, minPoseScore: 0.25, multiPoseMaxDimension: 256, enableTracking: true,
+    trackerType: 'boundingBox' },
+  BlazePose: { enableSmoothing: true },
+});
+
 async function loadBodyPose(model, options) {
-  // Outside p5's preload, ml5 factories resolve to the loaded model.
-  const bodyPose = await window.ml5.bodyPose(model, options);
+  const lib = await poseDetection();
+  const config = { ...BODY_POSE_DEFAULTS[model], ...options };
+  if (model === 'MoveNet') config.modelType = lib.movenet.modelType[options.modelType];
+  const net = await lib.createDetector(lib.SupportedModels[model], config);
   return {
     multi: options.modelType === 'MULTIPOSE_LIGHTNING',
-    smoothed: true, // ml5 turns on pose-detection's keypoint filter by default
-    async estimate(source) {
-      const poses = await bodyPose.detect(source);
+    smoothed: true, // pose-detection's keypoint filter, on video (a timestamp)
+    // timestampMs: the frame's media time, for the keypoint filter; a video gives its own, and
+    // without one (a still image) nothing is filtered.
+    async estimate(source, { timestampMs } = {}) {
+      const poses = await net.estimatePoses(source, undefined, timestampMs);
       return poses.map((p) => ({
         id: p.id,
-        score: p.confidence ?? p.score ?? 0,
-        keypoints: p.keypoints.map((k) => ({
-          x: k.x, y: k.y, score: k.confidence ?? k.score ?? 0, name: k.name,
-        })),
+        score: p.score ?? 0,
+        keypoints: p.keypoints.map((k) => ({ x: k.x, y: k.y, score: k.score ?? 0, name: k.name })),
       }));
     },
     // MultiPose keeps only tracker state, which tolerates a new source; single-pose models crop
     // around the last pose, so a new source must forget it.
-    reset() { if (options.modelType !== 'MULTIPOSE_LIGHTNING') bodyPose.model.reset(); },
-    dispose() { bodyPose.model?.dispose?.(); },
+    reset() { if (options.modelType !== 'MULTIPOSE_LIGHTNING') net.reset(); },
+    dispose() { net.dispose(); },
   };
 }

@@ -3,7 +3,7 @@
 import { BACKBONES, DEFAULT_BACKBONE } from '../common/backbones.js';
 import { BACKENDS } from '../common/backend.js';
 
-const DEFAULTS = Object.freeze({ backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam' });
+const DEFAULTS = Object.freeze({ backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam', worker: true });
 
 export function readSettings(search = window.location.search) {
   const q = new URLSearchParams(search);
@@ -18,6 +18,8 @@ export function readSettings(search = window.location.search) {
     mirror: q.has('mirror') ? q.get('mirror') !== '0' : DEFAULTS.mirror,
     multi: q.has('multi') ? q.get('multi') !== '0' : DEFAULTS.multi,
     source: q.get('source') === 'none' ? 'none' : DEFAULTS.source,
+    // worker=0 runs the pose model on the page's thread (live/inference.js)
+    worker: q.has('worker') ? q.get('worker') !== '0' : DEFAULTS.worker,
   };
 }
 

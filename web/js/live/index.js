@@ -1,9 +1,11 @@
 // The live page: wiring only. Start-up in order: the state (and window.posecast, its read-only
-// view) and what shows it; the label stream, awaited; the page, given the stream; the controls;
-// then the pipeline starts and the server's classifier events are followed.
+// view) and what shows it; the pose worker, started first so it loads while the rest does; the
+// label stream, awaited; the page, given both; the controls; then the pipeline starts and the
+// server's classifier events are followed.
 import { LIVE_NAMESPACE, MODEL_ACTIVATED, MODEL_CLEARED } from '../common/contract.js';
 import { io } from '/assets/lib/socket.io.esm.min.js';
 import { bindClientName, bindControls, readSettings } from './controls.js';
+import { createInference } from './inference.js';
 import { createLivePage } from './page.js';
 import { createState } from './state.js';
 import { createLabelStream } from './stream.js';
@@ -23,9 +25,10 @@ window.posecast = state.view;
 showStatus(state, dom);
 showStream(state, dom.streamStatus);
 
+const inference = createInference(settings);
 // Stream status goes into the state like everything else; view.js shows it.
 const stream = await createLabelStream(io, { onChange: (status) => state.set({ stream: status }) });
-const page = createLivePage({ dom, settings, state, stream });
+const page = createLivePage({ dom, settings, state, stream, inference });
 
 bindClientName(dom.clientName, stream);
 bindControls(dom.form, settings, (key, value) => page.change(key, value));

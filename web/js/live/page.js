@@ -1,7 +1,7 @@
 // The live page's pipeline: backend, backbone, source and loop, each replaced on demand; results go
 // through the tracker and smoother into the state. Changes are serialised so a quick succession
 // of clicks never runs two loads at once.
-import { BACKBONES, loadBackbone } from '../common/backbones.js';
+import { BACKBONES } from '../common/backbones.js';
 import { useBackend } from '../common/backend.js';
 import { SourceError, openFile, openWebcam } from '../common/camera.js';
 import { estimateOnce, startVideoLoop } from '../common/loop.js';
@@ -12,7 +12,8 @@ import { createSmoother } from './smoothing.js';
 import { createTracker } from './tracker.js';
 import { createFrameView } from './view.js';
 
-export function createLivePage({ dom, settings: initial, state, stream }) {
+// inference: live/inference.js, where the pose model runs.
+export function createLivePage({ dom, settings: initial, state, stream, inference }) {
   let settings = initial;
   const renderer = createRenderer(dom.canvas);
   const tracker = createTracker();
@@ -73,7 +74,9 @@ export function createLivePage({ dom, settings: initial, state, stream }) {
     dom.form.elements.multi.disabled = spec.multi !== 'optional';
     notify('model', `Loading ${spec.label}…`, { status: 'loading', backbone: name });
     try {
-      detector = await loadBackbone(name, { multi });
+      const loaded = await inference.load(name, { multi });
+      detector = loaded.detector;
+      state.set({ thread: loaded.thread });
     } catch (err) {
       const message = `Could not load the ${spec.label} model (${err.message ?? err}). Choose another backbone or reload the page.`;
       notify('model', message, { status: 'error' });

@@ -32,7 +32,7 @@ export function createFrameView(state, renderer, dom, drawOptions) {
     state.recordOverlay(renderer.draw(view.poses, { ...drawOptions(), people: view.classification?.people }));
     renderClasses(dom, view);
     dom.hud.textContent = `${view.fps.toFixed(1)} fps · model ${view.latencyMs.toFixed(1)} ms · `
-      + `${view.poses.length} ${view.poses.length === 1 ? 'person' : 'people'} · ${view.backbone} · ${view.backend}`;
+      + `${view.poses.length} ${view.poses.length === 1 ? 'person' : 'people'} · ${view.backbone} · ${view.backend}${view.thread === 'worker' ? ' in a worker' : ''}`;
   }
 
   return () => {

@@ -1,0 +1,14 @@
+// The messages between a page and its pose worker (pose-worker.js), named once here. The page
+// sends {type, id, ...} (TO_WORKER); the worker answers each with {type: REPLY, id, result} or
+// {type: FAILED, id, message}, in order, one request at a time. It says READY once, when its
+// libraries and the wasm backend are up, and not before: the page sends nothing until then.
+export const TO_WORKER = Object.freeze({
+  LOAD: 'load', // {backbone, multi} -> {multi, smoothed, tmFeatures}; replaces the previous backbone
+  ESTIMATE: 'estimate', // {frame: ImageBitmap (transferred), timestampMs, shareTmFeatures} -> {poses, inferences, features}
+  FEATURES: 'features', // {frame} -> {features, inferences}: Teachable Machine features of a frame
+  RESET: 'reset', // {} -> null: forget temporal state (a new source)
+  DISPOSE: 'dispose', // {} -> null: free the backbone's weights
+  BARE_RATE: 'bare-rate', // {frame, seconds} -> estimates per second on that frame as a tensor (bench)
+});
+
+export const FROM_WORKER = Object.freeze({ READY: 'ready', REPLY: 'reply', FAILED: 'failed' });
