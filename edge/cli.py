@@ -23,7 +23,9 @@ def add_parser(sub) -> None:
     p.add_argument("--source", help="camera index (0), video file, or stream URL (rtsp://...)")
     p.add_argument("--server", help="the posecast server, e.g. http://10.0.0.5:5000")
     p.add_argument("--name", help="this node's name (dashboard; state folder): letters, digits, _ . -")
-    p.add_argument("--backbone", choices=BACKBONES, default="movenet-lightning")
+    p.add_argument("--backbone", choices=BACKBONES, default=None,
+                   help="the pose model (default: the one the active model was trained on, as live pages "
+                        "do; movenet-lightning while no model names one)")
     p.add_argument("--model", help="pin NAME/VERSION (an export on the server) instead of following the active model")
     p.add_argument("--loop", action="store_true", help="play a video file in a loop")
     p.add_argument("--token-file", type=Path,
@@ -53,9 +55,11 @@ def add_parser(sub) -> None:
 def check(args) -> str | None:
     """The first thing wrong with the arguments, or None."""
     if args.prepare_weights:
-        return None
+        return None if args.backbone else "--prepare-weights needs --backbone"
     if not args.server:
         return "--server is required"
+    if args.fetch_weights and not args.backbone:
+        return "--fetch-weights needs --backbone (the model's: GET /api/models/active says which)"
     if args.fetch_weights:
         return _check_server(args.server)
     if not args.source or not args.name:

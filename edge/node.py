@@ -26,6 +26,7 @@ MAX_DOWNLOAD = 64 * 1024 * 1024
 
 # exit codes
 OK, BAD_INPUT, REFUSED, NO_SERVER, BAD_MODEL = 0, 2, 3, 4, 5
+DEFAULT_BACKBONE = "movenet-lightning"  # when neither --backbone nor the model names one
 
 
 def http_get(base: str, path: str) -> bytes:
@@ -46,6 +47,7 @@ class Node:
         self.events = 0
         self.stopping = threading.Event()
         self.model_ready = threading.Event()  # the server said which model (or none) is active
+        self._unavailable: str | None = None  # a backbone whose weights are not on this box
         self.exit_code: int | None = None  # set when connecting in the background fails
         self._model_lock = threading.Lock()
 
@@ -119,7 +121,46 @@ class Node:
         rejection = meta.get("rejection") or {}
         return {"id": 0, "name": name, "version": int(version), "features": meta["features"],
                 "labels": meta["labels"], "url": f"/models/{name}/{version}/model.json",
-                "normalisation": meta.get("normalisation"), "threshold": rejection.get("threshold"), "pinned": True}
+                "normalisation": meta.get("normalisation"), "threshold": rejection.get("threshold"), "pinned": True,
+                "backbone": "posenet" if meta["features"] == "tm" else meta.get("backbone")}
+
+    # --- the pose model -------------------------------------------------------------------------
+    def wanted_backbone(self) -> str:
+        """--backbone, else the one the model was trained on (live pages switch to it too, so the
+        classifier sees the keypoints it learnt), else MoveNet Lightning."""
+        if self.args.backbone:
+            return self.args.backbone
+        with self._model_lock:
+            model = self.classifier
+        return (model.spec.get("backbone") if model is not None else None) or DEFAULT_BACKBONE
+
+    def load_estimator(self, backbone: str):
+        import runtime
+
+        options = {"threads": self.args.threads} if self.args.threads else {}
+        if self.args.executor == "openvino":
+            # bf16 moves PoseNet's offsets by tens of pixels: a model on PoseNet runs in f32
+            options["precision"] = "f32" if backbone == "posenet" else self.args.precision
+        return runtime.load(backbone, executor=self.args.executor, **options)
+
+    def _pipeline_for(self, current: Pipeline | None) -> Pipeline | None:
+        """The pipeline to run the next frame with: a new one when the wanted backbone changed
+        (an operator activated a model trained on another); None when the first cannot load."""
+        wanted = self.wanted_backbone()
+        if current is not None and (wanted == current.estimator.backbone or wanted == self._unavailable):
+            return current
+        try:
+            estimator = self.load_estimator(wanted)
+        except (FileNotFoundError, ImportError, ValueError) as exc:
+            self._unavailable = wanted
+            self.log(f"cannot load {wanted} on {self.args.executor}: {exc}. Without assets/ or TensorFlow here, "
+                     f"copy them from the server: posecast edge --fetch-weights --server URL --backbone {wanted}"
+                     + (f"; going on with {current.estimator.backbone}" if current else ""))
+            return current
+        if current is not None:
+            self.log(f"pose model: {wanted} (the model's backbone)")
+        self._unavailable = None
+        return Pipeline(estimator, self.args.max_people)
 
     # --- the loop -------------------------------------------------------------------------------
     def label(self, frame, pipeline: Pipeline, outbox: Outbox, link: Link | None, poses=None) -> list[dict]:
@@ -135,22 +176,21 @@ class Node:
         ts, fps = now_ms(), round(self.fps, 1)
         for r in results:
             outbox.push({"ts": ts, "label": r["label"], "confidence": r["confidence"], "model": model.spec["name"],
-                         "model_version": model.spec["version"], "backbone": self.args.backbone,
+                         "model_version": model.spec["version"], "backbone": pipeline.estimator.backbone,
                          "person": r["person"], "fps": min(fps, 1000.0)})
         if results and link is not None:
             main = next(p for p in people if max(0, p.id) == results[0]["person"])
             link.skeleton(skeleton(main, frame.rgb.shape[1], frame.rgb.shape[0]))
         return results
 
-    def run(self, estimator, source: Source, outbox: Outbox, link: Link) -> int:
+    def run(self, source: Source, outbox: Outbox, link: Link, pipeline: Pipeline | None = None) -> int:
         """Frames in order. The model runs here while a second thread labels the frame before
         (tracking, smoothing, classifier, outbox, skeleton): the model and numpy release the GIL,
         so on a small CPU that work no longer adds to each frame's time. One frame is labelled
         at a time, in order; the model's next crop needs only the model's own output."""
-        pipeline = Pipeline(estimator, self.args.max_people)
         started = self._last_report = time.monotonic()
         self._window = []
-        labeller = _Labeller(lambda frame, poses: self._labelled(frame, poses, pipeline, outbox, link))
+        labeller = _Labeller(lambda frame, poses, used: self._labelled(frame, poses, used, outbox, link))
         given = 0
         try:
             while not self.stopping.is_set():
@@ -159,11 +199,14 @@ class Node:
                     return REFUSED
                 if self.args.max_frames and given >= self.args.max_frames:
                     break
+                pipeline = self._pipeline_for(pipeline)
+                if pipeline is None:
+                    return BAD_INPUT
                 frame = source.read()
                 if frame is None:
                     self.log(f"{source.name}: end of the source")
                     break
-                labeller.put(frame, pipeline.estimate(frame.rgb))
+                labeller.put(frame, pipeline.estimate(frame.rgb), pipeline)
                 given += 1
         finally:
             labeller.close()
@@ -212,10 +255,10 @@ class _Labeller:
             finally:
                 self._slot.task_done()
 
-    def put(self, frame, poses) -> None:
+    def put(self, frame, poses, pipeline) -> None:
         if self._error is not None:
             raise self._error
-        self._slot.put((frame, poses))
+        self._slot.put((frame, poses, pipeline))
 
     def close(self) -> None:
         """Label what was given, then stop."""
@@ -242,16 +285,10 @@ def main(args) -> int:
         return BAD_INPUT
     log(f"{source.kind} {args.source} ({source.width}x{source.height}); state in {args.state_dir}; "
         f"{outbox.depth()} events waiting from before")
-    import runtime
-
-    try:
-        options = {"threads": args.threads} if args.threads else {}
-        if args.executor == "openvino":
-            options["precision"] = args.precision
-        estimator = runtime.load(args.backbone, executor=args.executor, **options)
-    except (FileNotFoundError, ImportError) as exc:
-        log(f"cannot load {args.backbone} on {args.executor}: {exc}. Without assets/ or TensorFlow here, "
-            f"copy them from the server: posecast edge --fetch-weights --server URL --backbone {args.backbone}")
+    pipeline = node._pipeline_for(None) if args.backbone else None  # else the model's, once known
+    if args.backbone and pipeline is None:
+        source.close()
+        outbox.close()
         return BAD_INPUT
     link = Link(args.server, outbox, args.name, args.token, node.use_model, log=log)
 
@@ -280,7 +317,7 @@ def main(args) -> int:
                 if time.monotonic() > deadline:
                     log("the server did not say which model is active within 30 s; starting without one")
                     break
-        code = node.run(estimator, source, outbox, link)
+        code = node.run(source, outbox, link, pipeline)
         code = node.exit_code if node.exit_code is not None else code
         if code == OK:
             drained = link.drain(args.drain_seconds)

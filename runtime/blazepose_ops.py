@@ -93,14 +93,19 @@ def warp(image: np.ndarray, roi: Rect, size: int) -> np.ndarray:
     # readWithFillValue gives 0 for any neighbour outside the image: a one-pixel border of zeros,
     # with every coordinate clipped into it, reads the same and needs no per-neighbour mask
     padded = np.pad(image, ((1, 1), (1, 1), (0, 0))).reshape(-1, image.shape[2])
+    # flat indices of the four neighbours, computed once; gathered with take() in the image's
+    # dtype and only then made float32 (a third of the time of fancy indexing per neighbour)
+    rows0 = (np.clip(y0, -1, h).astype(np.int64) + 1) * (w + 2)
+    rows1 = (np.clip(y0 + 1, -1, h).astype(np.int64) + 1) * (w + 2)
+    cols0 = np.clip(x0, -1, w).astype(np.int64) + 1
+    cols1 = np.clip(x0 + 1, -1, w).astype(np.int64) + 1
 
-    def read(yy, xx):
-        index = (np.clip(yy, -1, h).astype(np.int64) + 1) * (w + 2) + np.clip(xx, -1, w).astype(np.int64) + 1
-        return padded[index].astype(np.float32)
+    def read(rows, cols):
+        return padded.take((rows + cols).ravel(), axis=0).reshape(size, size, -1).astype(np.float32)
 
     fx, fy = (in_x - x0)[..., None], (in_y - y0)[..., None]
-    top = (1 - fx) * read(y0, x0) + fx * read(y0, x0 + 1)
-    bottom = (1 - fx) * read(y0 + 1, x0) + fx * read(y0 + 1, x0 + 1)
+    top = (1 - fx) * read(rows0, cols0) + fx * read(rows0, cols1)
+    bottom = (1 - fx) * read(rows1, cols0) + fx * read(rows1, cols1)
     return ((1 - fy) * top + fy * bottom).astype(np.float32)
 
 

@@ -15,9 +15,11 @@ class EdgeNode:
     started: list["EdgeNode"] = []  # tests/edge/conftest.py kills what a failed test left running
 
     def __init__(self, server, source: Path, state_dir: Path, *args: str, name: str = "edge-test",
-                 token: str | None = None):
+                 token: str | None = None, backbone: str | None = "movenet-lightning"):
+        """backbone None: the node chooses (the active model's)."""
         self.cmd = [sys.executable, "-m", "server", "edge", "--source", str(source), "--server", server.url,
-                    "--name", name, "--state-dir", str(state_dir), "--backbone", "movenet-lightning", *args]
+                    "--name", name, "--state-dir", str(state_dir), *(["--backbone", backbone] if backbone else []),
+                    *args]
         self.env = {**os.environ, **({"POSECAST_DEVICE_TOKEN": token} if token else {})}
         self.env.pop("POSECAST_DEVICE_TOKEN", None) if token is None else None
         self.state_dir = state_dir

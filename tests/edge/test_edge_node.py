@@ -110,28 +110,38 @@ def test_a_node_restarted_while_the_server_is_down_labels_with_its_cached_model(
     assert {e["model"] for e in events} == {"yoga5"}
 
 
-def test_the_node_switches_when_an_operator_activates_another_model(tmp_path, video, edge_ready):
+def test_the_node_switches_model_and_backbone_when_an_operator_activates_another(tmp_path, video, edge_ready):
+    """Without --backbone the node runs the pose model each classifier was trained on, as live
+    pages do: a PoseNet model, then a MoveNet Thunder one."""
     import shutil
 
     from tests.helpers.paths import ROOT
 
     models = tmp_path / "models"
-    for name in ("yoga5", "yoga5b"):
-        shutil.copytree(ROOT / "tfjs_models" / "yoga5" / "1", models / name / "1")
+    for name, version in (("yoga5", "1"), ("yoga5b", "3")):
+        shutil.copytree(ROOT / "tfjs_models" / "yoga5" / version, models / name / "1")
     server = LiveServer(tmp_path, env={"POSECAST_MODELS_DIR": str(models)}).start()
     try:
-        node = EdgeNode(server, video, tmp_path / "state", "--loop", "--max-frames", "100000").start()
+        first = next(m for m in server.api("GET", "/api/models").json()["models"] if m["name"] == "yoga5")
+        assert server.api("POST", f"/api/models/{first['id']}/activate").status_code == 200
+        node = EdgeNode(server, video, tmp_path / "state", "--loop", "--max-frames", "100000", backbone=None).start()
         client_id = wait_until(lambda: (tmp_path / "state" / "outbox.sqlite").exists() and node.outbox()[0], 60,
                                "the outbox")
         wait_until(lambda: stored(server, client_id), 90, "the first labels")
         other = next(m for m in server.api("GET", "/api/models").json()["models"] if m["name"] == "yoga5b")
         assert server.api("POST", f"/api/models/{other['id']}/activate").status_code == 200
-        wait_until(lambda: any(e["model"] == "yoga5b" for e in stored(server, client_id)), 60, "labels of yoga5b")
+        wait_until(lambda: sum(e["backbone"] == "movenet-thunder" for e in stored(server, client_id)) >= 5, 90,
+                   "labels on MoveNet Thunder")
         node.proc.send_signal(2)  # Ctrl-C: drains, then exits 0
         assert node.wait(60) == 0, node.log()
         assert "all events acknowledged" in node.log() and node.outbox()[2] == 0
-        models_seen = [e["model"] for e in stored(server, client_id)]
+        events = stored(server, client_id)
+        models_seen = [e["model"] for e in events]
         switch = models_seen.index("yoga5b")
         assert set(models_seen[:switch]) == {"yoga5"} and set(models_seen[switch:]) == {"yoga5b"}
+        assert {e["backbone"] for e in events[:switch]} == {"posenet"}
+        # the frame or two labelled while Thunder loaded keep PoseNet's keypoints, then Thunder
+        assert {e["backbone"] for e in events[switch + 3:]} == {"movenet-thunder"}, node.log()
+        assert "pose model: movenet-thunder" in node.log()
     finally:
         server.stop()
