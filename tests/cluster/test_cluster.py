@@ -12,6 +12,7 @@ import socketio
 
 from tests.helpers.cluster import healthy
 from tests.helpers.stream import DashboardClient, PageClient
+from tests.helpers.wait import wait_until
 
 LIVE = "/live"
 
@@ -83,14 +84,6 @@ def dashboard_cookie(cluster) -> str:
     return "; ".join(f"{k}={v}" for k, v in session.cookies.items())
 
 
-def wait_until(condition, timeout: float, message: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(message)
 
 
 def test_a_login_on_one_worker_is_valid_on_every_worker(cluster):

@@ -5,10 +5,10 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from tests.helpers.paths import ROOT
+from tests.helpers.wait import wait_until  # noqa: F401 (the edge tests import it from here)
 
 
 class EdgeNode:
@@ -66,11 +66,3 @@ def stored(server, client_id: str) -> list[dict]:
         after = page["next_after_id"]
 
 
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")

@@ -10,6 +10,7 @@ import socketio
 from tests.helpers import redis as redis_helper
 from tests.helpers.server import LiveServer
 from tests.helpers.stream import DashboardClient, PageClient
+from tests.helpers.wait import wait_until
 
 pytestmark = pytest.mark.skipif(not redis_helper.binary(), reason="redis-server is not installed (tools/system-deps.sh)")
 RATE, BURST = 20, 40
@@ -47,13 +48,7 @@ def cluster(tmp_path_factory):
 
 
 def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout} s")
+    return wait_until(predicate, timeout, interval=0.05)
 
 
 def label_of(dash, client_id):
