@@ -11,13 +11,13 @@ from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, Strin
 
 from core.checks import NAME, Invalid
 from core.features import DEFAULT_KIND, KINDS
-from core.samples import check_label, recorded_backbone
+from core.samples import check_label
 from core.tables import BACKBONES
 from core.clock import utcnow as _now
 
 from .. import auth, db, instances, jobs
 from ..contract import TRAIN_PROGRESS, TRAINER
-from ..samples.datasets import datasets, samples
+from ..samples.datasets import backbone_of, datasets, samples
 from ..sockets import socketio
 from . import registry
 
@@ -81,12 +81,7 @@ def start(dataset_id: int):
                                    .group_by(samples.c.label)).all())
         if len(counts) < 2 or min(counts.values()) < 2:
             raise Invalid(f"need at least 2 classes with 2 samples each; have {counts or 'none'}")
-        recorded = set(conn.execute(select(samples.c.backbone).where(samples.c.dataset_id == dataset_id)
-                                    .distinct()).scalars())
-        try:
-            backbone = recorded_backbone(recorded, backbone)
-        except ValueError as exc:
-            raise Invalid(str(exc)) from None
+        backbone = backbone_of(conn, dataset_id, backbone)
         if conn.execute(select(runs.c.id).where(runs.c.status == "running")).first():
             return jsonify(error="a training run is in progress already"), 409
         params = {"features": features, "backbone": backbone, "epochs": epochs, "name": name,

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.checks import NAME, Invalid, fields
 from core.clock import utcnow
-from core.samples import check_label, validate_sample  # noqa: F401 (validate_sample re-exported)
+from core.samples import check_label, recorded_backbone, validate_sample  # noqa: F401 (validate_sample re-exported)
 
 from .. import db
 
@@ -162,3 +162,14 @@ def thumbnail(sample_id: int):
     if row is None:
         return _not_found("thumbnail")
     return send_file(folder(row.dataset_id) / f"{sample_id}.jpg", mimetype="image/jpeg", max_age=3600)
+
+
+def backbone_of(conn, dataset_id: int, asked: str | None) -> str:
+    """The backbone a dataset's samples were recorded with (`asked` when it has none yet, else the
+    training default); Invalid when they mix backbones or `asked` is another one."""
+    recorded = set(conn.execute(select(samples.c.backbone).where(samples.c.dataset_id == dataset_id)
+                                .distinct()).scalars())
+    try:
+        return recorded_backbone(recorded, asked)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None

@@ -13,14 +13,14 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
 from core.checks import Invalid
-from core.samples import check_label, recorded_backbone
+from core.samples import check_label
 from core.tables import BACKBONES
 
 from .. import db, jobs, zips
 from ..contract import IMPORT_PROGRESS
 from ..sockets import socketio
 from . import uploads
-from .datasets import datasets, samples
+from .datasets import backbone_of, datasets
 
 bp = Blueprint("sample_import", __name__, url_prefix="/api")
 
@@ -42,12 +42,7 @@ def import_zip(dataset_id: int):
     with db.engine().connect() as conn:
         if conn.execute(select(datasets.c.id).where(datasets.c.id == dataset_id)).first() is None:
             return jsonify(error="no such dataset"), 404
-        recorded = set(conn.execute(select(samples.c.backbone).where(samples.c.dataset_id == dataset_id)
-                                    .distinct()).scalars())
-    try:
-        backbone = recorded_backbone(recorded, asked)
-    except ValueError as exc:
-        raise Invalid(str(exc)) from None
+        backbone = backbone_of(conn, dataset_id, asked)
     work = Path(current_app.instance_path) / "uploads"
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=work, suffix=".zip", delete=False) as tmp:
