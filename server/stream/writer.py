@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from .. import db
 from ..sockets import socketio
@@ -12,6 +13,7 @@ from . import label_log
 
 log = logging.getLogger("posecast.ingest")
 WRITE_TIMEOUT_S = 30.0
+OUTAGE_REPORT_S = 30.0  # while the label log refuses writes, one summary line this often
 
 
 class Writer:
@@ -26,6 +28,11 @@ class Writer:
         self.queue = None
         self.written = 0
         self.lock = threading.Lock()
+        # An outage (the database stopped) fails every batch: one traceback at its start, then a
+        # count, not one traceback per batch (hundreds a second at a thousand pages).
+        self._failing_since: float | None = None
+        self._failed = 0
+        self._reported_at = 0.0
 
     def _ensure_started(self):
         with self.lock:
@@ -55,6 +62,27 @@ class Writer:
             label_log.touch_clients(conn, seen)
         return new
 
+    def _failed_batch(self, n_rows: int) -> None:
+        now = time.monotonic()
+        if self._failing_since is None:
+            log.exception("could not store %d label events (later failures are counted until a commit "
+                          "succeeds; the pages keep their events and resend them)", n_rows)
+            self._failing_since = self._reported_at = now
+            self._failed = 1
+            return
+        self._failed += 1
+        if now - self._reported_at >= OUTAGE_REPORT_S:
+            self._reported_at = now
+            log.error("the label log still refuses writes: %d batches failed in %.0f s", self._failed,
+                      now - self._failing_since)
+
+    def _stored_again(self) -> None:
+        if self._failing_since is not None:
+            if self._failed > 1:  # an outage ended (a lone bad batch has had its traceback)
+                log.warning("the label log takes writes again, after %d failed batches in %.1f s", self._failed,
+                            time.monotonic() - self._failing_since)
+            self._failing_since = None
+
     def _run(self):
         while True:
             items = [self.queue.get()]
@@ -73,15 +101,17 @@ class Writer:
             if len(items) > 1:
                 # One bad batch must not fail everyone's: commit them one at a time, so only the
                 # batch that fails on its own gets the error.
-                log.warning("group commit of %d batches failed (%s: %s); committing them one by one",
-                            len(items), exc.__class__.__name__, exc)
+                if self._failing_since is None:
+                    log.warning("group commit of %d batches failed (%s: %s); committing them one by one",
+                                len(items), exc.__class__.__name__, exc)
                 for item in items:
                     self._commit([item])
                 return
-            log.exception("could not store %d label events", len(rows))
+            self._failed_batch(len(rows))
             items[0]["error"] = exc
             items[0]["done"].set()
             return
+        self._stored_again()
         self.written += len(new)
         if len(new) == len(rows):  # the usual case: every row new, so no key came twice
             fresh = rows

@@ -188,6 +188,24 @@ def test_a_poisoned_batch_fails_alone_in_a_group_commit(app):
     assert sorted({c for c, _ in stored(app)}) == ["client-good-1", "client-good-2"]
 
 
+def test_failures_in_a_row_log_one_traceback_then_a_count(app, caplog):
+    """A database outage fails every batch: the log gets one traceback when it starts and one line
+    when writes work again, not a traceback per batch."""
+    from server.stream import services
+
+    writer = services.of(app).writer
+    with caplog.at_level("WARNING", logger="posecast.ingest"):
+        for i in range(5):
+            writer._commit([writer_item(f"client-bad-{i}", "\ud800")])
+        good = writer_item("client-good", "tree")
+        writer._commit([good])
+    assert good["new"] == 3
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) == 1 and "could not store" in tracebacks[0].getMessage()
+    again = [r.getMessage() for r in caplog.records if "takes writes again" in r.getMessage()]
+    assert len(again) == 1 and "after 5 failed batches" in again[0]
+
+
 def test_a_resend_meeting_its_original_in_one_group_commit_is_new_once(app):
     """A page that resends before its first ack can have both copies in one group: the first
     counts as stored, the second as duplicates, and observers see each event once."""
