@@ -139,8 +139,15 @@ def get_active():
 
 
 def activate_in(conn, model_id: int) -> None:
+    """Record an activation; announce_active() tells the pages once the transaction has committed
+    (told before, a page connecting meanwhile, here or on another worker, could read the old one
+    and never hear of the new)."""
     conn.execute(insert(activations).values(model_id=model_id, at=_now()))
-    announce(conn)
+
+
+def announce_active() -> None:
+    with db.engine().connect() as conn:
+        announce(conn)
 
 
 def next_version(folder: Path) -> int:
@@ -154,7 +161,9 @@ def activate(model_id: int):
         if conn.execute(select(models.c.id).where(models.c.id == model_id)).first() is None:
             return _error(404, f"no model with id {model_id}")
         activate_in(conn, model_id)
-        return jsonify(as_json(active_model(conn)))
+        body = as_json(active_model(conn))
+    announce_active()
+    return jsonify(body)
 
 
 @bp.post("/rollback")
@@ -166,7 +175,9 @@ def rollback():
         if previous is None:
             return _error(409, "there is no earlier model to roll back to")
         activate_in(conn, previous)
-        return jsonify(as_json(active_model(conn)))
+        body = as_json(active_model(conn))
+    announce_active()
+    return jsonify(body)
 
 
 @bp.delete("/<int:model_id>")

@@ -143,6 +143,8 @@ def _record(app, run_id: int, final: dict) -> None:
         if model:
             registry.activate_in(conn, model.id)
         app.logger.info("training run %s done: %s", run_id, out)
+    if model:
+        registry.announce_active()
 
 
 @bp.get("/runs")
