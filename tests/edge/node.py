@@ -48,12 +48,17 @@ class EdgeNode:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def outbox(self) -> tuple[str, int, int]:
-        """(client_id, next_seq, events still waiting) from the node's SQLite file."""
+        """(client_id, next_seq, events still waiting) from the node's SQLite file; ("", 0, 0) while
+        a starting node has not made its tables yet (the file exists before they do)."""
         db = sqlite3.connect(self.state_dir / "outbox.sqlite")
-        meta = dict(db.execute("SELECT key, value FROM meta"))
-        waiting = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-        db.close()
-        return meta["client_id"], int(meta.get("next_seq", 0)), waiting
+        try:
+            meta = dict(db.execute("SELECT key, value FROM meta"))
+            waiting = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        except sqlite3.OperationalError:  # no such table, yet
+            return "", 0, 0
+        finally:
+            db.close()
+        return meta.get("client_id", ""), int(meta.get("next_seq", 0)), waiting
 
 
 def stored(server, client_id: str) -> list[dict]:
