@@ -111,7 +111,7 @@ class Cluster:
     def _wait_ready(self, workers: list[Worker], timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         for worker in workers:
-            while not self._healthy(worker):
+            while not healthy(f"http://{worker.address}"):
                 if worker.proc.poll() is not None:
                     raise ServiceError(f"worker on port {worker.port} exited with {worker.proc.returncode}: "
                                        f"see {worker.log_path}\n{tail(worker.log_path, 3000)}")
@@ -119,14 +119,6 @@ class Cluster:
                     raise ServiceError(f"worker on port {worker.port} did not answer in {timeout:.0f} s "
                                        f"(see {worker.log_path})")
                 time.sleep(0.2)
-
-    @staticmethod
-    def _healthy(worker: Worker) -> bool:
-        try:
-            with urllib.request.urlopen(f"http://{worker.address}/api/health", timeout=2) as r:
-                return r.status == 200
-        except OSError:
-            return False
 
     # -- supervise -----------------------------------------------------------------------------
     def supervise(self, poll_s: float = 0.5) -> None:
@@ -215,3 +207,12 @@ def _without_password(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return "(DATABASE_URL)"
+
+
+def healthy(url: str) -> bool:
+    """A posecast server at `url` answers /api/health (the tests' readiness check too)."""
+    try:
+        with urllib.request.urlopen(f"{url}/api/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False

@@ -9,8 +9,9 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from server.cluster.supervisor import healthy  # noqa: F401 (tests import it from here too)
 
 from .paths import ROOT
 from .server import LiveServer, free_port
@@ -98,11 +99,3 @@ class ClusterServer(LiveServer):
         if self._engine is not None:
             self._engine.dispose()
         super().stop()
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/api/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
