@@ -130,3 +130,35 @@ def forward(layers: list[Layer], rows) -> np.ndarray:
             x = x + layer.bias
         x = ACTIVATIONS[layer.activation](x).astype(np.float32)
     return x
+
+
+REJECTED_LABEL = "unknown"  # web/js/live/classifier.js: under the rejection threshold
+
+
+class PoseClassifier:
+    """An exported dense classifier on keypoint features, as the page's classifier.js runs it:
+    its pose-feature table checked against ours, its layers checked to fit the features and the
+    labels, and the rejection threshold under which the label is `unknown`. The edge node and the
+    inference workers wrap it (where its files come from, what they classify)."""
+
+    def __init__(self, name: str, kind: str, normalisation, model_json: dict, shards: list[bytes],
+                 labels: list, threshold, table_hint: str = ""):
+        from core import features
+
+        if not features.same_pose_table(kind, normalisation):
+            raise Unsupported(f"{name} was trained with another pose feature table than web/pose-tables.json"
+                              + table_hint)
+        self.layers = load_layers(model_json, shards)
+        self.labels = list(labels)
+        check_fits(self.layers, features.size_of(kind), self.labels, kind)
+        self.threshold = float(threshold) if isinstance(threshold, (int, float)) else 0.0
+
+    def predict(self, rows) -> np.ndarray:
+        """(N, inputs) -> (N, classes) probabilities, in float32 as TF.js computes them."""
+        return forward(self.layers, rows)
+
+    def decide(self, row: np.ndarray) -> tuple[str, float]:
+        """(label or `unknown`, top probability) of one row of probabilities."""
+        best = int(np.argmax(row))
+        confidence = float(row[best])
+        return (REJECTED_LABEL if confidence < self.threshold else self.labels[best]), confidence

@@ -14,9 +14,7 @@ import json
 import numpy as np
 
 from core import features
-from core.dense_model import MAX_WEIGHT_BYTES, Unsupported, check_fits, forward, load_layers, weight_paths
-
-REJECTED_LABEL = "unknown"  # web/js/live/classifier.js REJECTED_LABEL
+from core.dense_model import REJECTED_LABEL, MAX_WEIGHT_BYTES, PoseClassifier, Unsupported, weight_paths  # noqa: F401
 MAX_PEOPLE = 6  # the page classifies at most six people per frame
 
 
@@ -32,18 +30,9 @@ class Classifier:
                               "with `posecast train` (pose or keypoints features)")
         if self.kind not in features.KEYPOINT_KINDS:
             raise Unsupported(f"unknown feature kind {self.kind!r}")
-        if not features.same_pose_table(self.kind, spec.get("normalisation")):
-            raise Unsupported(f"{spec.get('name')} was trained with another pose feature table than this node's "
-                              "web/pose-tables.json: update the edge node")
-        self.layers = load_layers(model_json, shards)
-        self.labels = list(spec["labels"])
-        check_fits(self.layers, features.size_of(self.kind), self.labels, self.kind)
-        threshold = spec.get("threshold")
-        self.threshold = float(threshold) if isinstance(threshold, (int, float)) else 0.0
-
-    def predict(self, rows: np.ndarray) -> np.ndarray:
-        """(N, inputs) float32 -> (N, classes) probabilities, in float32 as TF.js computes them."""
-        return forward(self.layers, rows)
+        self.head = PoseClassifier(spec.get("name"), self.kind, spec.get("normalisation"), model_json, shards,
+                                   spec["labels"], spec.get("threshold"), table_hint=": update the edge node")
+        self.labels, self.threshold, self.predict = self.head.labels, self.head.threshold, self.head.predict
 
     def classify(self, poses: list) -> list[dict]:
         """Tracked poses (each with .id and .keypoints) -> [{person, label, confidence}], the most
@@ -56,9 +45,7 @@ class Classifier:
         probs = self.predict(features.matrix(self.kind, kps))
         out = []
         for pose, row in zip(people, probs):
-            best = int(np.argmax(row))
-            confidence = float(row[best])
-            label = REJECTED_LABEL if confidence < self.threshold else self.labels[best]
+            label, confidence = self.head.decide(row)
             out.append({"person": max(0, int(pose.id or 0)), "label": label, "confidence": min(1.0, max(0.0, confidence))})
         return out
 

@@ -14,9 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from core import features
-from core.dense_model import Unsupported, check_fits, forward, load_layers, read_shards
-
-REJECTED_LABEL = "unknown"  # web/js/live/classifier.js: under the rejection threshold
+from core.dense_model import REJECTED_LABEL, PoseClassifier, Unsupported, read_shards  # noqa: F401 (re-exported)
 
 
 class Classifier:
@@ -26,25 +24,15 @@ class Classifier:
         self.name, self.version, self.kind = spec["name"], spec["version"], spec["features"]
         if self.kind not in features.KINDS:
             raise Unsupported(f"{self.name}: unknown feature kind {self.kind!r}")
-        if not features.same_pose_table(self.kind, spec.get("normalisation")):
-            raise Unsupported(f"{self.name} was trained with another pose feature table than web/pose-tables.json")
         folder = Path(spec["dir"])
         model_json = json.loads((folder / "model.json").read_text())
-        self.layers = load_layers(model_json, read_shards(folder, model_json))
-        self.labels = list(spec["labels"])
-        check_fits(self.layers, features.size_of(self.kind), self.labels, self.kind)
-        threshold = spec.get("threshold")
-        self.threshold = float(threshold) if isinstance(threshold, (int, float)) else 0.0
-
-    def predict(self, rows: np.ndarray) -> np.ndarray:
-        """(N, inputs) -> (N, classes) probabilities, in float32 as TF.js computes them."""
-        return forward(self.layers, rows)
+        self.head = PoseClassifier(self.name, self.kind, spec.get("normalisation"), model_json,
+                                   read_shards(folder, model_json), spec["labels"], spec.get("threshold"))
+        self.labels, self.threshold, self.predict = self.head.labels, self.head.threshold, self.head.predict
 
     def _label(self, row: np.ndarray) -> dict:
-        best = int(np.argmax(row))
-        confidence = float(row[best])
-        return {"label": REJECTED_LABEL if confidence < self.threshold else self.labels[best],
-                "confidence": confidence,
+        label, confidence = self.head.decide(row)
+        return {"label": label, "confidence": confidence,
                 "probabilities": {label: float(p) for label, p in zip(self.labels, row)}}
 
     def classify_tm(self, tm_features: np.ndarray) -> dict:
