@@ -35,7 +35,7 @@ def add_parser(sub) -> None:
     p.add_argument("--precision", choices=PRECISIONS, default="f32",
                    help="OpenVINO inference precision: f32 (default, the page's keypoints) or bf16 (about 2x "
                         "faster on CPUs with AVX512-BF16/AMX, keypoints moved by ~1 px; never PoseNet, whose "
-                        "offsets move by tens of pixels; see README 'Edge figures')")
+                        "keypoints moved by up to 60 px; see README 'Edge figures')")
     p.add_argument("--threads", type=int, default=None,
                    help="OpenVINO inference threads (default: OpenVINO's choice; 1 can be faster on a busy CPU)")
     p.add_argument("--max-people", type=int, default=None,
