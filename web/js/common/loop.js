@@ -1,6 +1,12 @@
-// The estimation loop. One estimate in flight; the next starts as soon as the previous ends if the
-// video has presented a newer frame (so the loop runs at the model's rate, not the display's), or
-// on the next frame otherwise. Between estimates it yields a task so rendering and input keep up.
+// The estimation loop. At most `depth` estimates in flight, each on a frame none of the others has
+// had: a new one starts as soon as there is room if the video has presented a newer frame (so the
+// loop runs at the model's rate, not the display's), or on the next frame otherwise. Results are
+// handled in the order their frames were read; after each the loop yields a task so rendering and
+// input keep up.
+//
+// depth 1 suits a detector on this thread. A detector in a worker takes 2 (pose-worker-client.js):
+// the next frame is read and handed over while the worker estimates the current one, so the worker
+// starts it the moment it is done instead of idling for a round trip through this thread.
 
 const yieldTask = globalThis.scheduler?.yield
   ? () => globalThis.scheduler.yield()
@@ -10,40 +16,42 @@ const yieldTask = globalThis.scheduler?.yield
     ch.port2.postMessage(null);
   });
 
-export function startVideoLoop(video, { estimate, onResult, onError }) {
+export function startVideoLoop(video, { estimate, onResult, onError, depth = 1 }) {
   let stopped = false;
   let latest = null;
   let wake = null;
+  const poke = () => { if (wake) { wake(); wake = null; } };
   const onFrame = (_now, meta) => {
     if (stopped) return;
     latest = meta;
-    if (wake) { wake(); wake = null; }
+    poke();
     video.requestVideoFrameCallback(onFrame);
   };
   video.requestVideoFrameCallback(onFrame);
 
   (async () => {
     let done = -1;
+    let inFlight = 0;
+    let handled = Promise.resolve(); // the previous frame's result, handled
     while (!stopped) {
-      if (!latest || latest.presentedFrames === done) {
+      if (!latest || latest.presentedFrames === done || inFlight >= depth) {
         await new Promise((resolve) => { wake = resolve; });
         continue;
       }
       const frame = latest;
       done = frame.presentedFrames;
+      inFlight += 1;
       const t0 = performance.now();
-      try {
-        const poses = await estimate(video);
-        if (!stopped) onResult(poses, { frame, latencyMs: performance.now() - t0 });
-      } catch (err) {
-        if (!stopped) onError(err);
-        stopped = true;
-      }
+      const result = estimate(video);
+      handled = handled.then(() => result).then(
+        (poses) => { if (!stopped) onResult(poses, { frame, latencyMs: performance.now() - t0 }); },
+        (err) => { if (!stopped) onError(err); stopped = true; },
+      ).then(yieldTask).finally(() => { inFlight -= 1; poke(); });
       await yieldTask();
     }
   })();
 
-  return { stop() { stopped = true; if (wake) wake(); } };
+  return { stop() { stopped = true; poke(); } };
 }
 
 // A still image: one estimate, dropped if the source changes while it runs.

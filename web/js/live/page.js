@@ -61,7 +61,8 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
     detector?.reset();
     if (!detector || !source) { requestRender(); return; }
     const hooks = { estimate: (el) => detector.estimate(el), onResult, onError };
-    loop = source.kind === 'image' ? estimateOnce(source.element, hooks) : startVideoLoop(source.element, hooks);
+    loop = source.kind === 'image' ? estimateOnce(source.element, hooks)
+      : startVideoLoop(source.element, { ...hooks, depth: detector.depth ?? 1 });
   }
 
   async function setBackbone(name) {
