@@ -62,7 +62,7 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
     if (!detector || !source) { requestRender(); return; }
     const hooks = { estimate: (el) => detector.estimate(el), onResult, onError };
     loop = source.kind === 'image' ? estimateOnce(source.element, hooks)
-      : startVideoLoop(source.element, { ...hooks, depth: detector.depth ?? 1 });
+      : startVideoLoop(source.element, { ...hooks, depth: settings.inflight ?? detector.depth ?? 1 });
   }
 
   async function setBackbone(name) {
