@@ -5,8 +5,9 @@
 // input keep up.
 //
 // depth 1 suits a detector on this thread. A detector in a worker takes 2 (pose-worker-client.js):
-// the next frame is read and handed over while the worker estimates the current one, so the worker
-// starts it the moment it is done instead of idling for a round trip through this thread.
+// the next frame is read (in its requestVideoFrameCallback) and handed over while the worker
+// estimates the current one, so the worker starts it the moment it is done instead of idling for a
+// round trip through this thread.
 
 const yieldTask = globalThis.scheduler?.yield
   ? () => globalThis.scheduler.yield()
@@ -20,36 +21,49 @@ export function startVideoLoop(video, { estimate, onResult, onError, depth = 1 }
   let stopped = false;
   let latest = null;
   let wake = null;
+  let done = -1;
+  let inFlight = 0;
+  let handled = Promise.resolve(); // the previous frame's result, handled
   const poke = () => { if (wake) { wake(); wake = null; } };
+
+  function start(frame) {
+    done = frame.presentedFrames;
+    inFlight += 1;
+    const t0 = performance.now();
+    const result = estimate(video);
+    handled = handled.then(() => result)
+      .then((poses) => { if (!stopped) onResult(poses, { frame, latencyMs: performance.now() - t0 }); })
+      .catch((err) => { if (!stopped) onError(err); stopped = true; })
+      .then(yieldTask)
+      .finally(() => { inFlight -= 1; poke(); });
+  }
+
+  // With room for more than one frame, a frame is read in its own callback, so the pixels are the
+  // frame its mediaTime names even when this thread is slow (under load, a frame read later was at
+  // times a newer one than the callback had named: agreement with golden keypoints fell).
   const onFrame = (_now, meta) => {
     if (stopped) return;
     latest = meta;
+    if (depth > 1 && inFlight < depth && meta.presentedFrames !== done) start(meta);
     poke();
     video.requestVideoFrameCallback(onFrame);
   };
   video.requestVideoFrameCallback(onFrame);
 
-  (async () => {
-    let done = -1;
-    let inFlight = 0;
-    let handled = Promise.resolve(); // the previous frame's result, handled
-    while (!stopped) {
-      if (!latest || latest.presentedFrames === done || inFlight >= depth) {
-        await new Promise((resolve) => { wake = resolve; });
-        continue;
+  // One frame at a time: the next starts as soon as the previous is handled if a newer frame was
+  // presented meanwhile, so the loop runs at the model's rate.
+  if (depth === 1) {
+    (async () => {
+      while (!stopped) {
+        if (!latest || latest.presentedFrames === done || inFlight >= depth) {
+          await new Promise((resolve) => { wake = resolve; });
+          continue;
+        }
+        start(latest);
+        await yieldTask();
       }
-      const frame = latest;
-      done = frame.presentedFrames;
-      inFlight += 1;
-      const t0 = performance.now();
-      const result = estimate(video);
-      handled = handled.then(() => result).then(
-        (poses) => { if (!stopped) onResult(poses, { frame, latencyMs: performance.now() - t0 }); },
-        (err) => { if (!stopped) onError(err); stopped = true; },
-      ).then(yieldTask).finally(() => { inFlight -= 1; poke(); });
-      await yieldTask();
-    }
-  })();
+    })();
+  }
 
   return { stop() { stopped = true; poke(); } };
 }
