@@ -14,18 +14,6 @@ from tests.helpers.paths import ROOT
 YOGA5 = ROOT / "tfjs_models" / "yoga5"
 DEFAULT = max((p for p in YOGA5.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
 
-LOAD_BOTH_JS = """async ([url, rows]) => {
-  const model = await tf.loadLayersModel(url + 'model.json');
-  const out = model.predict(tf.tensor2d(rows));
-  const probs = await out.array();
-  out.dispose();
-  const nn = ml5.neuralNetwork({ task: 'classification' });
-  await nn.load({ model: url + 'model.json', metadata: url + 'model_meta.json', weights: url + 'model.weights.bin' });
-  const ml5Results = [];
-  for (const row of rows) ml5Results.push(await nn.classify(row));
-  return { probs, ml5: ml5Results };
-}"""
-
 
 def test_default_model_records_its_backbone_and_evaluation():
     meta = json.loads((DEFAULT / "posecast.json").read_text())
@@ -52,7 +40,7 @@ def test_default_model_loads_in_tfjs_and_ml5(live_server, playwright_session):
     with hb.chromium(playwright_session) as browser:
         page = hb.open_page(browser, f"{live_server.url}/?source=none&backbone=movenet-lightning")
         page.wait_for("posecast.status === 'ready' && window.ml5", 90)
-        got = page.page.evaluate(LOAD_BOTH_JS, [f"/models/yoga5/{DEFAULT.name}/", rows.tolist()])
+        got = hb.load_in_tfjs_and_ml5(page, f"/models/yoga5/{DEFAULT.name}/", rows)
     probs = np.array(got["probs"])
     assert probs.shape == (4, len(labels)) and np.allclose(probs.sum(1), 1, atol=1e-5)
     for p, results in zip(probs, got["ml5"]):
