@@ -10,13 +10,14 @@ images carry none, so neither pass is smoothed here either. Geometry: blazepose_
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 
 from core.tables import BLAZEPOSE33
 
 from .blazepose_ops import (DETECTOR_SIZE, LANDMARK_SIZE, Rect, alignment_roi, best_detection, letterbox,
-                            project, refine_from_heatmap, remove_letterbox, ssd_anchors, warp)
+                            project, refine_from_heatmap, remove_letterbox, ssd_anchors, unrotate, warp)
 from .estimator import Estimator, Pose, weights
 from .executors import make_executor
 from .image import box_of
@@ -26,6 +27,9 @@ DETECTOR = "blazepose-detector"
 MIN_POSE_PRESENCE = 0.5  # BLAZEPOSE_POSE_PRESENCE_SCORE: under it the pose is lost
 NUM_KEYPOINTS = 33  # then 2 auxiliary landmarks (for the next ROI) and 4 unused ones: 39 rows
 BOX_MIN_VISIBILITY = 0.5
+# What a still image gets when the detector finds nobody (see _fallback): "rotated", "whole" or "none".
+STILL_FALLBACKS = ("rotated", "whole", "none")
+STILL_FALLBACK = "rotated"
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -33,9 +37,12 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class BlazePose(Estimator):
-    def __init__(self, backbone: str, executor: str = "tensorflow", **options):
+    def __init__(self, backbone: str, executor: str = "tensorflow", still_fallback: str = STILL_FALLBACK, **options):
         if backbone not in BACKBONES:
             raise ValueError(f"unknown BlazePose model {backbone!r}: one of {', '.join(BACKBONES)}")
+        if still_fallback not in STILL_FALLBACKS:
+            raise ValueError(f"unknown still-image fallback {still_fallback!r}: one of {', '.join(STILL_FALLBACKS)}")
+        self.still_fallback = still_fallback
         self.backbone = backbone
         self.run_detector = make_executor(executor, weights(DETECTOR), (1, DETECTOR_SIZE, DETECTOR_SIZE, 3),
                                           **options)
@@ -52,14 +59,39 @@ class BlazePose(Estimator):
 
     def _estimate(self, image, max_people, still):
         poses = self._pass(image)
+        if still and not poses and self.still_fallback != "none":
+            poses = self._fallback(image)
         if still and poses:  # the page's second frame: the ROI from this pass's landmarks
             poses = self._pass(image)
         return poses
 
-    def _pass(self, image: np.ndarray) -> list[Pose]:
+    def _fallback(self, image: np.ndarray) -> list[Pose]:
+        """A still image where the detector found nobody (a person lying, seen from above, upside
+        down: the detector was trained on upright people). "rotated": the detector on the image
+        turned by 90, 180 and 270 degrees, each ROI it finds turned back onto the image (so the
+        landmark model sees the same pixels, through the ROI's rotation); "whole": the whole
+        image, padded square, as the ROI at 0, 90, 180 and 270 degrees. The landmark model's pose
+        presence (>= 0.5, the page's threshold) must say a person is there; the most present wins."""
         h, w = image.shape[:2]
+        if self.still_fallback == "rotated":
+            rois = [self._detect(np.ascontiguousarray(np.rot90(image, k)), quarter_turns=k) for k in (1, 2, 3)]
+        else:
+            side = max(w, h)
+            rois = [Rect(0.5, 0.5, side / w, side / h, k * math.pi / 2) for k in range(4)]
+        found = [(f[0], roi, f) for roi in rois if roi for f in [self._landmarks(image, roi)] if f]
+        if not found:
+            return []
+        _, roi, best = max(found, key=lambda t: t[0])
+        return self._pose(image, roi, best)
+
+    def _pass(self, image: np.ndarray) -> list[Pose]:
         roi = self._roi or self._detect(image)
-        found = roi and self._landmarks(image, roi)
+        return self._pose(image, roi, roi and self._landmarks(image, roi))
+
+    def _pose(self, image: np.ndarray, roi: Rect | None, found) -> list[Pose]:
+        """The pose from the landmarks `found` on `roi` (none when they are not), keeping the ROI
+        their auxiliary landmarks give for the next pass."""
+        h, w = image.shape[:2]
         if not found:
             self.reset()
             return []
@@ -72,8 +104,10 @@ class BlazePose(Estimator):
         extra["roi"] = roi
         return [Pose(score=score, keypoints=keypoints, box=box, extra=extra)]
 
-    def _detect(self, image: np.ndarray) -> Rect | None:
-        """detectPose + poseDetectionToRoi: the ROI around the best detection, or None."""
+    def _detect(self, image: np.ndarray, quarter_turns: int = 0) -> Rect | None:
+        """detectPose + poseDetectionToRoi: the ROI around the best detection, or None. With
+        quarter_turns, `image` is the original turned by np.rot90(original, quarter_turns) and the
+        ROI is for the original."""
         h, w = image.shape[:2]
         roi_px, padding = letterbox(Rect(0.5 * w, 0.5 * h, w, h), DETECTOR_SIZE)
         x = warp(image, roi_px, DETECTOR_SIZE) * np.float32(2 / 255) + np.float32(-1)  # to [-1, 1]
@@ -81,6 +115,9 @@ class BlazePose(Estimator):
         if found is None:
             return None
         keypoints = remove_letterbox(found[1], padding)
+        if quarter_turns % 2:
+            w, h = h, w
+        keypoints = unrotate(keypoints[:2], quarter_turns, w, h)
         return alignment_roi(keypoints[0], keypoints[1], w, h)
 
     def _landmarks(self, image: np.ndarray, roi: Rect):
