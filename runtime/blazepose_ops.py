@@ -120,15 +120,17 @@ def alignment_roi(start: np.ndarray, end: np.ndarray, w: int, h: int) -> Rect:
     return Rect(x0 / w, y0 / h, long_side / w * ROI_SCALE, long_side / h * ROI_SCALE, rotation)
 
 
-def unrotate(points: np.ndarray, quarter_turns: int, w: int, h: int) -> np.ndarray:
-    """[N, 2] points normalised to np.rot90(image, quarter_turns) (w x h: the image before it was
-    turned) -> normalised to the image itself. Pixel indices map exactly (x = w - 1 - y_turned for
-    one turn...), as the warp samples at integer pixel coordinates."""
-    k = quarter_turns % 4
-    tw, th = (h, w) if k % 2 else (w, h)  # the turned image's size
-    xr, yr = points[:, 0] * tw, points[:, 1] * th
-    x, y = {0: (xr, yr), 1: (w - 1 - yr, xr), 2: (w - 1 - xr, h - 1 - yr), 3: (yr, h - 1 - xr)}[k]
-    return np.stack([x / w, y / h], axis=1)
+def seed_roi(keypoints: dict, w: int, h: int) -> Rect:
+    """The ROI the detector would have given, from another model's COCO keypoints ({name: (x, y)}
+    in pixels, e.g. MoveNet's): the hip centre, and the detector's body point as the point along
+    hips -> shoulders as far from the hip centre as the farthest keypoint (so the ROI holds the
+    whole body, turned upright whichever way the person lies)."""
+    hip = (np.asarray(keypoints["left_hip"]) + np.asarray(keypoints["right_hip"])) / 2
+    shoulders = (np.asarray(keypoints["left_shoulder"]) + np.asarray(keypoints["right_shoulder"])) / 2
+    reach = max(math.dist(hip, p) for p in keypoints.values())
+    up = (shoulders - hip) / max(math.dist(hip, shoulders), 1e-9)
+    size = np.array([w, h], dtype=np.float64)
+    return alignment_roi(hip / size, (hip + up * reach) / size, w, h)
 
 
 def normalize_radians(angle: float) -> float:
