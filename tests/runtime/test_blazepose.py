@@ -11,6 +11,8 @@ import pytest
 
 from tests.helpers.paths import shared
 
+from .conftest import FROM_ABOVE
+
 UPSTREAM_TOLERANCE_PX = 15
 MODELS = ["blazepose-lite", "blazepose-full", "blazepose-heavy"]
 
@@ -54,7 +56,6 @@ def test_track_carries_the_roi_and_reset_forgets_it(estimator, image):
 # from above, upside down here: the detector alone misses her, and finds her once the image is
 # turned. The truck's left third has nobody in it; turning the image for the detector, or taking
 # the whole image as the ROI (the fallbacks measured against the one kept), both saw a person there.
-FROM_ABOVE = "yoga5/train/dog/girl3_dog046.jpg"
 NOBODY = ("images/truck.jpg", 0.35)  # (photo, the share of its width kept from the left)
 _DETECTOR_ONLY = {}
 
