@@ -95,91 +95,91 @@ def _read_password(args) -> str:
     return first
 
 
-def _users(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
+def _in_database(command: str, act) -> int:
+    """Runs act(conn) in one transaction on the configured database (what `posecast users`,
+    `devices` and `tokens` do); a refused input prints why and exits 2, changing nothing."""
     from . import create_app, db
-    from .auth import add_user, set_password, users
     from core.checks import Invalid
 
     app = create_app({"ASYNC_MODE": "threading"})
     try:
         with db.engine_of(app).begin() as conn:
-            if args.action == "add":
-                add_user(conn, args.username, _read_password(args), args.role)
-                print(f"added {args.username} ({args.role})")
-            elif args.action == "passwd":
-                if not set_password(conn, args.username, _read_password(args)):
-                    raise Invalid(f"no user {args.username!r}")
-                print(f"changed the password of {args.username}; their sessions have ended")
-            elif args.action == "remove":
-                if conn.execute(users.delete().where(users.c.username == args.username)).rowcount == 0:
-                    raise Invalid(f"no user {args.username!r}")
-                print(f"removed {args.username}")
-            else:
-                for row in conn.execute(select(users.c.username, users.c.role).order_by(users.c.username)):
-                    print(f"{row.username}\t{row.role}")
+            act(conn)
     except Invalid as exc:
-        print(f"posecast users: {exc}", file=sys.stderr)
+        print(f"posecast {command}: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _users(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from .auth import add_user, set_password, users
+    from core.checks import Invalid
+
+    def act(conn):
+        if args.action == "add":
+            add_user(conn, args.username, _read_password(args), args.role)
+            print(f"added {args.username} ({args.role})")
+        elif args.action == "passwd":
+            if not set_password(conn, args.username, _read_password(args)):
+                raise Invalid(f"no user {args.username!r}")
+            print(f"changed the password of {args.username}; their sessions have ended")
+        elif args.action == "remove":
+            if conn.execute(users.delete().where(users.c.username == args.username)).rowcount == 0:
+                raise Invalid(f"no user {args.username!r}")
+            print(f"removed {args.username}")
+        else:
+            for row in conn.execute(select(users.c.username, users.c.role).order_by(users.c.username)):
+                print(f"{row.username}\t{row.role}")
+    return _in_database("users", act)
 
 
 def _devices(args: argparse.Namespace) -> int:
     """Edge nodes' tokens, on the server machine (the database is the server's)."""
     import time
 
-    from . import create_app, db, devices
+    from . import devices
     from core.checks import Invalid
 
-    app = create_app({"ASYNC_MODE": "threading"})
-    try:
-        with db.engine_of(app).begin() as conn:
-            if args.action == "add":
-                token = devices.add(conn, args.name)
-                print(f"device {args.name}: its token (shown once; only a hash is kept). On the edge box, put it in a "
-                      "file only the node's user can read and pass --token-file, or set POSECAST_DEVICE_TOKEN:",
-                      file=sys.stderr)
-                print(token)
-            elif args.action == "revoke":
-                if not devices.revoke(conn, args.name):
-                    raise Invalid(f"no device {args.name!r} with a valid token")
-                print(f"revoked {args.name}: it is refused at its next connect", file=sys.stderr)
-            else:
-                when = (lambda ms: time.strftime("%Y-%m-%d %H:%M", time.localtime(ms / 1000)) if ms else "-")
-                for d in devices.listing(conn):
-                    state = f"revoked {when(d['revoked_at'])}" if d["revoked_at"] else "valid"
-                    print(f"{d['name']}\t{state}\tadded {when(d['created_at'])}\tlast used {when(d['last_used_at'])}")
-    except Invalid as exc:
-        print(f"posecast devices: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    def act(conn):
+        if args.action == "add":
+            token = devices.add(conn, args.name)
+            print(f"device {args.name}: its token (shown once; only a hash is kept). On the edge box, put it in a "
+                  "file only the node's user can read and pass --token-file, or set POSECAST_DEVICE_TOKEN:",
+                  file=sys.stderr)
+            print(token)
+        elif args.action == "revoke":
+            if not devices.revoke(conn, args.name):
+                raise Invalid(f"no device {args.name!r} with a valid token")
+            print(f"revoked {args.name}: it is refused at its next connect", file=sys.stderr)
+        else:
+            when = (lambda ms: time.strftime("%Y-%m-%d %H:%M", time.localtime(ms / 1000)) if ms else "-")
+            for d in devices.listing(conn):
+                state = f"revoked {when(d['revoked_at'])}" if d["revoked_at"] else "valid"
+                print(f"{d['name']}\t{state}\tadded {when(d['created_at'])}\tlast used {when(d['last_used_at'])}")
+    return _in_database("devices", act)
 
 
 def _tokens(args: argparse.Namespace) -> int:
-    from . import create_app, db, tokens
+    from . import tokens
     from .auth import ROLES
     from core.checks import Invalid
 
-    app = create_app({"ASYNC_MODE": "threading"})
-    try:
-        with db.engine_of(app).begin() as conn:
-            if args.action == "create":
-                token = tokens.create(conn, args.name, args.role, ROLES)
-                print(f"# API token {args.name!r} ({args.role}); shown once, only its hash is kept:", file=sys.stderr)
-                print(token)
-            elif args.action == "revoke":
-                if not tokens.revoke(conn, args.name):
-                    raise Invalid(f"no active token {args.name!r}")
-                print(f"revoked {args.name}")
-            else:
-                for t in tokens.listing(conn):
-                    print(f"{t['name']}\t{t['role']}\tcreated {t['created_at']}\t"
-                          f"{'revoked ' + t['revoked_at'] if t['revoked_at'] else 'active'}")
-    except Invalid as exc:
-        print(f"posecast tokens: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    def act(conn):
+        if args.action == "create":
+            token = tokens.create(conn, args.name, args.role, ROLES)
+            print(f"# API token {args.name!r} ({args.role}); shown once, only its hash is kept:", file=sys.stderr)
+            print(token)
+        elif args.action == "revoke":
+            if not tokens.revoke(conn, args.name):
+                raise Invalid(f"no active token {args.name!r}")
+            print(f"revoked {args.name}")
+        else:
+            for t in tokens.listing(conn):
+                print(f"{t['name']}\t{t['role']}\tcreated {t['created_at']}\t"
+                      f"{'revoked ' + t['revoked_at'] if t['revoked_at'] else 'active'}")
+    return _in_database("tokens", act)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,22 +1,19 @@
 """Device tokens: how an edge node (`posecast edge`) proves to /pose that an admin let it in.
 
-`posecast devices add NAME` makes a random 256-bit token, shows it once and keeps only its
-sha256 (a token is random, so a fast hash is enough: nothing to guess from it, unlike a
-password); `revoke` ends it at the node's next connect; `list` shows names and states. A node
+`posecast devices add NAME` makes a token, shows it once and keeps only its sha256
+(secret_tokens.py); `revoke` ends it at the node's next connect; `list` shows names and states. A node
 that connects with a token is listed on dashboards as an edge client; a page sends none.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 
 from sqlalchemy import BigInteger, Column, Integer, String, Table, insert, select, update
 
 from core.checks import NAME, Invalid
 from core.clock import now_ms
 
-from . import db
+from . import db, secret_tokens
 
 PREFIX = "pcd_"  # recognisable in a config file or a leaked log
 
@@ -31,19 +28,16 @@ devices = Table(
 )
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def add(conn, name: str) -> str:
     """A new device (or a new token for a revoked one); returns the token, never stored."""
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise Invalid("device name: 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit")
-    token = PREFIX + secrets.token_urlsafe(32)
+    token = secret_tokens.new(PREFIX)
     row = conn.execute(select(devices).where(devices.c.name == name)).first()
     if row and row.revoked_at is None:
         raise Invalid(f"device {name!r} exists; revoke it first to give it a new token")
-    values = {"token_sha256": _digest(token), "created_at": now_ms(), "revoked_at": None, "last_used_at": None}
+    values = {"token_sha256": secret_tokens.digest(token), "created_at": now_ms(), "revoked_at": None,
+              "last_used_at": None}
     if row:
         conn.execute(update(devices).where(devices.c.id == row.id).values(**values))
     else:
@@ -52,8 +46,7 @@ def add(conn, name: str) -> str:
 
 
 def revoke(conn, name: str) -> bool:
-    return conn.execute(update(devices).where(devices.c.name == name, devices.c.revoked_at.is_(None))
-                        .values(revoked_at=now_ms())).rowcount == 1
+    return secret_tokens.revoke(conn, devices, name, now_ms())
 
 
 def listing(conn) -> list[dict]:
@@ -64,7 +57,7 @@ def listing(conn) -> list[dict]:
 
 def verify(conn, token: str) -> str:
     """The device name a token belongs to; Invalid (saying why) for an unknown or revoked one."""
-    digest = _digest(token)
+    digest = secret_tokens.digest(token)
     row = conn.execute(select(devices).where(devices.c.token_sha256 == digest)).first()
     if row is None or not hmac.compare_digest(row.token_sha256, digest):
         raise Invalid("unknown device token: an admin makes one with `posecast devices add NAME`")

@@ -5,13 +5,11 @@ A revoked token is refused at once (the hash stays, marked revoked, so a name is
 for another token by accident and the list shows what existed)."""
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, insert, select, update
+from sqlalchemy import Column, DateTime, Integer, String, Table, insert, select
 
-from . import db
+from . import db, secret_tokens
 from core.checks import Invalid
 from core.clock import utcnow as _now
 
@@ -30,10 +28,6 @@ api_tokens = Table(
 )
 
 
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create(conn, name: str, role: str, roles: tuple) -> str:
     """A new token for `name` with `role`; returns the token (shown once, never stored)."""
     if not isinstance(name, str) or not NAME.fullmatch(name):
@@ -42,14 +36,13 @@ def create(conn, name: str, role: str, roles: tuple) -> str:
         raise Invalid(f"role must be one of {', '.join(roles)}")
     if conn.execute(select(api_tokens.c.id).where(api_tokens.c.name == name)).first():
         raise Invalid(f"a token named {name!r} exists already (revoked ones too: pick another name)")
-    token = PREFIX + secrets.token_urlsafe(32)
-    conn.execute(insert(api_tokens).values(name=name, role=role, token_sha256=digest(token), created_at=_now()))
+    token = secret_tokens.new(PREFIX)
+    conn.execute(insert(api_tokens).values(name=name, role=role, token_sha256=secret_tokens.digest(token), created_at=_now()))
     return token
 
 
 def revoke(conn, name: str) -> bool:
-    return conn.execute(update(api_tokens).where(api_tokens.c.name == name, api_tokens.c.revoked_at.is_(None))
-                        .values(revoked_at=_now())).rowcount == 1
+    return secret_tokens.revoke(conn, api_tokens, name, _now())
 
 
 def listing(conn) -> list[dict]:
@@ -63,7 +56,7 @@ def principal(conn, token: str) -> dict | None:
     malformed, unknown or revoked. Looked up by its hash: the database compares digests."""
     if not SHAPE.fullmatch(token):
         return None
-    row = conn.execute(select(api_tokens).where(api_tokens.c.token_sha256 == digest(token),
+    row = conn.execute(select(api_tokens).where(api_tokens.c.token_sha256 == secret_tokens.digest(token),
                                                 api_tokens.c.revoked_at.is_(None))).first()
     if row is None:
         return None

@@ -4,7 +4,6 @@ samples wing's tables and folders), trains with training/, exports, and reports 
 JSON lines on stdout: {"event": "start"|"epoch"|"done"|"error", ...}."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -49,10 +48,9 @@ def load(database_url: str, dataset_id: int, kind: str, instance: Path, backbone
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--database-url", required=True)
-    p.add_argument("--dataset-id", type=int, required=True)
-    p.add_argument("--instance", type=Path, required=True)
+    from ..samples.datasets import job_arguments
+
+    p = job_arguments(__doc__.splitlines()[0])
     p.add_argument("--features", choices=KINDS, default=DEFAULT_KIND)
     p.add_argument("--backbone", help="the backbone the dataset was recorded with (checked against its samples)")
     p.add_argument("--chiral", nargs="*", default=[], help="classes never mirrored in augmentation")

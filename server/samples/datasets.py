@@ -164,6 +164,17 @@ def thumbnail(sample_id: int):
     return send_file(folder(row.dataset_id) / f"{sample_id}.jpg", mimetype="image/jpeg", max_age=3600)
 
 
+def job_arguments(description: str):
+    """The arguments every dataset job subprocess (training, folder import) is started with."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--database-url", required=True)
+    p.add_argument("--dataset-id", type=int, required=True)
+    p.add_argument("--instance", type=Path, required=True)
+    return p
+
+
 def backbone_of(conn, dataset_id: int, asked: str | None) -> str:
     """The backbone a dataset's samples were recorded with (`asked` when it has none yet, else the
     training default); Invalid when they mix backbones or `asked` is another one."""

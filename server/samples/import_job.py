@@ -6,7 +6,6 @@ validated like a browser's, and all of them are stored in one transaction, or no
 to stdout as JSON lines: {"event": "progress"|"done"|"error", ...}."""
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import sys
@@ -40,10 +39,9 @@ def keypoints_in(estimator, image, backbone: str) -> list[dict]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--database-url", required=True)
-    p.add_argument("--dataset-id", type=int, required=True)
-    p.add_argument("--instance", type=Path, required=True)
+    from .datasets import job_arguments
+
+    p = job_arguments(__doc__.splitlines()[0])
     p.add_argument("--folder", type=Path, required=True)
     p.add_argument("--backbone", required=True, help="the dataset's backbone (runtime.BACKBONES)")
     args = p.parse_args(argv)
