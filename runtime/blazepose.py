@@ -5,7 +5,8 @@ ROI; the landmark model then runs on that ROI, and the ROI for the next frame co
 auxiliary landmarks (hip centre and body size/rotation). One person at most, as in the page.
 
 A still image gets the page's first frame (detector ROI) and then a second pass on the ROI from
-the first pass's landmarks. The page only smooths landmarks when frames carry timestamps (video);
+the first pass's landmarks; when the detector finds nobody, MoveNet Thunder seeds the ROI instead
+(_fallback; the page's trainer does the same for uploaded photos). The page only smooths landmarks when frames carry timestamps (video);
 images carry none, so neither pass is smoothed here either. Geometry: blazepose_ops.py."""
 from __future__ import annotations
 
@@ -68,11 +69,11 @@ class BlazePose(Estimator):
 
     def _fallback(self, image: np.ndarray) -> list[Pose]:
         """A still image where the detector found nobody: a person lying, seen from above, upside
-        down (the detector was trained on upright people). MoveNet Thunder, which finds people
-        in any orientation, seeds the ROI (blazepose_ops.seed_roi) and the landmark model runs
+        down (the detector was trained on upright people). MoveNet Thunder, which found 64 of
+        the 67 people the detector missed in yoga5, seeds the ROI (blazepose_ops.seed_roi) and the landmark model runs
         on it; its pose presence (>= 0.5, the page's threshold) must say a person is there, so
-        two models have to agree. Measured on yoga5 (README, Training): it finds 64 of the 67
-        people the detector misses and no one in 39 crops without people; the image turned by
+        two models have to agree. Measured (README, Pose models in Python): it found no one in 39
+        crops without people; the image turned by
         90/180/270 degrees for the detector found 37 (1 false), the whole image as the ROI 62
         (4 false, and landmarks 13 px off the others' at the median)."""
         if self._seed is None:
