@@ -6,8 +6,9 @@ auxiliary landmarks (hip centre and body size/rotation). One person at most, as 
 
 A still image gets the page's first frame (detector ROI) and then a second pass on the ROI from
 the first pass's landmarks; when the detector finds nobody, MoveNet Thunder seeds the ROI instead
-(_fallback; the page's trainer does the same for uploaded photos). The page only smooths landmarks when frames carry timestamps (video);
-images carry none, so neither pass is smoothed here either. Geometry: blazepose_ops.py."""
+(_fallback; the page's trainer does the same for uploaded photos). The page only smooths
+landmarks when frames carry timestamps (video); images carry none, so neither pass is smoothed
+here either. Geometry: blazepose_ops.py."""
 from __future__ import annotations
 
 import json
