@@ -61,15 +61,20 @@ class BlazePose(Estimator):
         self._roi: Rect | None = None
 
     def _estimate(self, image, max_people, still):
-        poses = self._pass(image)
-        if still and not poses and self.still_fallback != "none":
-            poses = self._fallback(image)
-        if still and poses:  # the page's second frame: the ROI from this pass's landmarks
-            poses = self._pass(image)
+        if not still:
+            return self._pass(image)
+        poses = self._refined(image, self._pass(image))
+        # nobody: the detector found no one, or the refined pass lost who it found
+        if not poses and self.still_fallback != "none":
+            poses = self._refined(image, self._fallback(image))
         return poses
 
+    def _refined(self, image: np.ndarray, poses: list[Pose]) -> list[Pose]:
+        """The page's second frame on a still image: the ROI from the first pass's landmarks."""
+        return self._pass(image) if poses else poses
+
     def _fallback(self, image: np.ndarray) -> list[Pose]:
-        """A still image where the detector found nobody: a person lying, seen from above, upside
+        """A still image where BlazePose found nobody: a person lying, seen from above, upside
         down (the detector was trained on upright people). MoveNet Thunder, which found 64 of
         the 67 people the detector missed in yoga5, seeds the ROI (blazepose_ops.seed_roi) and the landmark model runs
         on it; its pose presence (>= 0.5, the page's threshold) must say a person is there, so

@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers.paths import shared
 
-from .conftest import FROM_ABOVE
+from .conftest import FROM_ABOVE, LOST_ON_REFINE
 
 UPSTREAM_TOLERANCE_PX = 15
 MODELS = ["blazepose-lite", "blazepose-full", "blazepose-heavy"]
@@ -96,6 +96,13 @@ def test_still_image_finds_the_person_the_detector_misses(estimator, image, exec
     assert len(dists) >= 17
     assert dists[len(dists) // 2] <= 0.01 * max(w, h)  # measured 0.57 px of 300
     assert dists[-1] <= 0.05 * max(w, h)  # measured 11.1 px
+
+
+def test_still_image_falls_back_when_the_refined_pass_loses_the_person(estimator, image):
+    pixels = image(LOST_ON_REFINE)
+    assert detector_only("tensorflow").estimate(pixels) == []  # found by the detector, lost on refining
+    [pose] = estimator("blazepose-heavy", "tensorflow").estimate(pixels)
+    assert pose.score >= 0.5 and sum(k["score"] >= 0.5 for k in pose.keypoints) >= 17
 
 
 def test_still_image_without_a_person_stays_empty(estimator, image):

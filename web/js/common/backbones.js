@@ -220,20 +220,21 @@ async function loadBlazePose(options) {
   const net = await createNet('BlazePose', options);
   const detector = bodyPoseDetector(options, net);
   let seed = null; // MoveNet Thunder, loaded on the first still image the detector misses
+  // the second frame, on the ROI from the first one's landmarks, when the first found someone
+  const refined = async (source, first) => (first.length ? detector.estimate(source) : first);
   detector.estimateStill = async (source) => {
     detector.reset();
-    let poses = await detector.estimate(source);
-    if (!poses.length) {
-      seed ??= await loadBackbone('movenet-thunder');
-      const [person] = await seed.estimateStill(source);
-      if (!person) return [];
-      const [h, w] = sizeOf(globalThis.tf, source);
-      // pose-detection's BlazePose skips its detector when it holds a region of interest (its
-      // tracking between frames); this hands it the seeded one
-      net.regionOfInterest = seedRoi(person.keypoints, w, h);
-      poses = await detector.estimate(source);
-    }
-    return poses.length ? detector.estimate(source) : poses;
+    const poses = await refined(source, await detector.estimate(source));
+    // nobody: the detector found no one, or the refined pass lost who it found
+    if (poses.length) return poses;
+    seed ??= await loadBackbone('movenet-thunder');
+    const [person] = await seed.estimateStill(source);
+    if (!person) return [];
+    const [h, w] = sizeOf(globalThis.tf, source);
+    // pose-detection's BlazePose skips its detector when it holds a region of interest (its
+    // tracking between frames); this hands it the seeded one
+    net.regionOfInterest = seedRoi(person.keypoints, w, h);
+    return refined(source, await detector.estimate(source));
   };
   const dispose = detector.dispose;
   detector.dispose = () => { dispose(); seed?.dispose(); };
