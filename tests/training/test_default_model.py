@@ -22,8 +22,9 @@ def test_default_model_records_its_backbone_and_evaluation():
     val = report["validation"]
     assert val["method"] == "leave-one-subject-out" and len(val["per_fold"]) == 6
     assert sum(report["counts"]["train"].values()) == 1000
-    # README, Training: 0.929 measured on BlazePose heavy, worst subject 0.70 (yoga5/3 on Thunder: 0.892, 0.62)
-    assert val["accuracy"] >= 0.91 and val["worst_accuracy"] >= 0.65
+    # README, Training: 0.943 measured on BlazePose heavy, worst subject 0.754 (yoga5/4 without the
+    # still-image fallback: 0.929, 0.70; yoga5/3 on Thunder: 0.892, 0.62)
+    assert val["accuracy"] >= 0.94 and val["worst_accuracy"] >= 0.75
 
 
 def synthetic_poses(n: int) -> np.ndarray:
@@ -60,9 +61,11 @@ def test_live_page_runs_the_default_model_on_its_backbone(live_server, playwrigh
 
 # Real photos of people doing none of yoga5's poses (tennis, skiing, sitting on a bench, a bus, a
 # portrait...; images/README): the default model should say `unknown` (top probability under its
-# rejection threshold) or find nobody, not force a yoga class. Measured with yoga5/4 (BlazePose heavy):
-# 16 of these 26 (0.62; yoga5/3 on Thunder: 9, 0.35). pose.jpg (warrior II, not yoga5's warrior III)
-# and yoga.jpg (a tree, which it must name) are left out of the count.
+# rejection threshold) or find nobody, not force a yoga class. Measured with yoga5/5 (BlazePose heavy
+# with the still-image fallback) and yoga5/4 (without): 16 of these 26 (0.62; yoga5/3 on Thunder: 9,
+# 0.35). Models trained like yoga5/5 with seeds 0-3 refused 16, 12, 8 and 14 (README, Training).
+# pose.jpg (warrior II, not yoga5's warrior III) and yoga.jpg (a tree, which it must name) are left
+# out of the count.
 NOT_A_CLASS_FLOOR = 0.5
 
 
