@@ -94,6 +94,8 @@ def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *
                            f"not {ensemble} for {kind}")
     opts = dict(aug=aug, chiral=chiral_mask, epochs=epochs, batch_size=batch_size, seed=seed, members=ensemble)
 
+    # Keypoint rows where nobody was found (every score 0) count wrong, whatever the model says.
+    found = (inputs[:, :, 2] > 0).any(axis=1) if kind in KEYPOINT_KINDS else None
     start = time.perf_counter()
     fold_list = evaluate.folds(labels, groups, seed=seed)
     probs = np.zeros((len(y), len(classes)), dtype=np.float64)
@@ -117,8 +119,8 @@ def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *
         "duration_s": round(duration, 2), "cross_validation_s": round(cv_s, 2),
         "counts": {"train": dict(Counter(labels)), "validation": dict(Counter(labels))},
         "validation_groups": [name for name, _ in fold_list],
-        "validation": evaluate.summary(y, probs, fold_list, classes, groups),
-        "mistakes": evaluate.mistakes(y, probs, classes),  # out of fold, most confident first (by row)
+        "validation": evaluate.summary(y, probs, fold_list, classes, groups, found),
+        "mistakes": evaluate.mistakes(y, probs, classes, found),  # out of fold, most confident first (by row)
         "history": {k: [round(float(v), 4) for v in vals] for k, vals in first_history.history.items()},
     }
     return model, classes, report
