@@ -120,6 +120,19 @@ def alignment_roi(start: np.ndarray, end: np.ndarray, w: int, h: int) -> Rect:
     return Rect(x0 / w, y0 / h, long_side / w * ROI_SCALE, long_side / h * ROI_SCALE, rotation)
 
 
+def seed_roi(keypoints: dict, w: int, h: int) -> Rect:
+    """The ROI the detector would have given, from another model's COCO keypoints ({name: (x, y)}
+    in pixels, e.g. MoveNet's): the hip centre, and the detector's body point as the point along
+    hips -> shoulders as far from the hip centre as the farthest keypoint (so the ROI holds the
+    whole body, turned upright whichever way the person lies)."""
+    hip = (np.asarray(keypoints["left_hip"]) + np.asarray(keypoints["right_hip"])) / 2
+    shoulders = (np.asarray(keypoints["left_shoulder"]) + np.asarray(keypoints["right_shoulder"])) / 2
+    reach = max(math.dist(hip, p) for p in keypoints.values())
+    up = (shoulders - hip) / max(math.dist(hip, shoulders), 1e-9)
+    size = np.array([w, h], dtype=np.float64)
+    return alignment_roi(hip / size, (hip + up * reach) / size, w, h)
+
+
 def normalize_radians(angle: float) -> float:
     return angle - 2 * math.pi * math.floor((angle + math.pi) / (2 * math.pi))
 

@@ -12,6 +12,14 @@ MAX_LOSO_GROUPS = 12  # more groups than this (e.g. every recorded sample its ow
 K_FOLDS = 5
 KEEP_CORRECT = 0.95  # the rejection threshold keeps this share of the correct out-of-fold labels
 MAX_MISTAKES = 200  # the most confident out-of-fold mistakes kept in a report
+NO_POSE = -1  # the prediction for a sample where no person was found: wrong whatever the model says
+
+
+def predictions(probs: np.ndarray, found: np.ndarray | None = None) -> np.ndarray:
+    """The predicted class per row; NO_POSE where nobody was found (an all-unseen row's class would
+    be a guess, right by luck for some: `posecast evaluate` counts such an image wrong, so do folds)."""
+    pred = probs.argmax(axis=1)
+    return pred if found is None else np.where(found, pred, NO_POSE)
 
 
 def folds(labels: list[str], groups: list[str], seed: int = 0) -> list[tuple[str, np.ndarray]]:
@@ -37,19 +45,24 @@ def confusion(y: np.ndarray, pred: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def metrics(y: np.ndarray, probs: np.ndarray, classes: list[str]) -> dict:
-    """Accuracy, per class and the confusion matrix (rows: true class, columns: predicted)."""
-    pred = probs.argmax(axis=1)
-    conf = confusion(y, pred, len(classes))
-    per_class = {c: (float(conf[i, i] / conf[i].sum()) if conf[i].sum() else None) for i, c in enumerate(classes)}
+def metrics(y: np.ndarray, probs: np.ndarray, classes: list[str], found: np.ndarray | None = None) -> dict:
+    """Accuracy, per class and the confusion matrix (rows: true class, columns: predicted); samples
+    where nobody was found count wrong and per class under no_pose, outside the matrix."""
+    pred = predictions(probs, found)
+    seen = pred != NO_POSE
+    conf = confusion(y[seen], pred[seen], len(classes))
+    totals = np.bincount(y, minlength=len(classes))
+    per_class = {c: (float(conf[i, i] / totals[i]) if totals[i] else None) for i, c in enumerate(classes)}
+    no_pose = {c: int(n) for c, n in zip(classes, np.bincount(y[~seen], minlength=len(classes))) if n}
     return {"accuracy": float((pred == y).mean()) if len(y) else 0.0, "per_class": per_class,
-            "confusion": conf.tolist()}
+            "confusion": conf.tolist(), "no_pose": no_pose}
 
 
-def rejection(y: np.ndarray, probs: np.ndarray) -> dict:
+def rejection(y: np.ndarray, probs: np.ndarray, found: np.ndarray | None = None) -> dict:
     """The top probability under which the page says "no known pose": it keeps KEEP_CORRECT of the
     correct out-of-fold labels. What it costs and buys on those folds is recorded beside it."""
-    top, right = probs.max(axis=1), probs.argmax(axis=1) == y
+    pred = predictions(probs, found)
+    top, right = np.where(pred == NO_POSE, 0.0, probs.max(axis=1)), pred == y
     if not right.any():
         threshold = 0.0
     else:
@@ -63,24 +76,28 @@ def rejection(y: np.ndarray, probs: np.ndarray) -> dict:
             "rejected": float((~kept).mean())}
 
 
-def mistakes(y: np.ndarray, probs: np.ndarray, classes: list[str]) -> list[dict]:
+def mistakes(y: np.ndarray, probs: np.ndarray, classes: list[str], found: np.ndarray | None = None) -> list[dict]:
     """The out-of-fold mistakes, most confident first (a confident mistake is often a mislabelled
-    sample): [{index, true, said, confidence}], at most MAX_MISTAKES; index is the sample's row."""
-    pred, top = probs.argmax(1), probs.max(1)
+    sample): [{index, true, said, confidence}], at most MAX_MISTAKES; index is the sample's row;
+    said is "no pose" (confidence 0) where nobody was found."""
+    pred = predictions(probs, found)
+    top = np.where(pred == NO_POSE, 0.0, probs.max(1))
     wrong = np.flatnonzero(pred != y)
     wrong = wrong[np.argsort(-top[wrong], kind="stable")][:MAX_MISTAKES]
-    return [{"index": int(i), "true": classes[y[i]], "said": classes[pred[i]], "confidence": round(float(top[i]), 4)}
-            for i in wrong]
+    return [{"index": int(i), "true": classes[y[i]], "said": "no pose" if pred[i] == NO_POSE else classes[pred[i]],
+             "confidence": round(float(top[i]), 4)} for i in wrong]
 
 
-def summary(y: np.ndarray, probs: np.ndarray, fold_list, classes: list[str], groups: list[str]) -> dict:
+def summary(y: np.ndarray, probs: np.ndarray, fold_list, classes: list[str], groups: list[str],
+            found: np.ndarray | None = None) -> dict:
     """Out-of-fold metrics: mean over folds (the leave-one-subject-out figure), the worst fold, every
     fold's accuracy, per class and the confusion over all samples, and the rejection threshold."""
+    pred = predictions(probs, found)
     per_fold = {}
     for name, val in fold_list:
         if len(val):
-            per_fold[name] = float((probs[val].argmax(1) == y[val]).mean())
-    pooled = metrics(y, probs, classes)
+            per_fold[name] = float((pred[val] == y[val]).mean())
+    pooled = metrics(y, probs, classes, found)
     worst = min(per_fold, key=per_fold.get)
     return {
         "method": "leave-one-subject-out" if all(name in groups for name in per_fold) else f"{len(per_fold)}-fold grouped",
@@ -88,5 +105,5 @@ def summary(y: np.ndarray, probs: np.ndarray, fold_list, classes: list[str], gro
         "pooled_accuracy": pooled["accuracy"],
         "worst_fold": worst, "worst_accuracy": per_fold[worst],
         "per_fold": per_fold, "per_class": pooled["per_class"], "confusion": pooled["confusion"],
-        "rejection": rejection(y, probs), "labels": list(classes),
+        "no_pose": pooled["no_pose"], "rejection": rejection(y, probs, found), "labels": list(classes),
     }

@@ -1,8 +1,15 @@
 """Classifier architectures (tf_keras, so TF.js 4.22 loads the exports)."""
 from __future__ import annotations
 
+import numpy as np
 
-def build(kind: str, n_inputs: int, n_classes: int, seed: int = 0):
+HIDDEN = (128, 64)  # the keypoint MLP's hidden layers (see build)
+DROPOUT = 0.3
+
+
+def build(kind: str, n_inputs: int, n_classes: int, seed: int = 0, members: int = 1):
+    """A compiled model; members > 1: the keypoint MLP `members` times wider, the shape of
+    merge()'s result (never trained as such: merge() fills it from members trained apart)."""
     import tf_keras as keras
 
     keras.utils.set_random_seed(seed)
@@ -20,10 +27,33 @@ def build(kind: str, n_inputs: int, n_classes: int, seed: int = 0):
     # 128-64 with dropout 0.3 scored 0.776 on average, 64-32 0.731, 32 0.674, 256-128 with
     # dropout 0.5 0.779 but with twice the spread, a linear model 0.492.
     model = keras.Sequential([
-        layers.Dense(128, activation="relu", input_shape=(n_inputs,), name="dense_1"),
-        layers.Dropout(0.3, name="dropout_1"),
-        layers.Dense(64, activation="relu", name="dense_2"),
+        layers.Dense(HIDDEN[0] * members, activation="relu", input_shape=(n_inputs,), name="dense_1"),
+        layers.Dropout(DROPOUT, name="dropout_1"),
+        layers.Dense(HIDDEN[1] * members, activation="relu", name="dense_2"),
         layers.Dense(n_classes, activation="softmax", name="dense_out"),
     ])
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="categorical_crossentropy", metrics=["accuracy"])
     return model
+
+
+def merge(models: list, kind: str, n_inputs: int, n_classes: int):
+    """Keypoint MLPs trained apart (other seeds) -> one Sequential of the same layer types whose
+    output is the softmax of their mean logits: an ensemble that exports, loads in TF.js and ml5
+    and runs in core/dense_model.py exactly as one model does. Its first layer puts the members'
+    units side by side, the second is block-diagonal (each member's units see only its own), the
+    last sums the members' logits over their count."""
+    if len(models) == 1:
+        return models[0]
+    weights = [m.get_weights() for m in models]  # per member: k1, b1, k2, b2, k3, b3
+    k2 = np.zeros((sum(w[2].shape[0] for w in weights), sum(w[2].shape[1] for w in weights)), np.float32)
+    r = c = 0
+    for w in weights:
+        k2[r:r + w[2].shape[0], c:c + w[2].shape[1]] = w[2]
+        r, c = r + w[2].shape[0], c + w[2].shape[1]
+    merged = build(kind, n_inputs, n_classes, members=len(models))
+    merged.set_weights([
+        np.concatenate([w[0] for w in weights], axis=1), np.concatenate([w[1] for w in weights]),
+        k2, np.concatenate([w[3] for w in weights]),
+        np.concatenate([w[4] for w in weights], axis=0) / len(weights), np.mean([w[5] for w in weights], axis=0),
+    ])
+    return merged

@@ -13,7 +13,7 @@ from core.features import KEYPOINT_KINDS, matrix
 from . import evaluate
 from .augment import NONE, Augment, augment
 from .data import DatasetError
-from .model import build
+from .model import build, merge
 
 DEFAULT_AUGMENT = Augment()
 REJECTED_LABEL = "unknown"  # web/js/live/classifier.js REJECTED_LABEL, web/contract.json
@@ -28,9 +28,19 @@ def _rows(kind: str, x: np.ndarray, y: np.ndarray, aug: Augment, chiral, seed: i
 
 
 def fit(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *, aug: Augment, chiral=None, epochs: int,
-        batch_size: int, seed: int, validation=None, on_epoch=None):
+        batch_size: int, seed: int, validation=None, on_epoch=None, members: int = 1):
     """One model on (x, y); validation=(x, y) of unaugmented inputs, for the curves;
-    on_epoch(epoch, epochs, logs) after every epoch."""
+    on_epoch(epoch, epochs, logs) after every epoch. members > 1 (keypoint kinds): that many models
+    trained with seeds seed, seed + 1, ... (their own augmentation too), merged into one
+    (model.merge); on_epoch counts on through the members' epochs, the history is the first's."""
+    if members > 1 and kind in KEYPOINT_KINDS:
+        def counting(i):  # the epochs run on over the members: member 2 of 3 at 60 epochs is epoch 61-120 of 180
+            return on_epoch and (lambda e, n, logs: on_epoch(i * n + e, members * n, logs))
+
+        fitted = [fit(kind, x, y, n_classes, aug=aug, chiral=chiral, epochs=epochs, batch_size=batch_size,
+                      seed=seed + i, validation=validation, on_epoch=counting(i)) for i in range(members)]
+        rows = fitted[0][0].input_shape[1]
+        return merge([m for m, _ in fitted], kind, rows, n_classes), fitted[0][1]
     import tf_keras as keras
 
     rows, ys = _rows(kind, x, y, aug, chiral, seed)
@@ -59,12 +69,13 @@ def predict(model, kind: str, x: np.ndarray) -> np.ndarray:
 
 def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *, epochs: int = 60,
           batch_size: int = 16, seed: int = 0, aug: Augment | None = None, chiral=(), on_epoch=None,
-          final: bool = True):
+          final: bool = True, ensemble: int = 1):
     """Cross-validate, then train the model to export on every sample: returns (model, classes, report).
     inputs: (N, 17, 3) keypoints for keypoint kinds, (N, 14739) for tm. on_epoch(epoch, epochs, logs,
     fold, folds) reports every epoch: of fold 1..folds (their logs have the held-out subject's
     val_loss and val_accuracy), then of the final model (fold None, no validation); final=False skips
-    the last model (bench)."""
+    the last model (bench). ensemble > 1 (keypoint kinds): every model (each fold's and the final
+    one) is that many trained with seeds seed, seed + 1, ... and merged (fit's members)."""
     if not np.isfinite(inputs).all():
         raise DatasetError("features contain NaN or infinity")
     classes = sorted(set(labels))
@@ -78,8 +89,13 @@ def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *
     aug = (DEFAULT_AUGMENT if aug is None else aug) if kind in KEYPOINT_KINDS else NONE
     chiral_mask = np.array([c in chiral for c in classes])
     y = np.array([classes.index(label) for label in labels])
-    opts = dict(aug=aug, chiral=chiral_mask, epochs=epochs, batch_size=batch_size, seed=seed)
+    if ensemble < 1 or (ensemble > 1 and kind not in KEYPOINT_KINDS):
+        raise DatasetError(f"ensemble must be 1, or more for keypoint kinds ({', '.join(KEYPOINT_KINDS)}), "
+                           f"not {ensemble} for {kind}")
+    opts = dict(aug=aug, chiral=chiral_mask, epochs=epochs, batch_size=batch_size, seed=seed, members=ensemble)
 
+    # Keypoint rows where nobody was found (every score 0) count wrong, whatever the model says.
+    found = (inputs[:, :, 2] > 0).any(axis=1) if kind in KEYPOINT_KINDS else None
     start = time.perf_counter()
     fold_list = evaluate.folds(labels, groups, seed=seed)
     probs = np.zeros((len(y), len(classes)), dtype=np.float64)
@@ -98,13 +114,13 @@ def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *
     model = fit(kind, inputs, y, len(classes), on_epoch=reporting(None), **opts)[0] if final else None
     duration = time.perf_counter() - start
     report = {
-        "kind": kind, "classes": classes, "epochs": epochs, "batch_size": batch_size, "seed": seed,
+        "kind": kind, "classes": classes, "epochs": epochs, "batch_size": batch_size, "seed": seed, "ensemble": ensemble,
         "augmentation": aug.as_dict(), "chiral": sorted(chiral),
         "duration_s": round(duration, 2), "cross_validation_s": round(cv_s, 2),
         "counts": {"train": dict(Counter(labels)), "validation": dict(Counter(labels))},
         "validation_groups": [name for name, _ in fold_list],
-        "validation": evaluate.summary(y, probs, fold_list, classes, groups),
-        "mistakes": evaluate.mistakes(y, probs, classes),  # out of fold, most confident first (by row)
+        "validation": evaluate.summary(y, probs, fold_list, classes, groups, found),
+        "mistakes": evaluate.mistakes(y, probs, classes, found),  # out of fold, most confident first (by row)
         "history": {k: [round(float(v), 4) for v in vals] for k, vals in first_history.history.items()},
     }
     return model, classes, report

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from core.checks import NAME
-from core.features import DEFAULT_KIND, KINDS, TRAIN_BACKBONE
+from core.features import DEFAULT_KIND, KEYPOINT_KINDS, KINDS, TRAIN_BACKBONE
 from core.tables import BACKBONES
 from core.paths import PROJECT_ROOT
 
@@ -41,6 +41,9 @@ def add_parser(sub) -> None:
                    help="classes whose mirror image is another pose: never mirrored in augmentation")
     p.add_argument("--name", help="model name (default: the data folder's name)")
     p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--ensemble", type=int, default=1, metavar="N",
+                   help="keypoint kinds: train N models (seeds 0..N-1) and export them merged into one, the "
+                        "softmax of their mean logits (N times the training time; README, Training)")
     p.add_argument("--per-class", type=int, help="use only this many images per class")
     p.add_argument("--models-dir", type=Path, default=PROJECT_ROOT / "tfjs_models")
     p.add_argument("--backbone", choices=list(BACKBONES),
@@ -127,6 +130,8 @@ def run(args) -> int:
         return 2
     dataset_id = None
     try:
+        if args.ensemble < 1 or (args.ensemble > 1 and args.features not in KEYPOINT_KINDS):
+            raise ValueError(f"--ensemble {args.ensemble}: must be 1, or more for {' and '.join(KEYPOINT_KINDS)} features")
         if args.dataset:
             x, labels, groups, dataset_id, backbone = _from_database(settings, args.dataset, args.features,
                                                                      args.backbone)
@@ -154,13 +159,14 @@ def run(args) -> int:
         labels, groups = [s.label for s in samples], [s.group for s in samples]
     print(f"training ({args.epochs} epochs)")
     model, classes, report = train.train(
-        x, labels, groups, args.features, epochs=args.epochs, chiral=args.chiral,
+        x, labels, groups, args.features, epochs=args.epochs, chiral=args.chiral, ensemble=args.ensemble,
         on_epoch=lambda e, n, logs, fold, folds: _bar(e, n, _stage(fold, folds, logs)))
     folder = args.models_dir / name
     version = next_version(folder)
     out = export.export(model, classes, args.features, folder / str(version), name=name, report=report,
                         backbone=backbone)
-    _record_run(settings, {"features": args.features, "backbone": backbone, "epochs": args.epochs, "name": name,
+    _record_run(settings, {"features": args.features, "backbone": backbone, "epochs": args.epochs,
+                           "ensemble": args.ensemble, "name": name,
                            "chiral": args.chiral, "source": args.dataset or str(args.data)}, report, dataset_id)
     val = report["validation"]
     print(f"validation accuracy {val['accuracy']:.3f} ({val['method']}, mean over {len(val['per_fold'])} folds; "

@@ -119,3 +119,22 @@ def open_page(browser, url: str, *, grant_camera: bool = False, login: tuple[str
     page = RecordedPage(context.new_page())
     page.page.goto(url)
     return page
+
+
+LOAD_BOTH_JS = """async ([url, rows]) => {
+  const model = await tf.loadLayersModel(url + 'model.json');
+  const out = model.predict(tf.tensor2d(rows));
+  const probs = await out.array();
+  out.dispose();
+  const nn = ml5.neuralNetwork({ task: 'classification' });
+  await nn.load({ model: url + 'model.json', metadata: url + 'model_meta.json', weights: url + 'model.weights.bin' });
+  const ml5Results = [];
+  for (const row of rows) ml5Results.push(await nn.classify(row));
+  return { probs, ml5: ml5Results };
+}"""
+
+
+def load_in_tfjs_and_ml5(page: RecordedPage, url: str, rows) -> dict:
+    """An exported ml5 set (url: its folder, ending in /) loaded by TF.js's loadLayersModel and by
+    ml5.neuralNetwork on a ready page, both run on rows: {probs, ml5: [[{label, confidence}]]}."""
+    return page.page.evaluate(LOAD_BOTH_JS, [url, [list(map(float, r)) for r in rows]])

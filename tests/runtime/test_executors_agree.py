@@ -20,7 +20,7 @@ MAX_SCORE = 0.02
 def test_openvino_equals_tensorflow(estimator, image, backbone, max_people):
     tf_est, ov_est = estimator(backbone, "tensorflow"), estimator(backbone, "openvino")
     worst_px = worst_score = 0.0
-    for name in images_for(max_people):
+    for name in images_for(max_people, backbone):
         pixels = image(name)
         ours, theirs = tf_est.estimate(pixels, max_people), ov_est.estimate(pixels, max_people)
         assert len(ours) == len(theirs), name

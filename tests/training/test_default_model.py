@@ -14,18 +14,6 @@ from tests.helpers.paths import ROOT
 YOGA5 = ROOT / "tfjs_models" / "yoga5"
 DEFAULT = max((p for p in YOGA5.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
 
-LOAD_BOTH_JS = """async ([url, rows]) => {
-  const model = await tf.loadLayersModel(url + 'model.json');
-  const out = model.predict(tf.tensor2d(rows));
-  const probs = await out.array();
-  out.dispose();
-  const nn = ml5.neuralNetwork({ task: 'classification' });
-  await nn.load({ model: url + 'model.json', metadata: url + 'model_meta.json', weights: url + 'model.weights.bin' });
-  const ml5Results = [];
-  for (const row of rows) ml5Results.push(await nn.classify(row));
-  return { probs, ml5: ml5Results };
-}"""
-
 
 def test_default_model_records_its_backbone_and_evaluation():
     meta = json.loads((DEFAULT / "posecast.json").read_text())
@@ -34,8 +22,9 @@ def test_default_model_records_its_backbone_and_evaluation():
     val = report["validation"]
     assert val["method"] == "leave-one-subject-out" and len(val["per_fold"]) == 6
     assert sum(report["counts"]["train"].values()) == 1000
-    # README, Training: 0.929 measured on BlazePose heavy, worst subject 0.70 (yoga5/3 on Thunder: 0.892, 0.62)
-    assert val["accuracy"] >= 0.91 and val["worst_accuracy"] >= 0.65
+    # README, Training: 0.943 measured on BlazePose heavy, worst subject 0.754 (yoga5/4 without the
+    # still-image fallback: 0.929, 0.70; yoga5/3 on Thunder: 0.892, 0.62)
+    assert val["accuracy"] >= 0.94 and val["worst_accuracy"] >= 0.75
 
 
 def synthetic_poses(n: int) -> np.ndarray:
@@ -52,7 +41,7 @@ def test_default_model_loads_in_tfjs_and_ml5(live_server, playwright_session):
     with hb.chromium(playwright_session) as browser:
         page = hb.open_page(browser, f"{live_server.url}/?source=none&backbone=movenet-lightning")
         page.wait_for("posecast.status === 'ready' && window.ml5", 90)
-        got = page.page.evaluate(LOAD_BOTH_JS, [f"/models/yoga5/{DEFAULT.name}/", rows.tolist()])
+        got = hb.load_in_tfjs_and_ml5(page, f"/models/yoga5/{DEFAULT.name}/", rows)
     probs = np.array(got["probs"])
     assert probs.shape == (4, len(labels)) and np.allclose(probs.sum(1), 1, atol=1e-5)
     for p, results in zip(probs, got["ml5"]):
@@ -72,9 +61,11 @@ def test_live_page_runs_the_default_model_on_its_backbone(live_server, playwrigh
 
 # Real photos of people doing none of yoga5's poses (tennis, skiing, sitting on a bench, a bus, a
 # portrait...; images/README): the default model should say `unknown` (top probability under its
-# rejection threshold) or find nobody, not force a yoga class. Measured with yoga5/4 (BlazePose heavy):
-# 16 of these 26 (0.62; yoga5/3 on Thunder: 9, 0.35). pose.jpg (warrior II, not yoga5's warrior III)
-# and yoga.jpg (a tree, which it must name) are left out of the count.
+# rejection threshold) or find nobody, not force a yoga class. Measured with yoga5/5 (BlazePose heavy
+# with the still-image fallback) and yoga5/4 (without): 16 of these 26 (0.62; yoga5/3 on Thunder: 9,
+# 0.35). Models trained like yoga5/5 with seeds 0-3 refused 16, 12, 8 and 14 (README, Training).
+# pose.jpg (warrior II, not yoga5's warrior III) and yoga.jpg (a tree, which it must name) are left
+# out of the count.
 NOT_A_CLASS_FLOOR = 0.5
 
 

@@ -34,13 +34,13 @@ const LOADERS = Object.freeze({
   'movenet-multipose': () => loadBodyPose('MoveNet', {
     modelType: 'MULTIPOSE_LIGHTNING', modelUrl: `${WEIGHTS}movenet-multipose.json`,
     enableTracking: true, minPoseScore: 0.2 }),
-  'blazepose-lite': () => loadBodyPose('BlazePose', {
+  'blazepose-lite': () => loadBlazePose({
     runtime: 'tfjs', modelType: 'lite', detectorModelUrl: `${WEIGHTS}blazepose-detector.json`,
     landmarkModelUrl: `${WEIGHTS}blazepose-lite.json` }),
-  'blazepose-full': () => loadBodyPose('BlazePose', {
+  'blazepose-full': () => loadBlazePose({
     runtime: 'tfjs', modelType: 'full', detectorModelUrl: `${WEIGHTS}blazepose-detector.json`,
     landmarkModelUrl: `${WEIGHTS}blazepose-full.json` }),
-  'blazepose-heavy': () => loadBodyPose('BlazePose', {
+  'blazepose-heavy': () => loadBlazePose({
     runtime: 'tfjs', modelType: 'heavy', detectorModelUrl: `${WEIGHTS}blazepose-detector.json`,
     landmarkModelUrl: `${WEIGHTS}blazepose-heavy.json` }),
 });
@@ -48,7 +48,15 @@ const LOADERS = Object.freeze({
 export async function loadBackbone(name, { multi = false } = {}) {
   const load = LOADERS[name];
   if (!load) throw new Error(`unknown backbone "${name}"`);
-  return load({ multi });
+  const detector = await load({ multi });
+  // A still image (an uploaded photo) gets what a held pose gets, as in Python's runtime
+  // (estimate()): the first frame, then a second pass refined on the crop around the person.
+  detector.estimateStill ??= async (source) => {
+    detector.reset();
+    await detector.estimate(source);
+    return detector.estimate(source);
+  };
+  return detector;
 }
 
 async function loadPoseNet({ multi }) {
@@ -193,10 +201,65 @@ const BODY_POSE_DEFAULTS = Object.freeze({
 });
 
 async function loadBodyPose(model, options) {
+  return bodyPoseDetector(options, await createNet(model, options));
+}
+
+async function createNet(model, options) {
   const lib = await poseDetection();
   const config = { ...BODY_POSE_DEFAULTS[model], ...options };
   if (model === 'MoveNet') config.modelType = lib.movenet.modelType[options.modelType];
-  const net = await lib.createDetector(lib.SupportedModels[model], config);
+  return lib.createDetector(lib.SupportedModels[model], config);
+}
+
+// BlazePose, and for still images a fallback when its detector finds nobody (a person lying,
+// seen from above, upside down: the detector was trained on upright people), as Python's runtime
+// does (runtime/blazepose.py _fallback): MoveNet Thunder, which finds people in any orientation,
+// seeds the region of interest and the landmark model runs on it; its pose presence (>= 0.5)
+// must say a person is there. Video keeps the library's own tracking.
+async function loadBlazePose(options) {
+  const net = await createNet('BlazePose', options);
+  const detector = bodyPoseDetector(options, net);
+  let seed = null; // MoveNet Thunder, loaded on the first still image the detector misses
+  // the second frame, on the ROI from the first one's landmarks, when the first found someone
+  const refined = async (source, first) => (first.length ? detector.estimate(source) : first);
+  detector.estimateStill = async (source) => {
+    detector.reset();
+    const poses = await refined(source, await detector.estimate(source));
+    // nobody: the detector found no one, or the refined pass lost who it found
+    if (poses.length) return poses;
+    seed ??= await loadBackbone('movenet-thunder');
+    const [person] = await seed.estimateStill(source);
+    if (!person) return [];
+    const [h, w] = sizeOf(globalThis.tf, source);
+    // pose-detection's BlazePose skips its detector when it holds a region of interest (its
+    // tracking between frames); this hands it the seeded one
+    net.regionOfInterest = seedRoi(person.keypoints, w, h);
+    return refined(source, await detector.estimate(source));
+  };
+  const dispose = detector.dispose;
+  detector.dispose = () => { dispose(); seed?.dispose(); };
+  return detector;
+}
+
+// runtime/blazepose_ops.py seed_roi: the ROI BlazePose's detector would have given, from MoveNet's
+// keypoints: centred on the hips, the body point along hips -> shoulders as far away as the
+// farthest keypoint, turned so it points up, squared and scaled 1.25x (calculateAlignmentPointsRects
+// and transformNormalizedRect). Normalised to the image, as the library keeps it.
+function seedRoi(keypoints, w, h) {
+  const at = Object.fromEntries(keypoints.map((k) => [k.name, k]));
+  const mid = (a, b) => [(at[a].x + at[b].x) / 2, (at[a].y + at[b].y) / 2];
+  const [hx, hy] = mid('left_hip', 'right_hip');
+  const [sx, sy] = mid('left_shoulder', 'right_shoulder');
+  const reach = Math.max(...keypoints.map((k) => Math.hypot(k.x - hx, k.y - hy)));
+  const up = Math.max(Math.hypot(sx - hx, sy - hy), 1e-9);
+  const [ex, ey] = [hx + (sx - hx) / up * reach, hy + (sy - hy) / up * reach];
+  const side = 2 * Math.hypot(ex - hx, ey - hy) * 1.25;
+  const angle = Math.PI / 2 - Math.atan2(-(ey - hy), ex - hx);
+  const rotation = angle - 2 * Math.PI * Math.floor((angle + Math.PI) / (2 * Math.PI));
+  return { xCenter: hx / w, yCenter: hy / h, width: side / w, height: side / h, rotation };
+}
+
+function bodyPoseDetector(options, net) {
   return {
     multi: options.modelType === 'MULTIPOSE_LIGHTNING',
     smoothed: true, // pose-detection's keypoint filter, on video (a timestamp)

@@ -17,8 +17,10 @@ export function createRunReport({ element, store, api, say, onChange }) {
   table.className = 'confusion';
   let shown = null;
 
+  const labelsOf = (metrics) => metrics.labels ?? Object.keys(metrics.per_class ?? {});
+
   function confusion(metrics) {
-    const labels = metrics.labels ?? Object.keys(metrics.per_class ?? {});
+    const labels = labelsOf(metrics);
     const head = document.createElement('tr');
     head.append(cell('th', 'true \\ said'), ...labels.map((l) => cell('th', l)), cell('th', 'accuracy'));
     const rows = metrics.confusion.map((row, i) => {
@@ -36,7 +38,7 @@ export function createRunReport({ element, store, api, say, onChange }) {
     table.replaceChildren(head, ...rows);
   }
 
-  function mistake(m) {
+  function mistake(m, labels) {
     const li = document.createElement('li');
     li.dataset.sample = String(m.sample_id);
     const sample = store.samples.find((s) => s.id === m.sample_id);
@@ -51,16 +53,17 @@ export function createRunReport({ element, store, api, say, onChange }) {
       b.addEventListener('click', () => run().then(() => { show(shown); onChange(); }).catch((err) => say(err.message, true)));
       return b;
     };
-    li.append(
-      button('Delete', async () => {
-        await api.deleteSample(m.sample_id);
-        store.samples = store.samples.filter((s) => s.id !== m.sample_id);
-      }),
-      button(`Move to ${m.said}`, async () => {
+    li.append(button('Delete', async () => {
+      await api.deleteSample(m.sample_id);
+      store.samples = store.samples.filter((s) => s.id !== m.sample_id);
+    }));
+    // A sample where nobody was found (said "no pose") has no class to move to.
+    if (labels.includes(m.said)) {
+      li.append(button(`Move to ${m.said}`, async () => {
         await api.relabelSample(m.sample_id, m.said);
         sample.label = m.said;
-      }),
-    );
+      }));
+    }
     return li;
   }
 
@@ -74,7 +77,7 @@ export function createRunReport({ element, store, api, say, onChange }) {
     title.textContent = `Run ${run.id}: validation accuracy ${Math.round(100 * metrics.accuracy)} % · `
       + `${mistakes.length} misclassified sample${mistakes.length === 1 ? '' : 's'} (most confident first)`;
     confusion(metrics);
-    list.replaceChildren(...mistakes.slice(0, SHOWN).map(mistake));
+    list.replaceChildren(...mistakes.slice(0, SHOWN).map((m) => mistake(m, labelsOf(metrics))));
   }
 
   // The dataset's last finished run.

@@ -35,8 +35,7 @@ export function createUploads({ store, sampler, say }) {
           img.src = url;
           await img.decode();
           img.width = img.naturalWidth; img.height = img.naturalHeight;
-          detector.reset();
-          const pose = mostConfident(await detector.estimate(img));
+          const pose = mostConfident(await detector.estimateStill(img));
           if (pose) { await sampler.add(label, pose, img, detector); added += 1; } else skipped += 1;
         } else if (file.type.startsWith('video/')) {
           [added, skipped] = (await addVideoFrames(label, url)).map((n, i) => n + [added, skipped][i]);
