@@ -19,8 +19,10 @@ def test_train_command_exports_a_versioned_model(shared_data, tmp_path):
     first = posecast(*args, "--backbone", "movenet-lightning", instance=tmp_path / "instance")
     assert first.returncode == 0, first.stderr[-2000:]
     assert "validation accuracy" in first.stdout
-    assert "[##############################] 4/4" in first.stderr  # the progress bar reached the end
+    # keypoint features train 3 models merged by default: the progress bar counts their epochs
+    assert "[##############################] 12/12" in first.stderr  # and reached the end
     report = json.loads((tmp_path / "yoga-cli" / "1" / "report.json").read_text())
+    assert (report["ensemble"], report["epochs"]) == (3, 4)
     assert report["counts"]["train"] and report["validation_groups"]
     assert (tmp_path / "yoga-cli" / "1" / "model_meta.json").exists()
     # the export records the backbone it learned from (live pages switch to it)
@@ -28,6 +30,7 @@ def test_train_command_exports_a_versioned_model(shared_data, tmp_path):
     second = posecast(*args, "--features", "tm", instance=tmp_path / "instance")
     assert second.returncode == 0, second.stderr[-2000:]
     assert (tmp_path / "yoga-cli" / "2" / "metadata.json").exists()
+    assert json.loads((tmp_path / "yoga-cli" / "2" / "report.json").read_text())["ensemble"] == 1  # tm: one model
     assert json.loads((tmp_path / "yoga-cli" / "2" / "posecast.json").read_text())["backbone"] == "posenet"
     import sqlite3
 
