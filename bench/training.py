@@ -104,9 +104,8 @@ def run_one(kind, aug, blocks, xs: dict, source: str, labels, groups, epochs, en
         cv_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         model = train.fit(kind, xs[source], y, len(classes), **opts)[0]
-        # Keypoint rows with nobody found count wrong, as in training.train.
-        found = {b: (x[:, :, 2] > 0).any(axis=1) if x.ndim == 3 else None for b, x in xs.items()}
-        summaries = {b: evaluate.summary(y, p, fold_list, classes, groups, found[b]) for b, p in probs.items()}
+        summaries = {b: evaluate.summary(y, p, fold_list, classes, groups, evaluate.found_rows(xs[b]))
+                     for b, p in probs.items()}
         report = {"validation": summaries[source], "augmentation": aug.as_dict(), "chiral": []}
         with tempfile.TemporaryDirectory() as tmp:
             export.export(model, classes, kind, Path(tmp) / "m", name="bench", report=report, backbone=source)

@@ -75,13 +75,13 @@ class BlazePose(Estimator):
 
     def _fallback(self, image: np.ndarray) -> list[Pose]:
         """A still image where BlazePose found nobody: a person lying, seen from above, upside
-        down (the detector was trained on upright people). MoveNet Thunder, which found 64 of
-        the 67 people the detector missed in yoga5, seeds the ROI (blazepose_ops.seed_roi) and the landmark model runs
-        on it; its pose presence (>= 0.5, the page's threshold) must say a person is there, so
-        two models have to agree. Measured (README, Pose models in Python): it found no one in 39
-        crops without people; the image turned by
-        90/180/270 degrees for the detector found 37 (1 false), the whole image as the ROI 62
-        (4 false, and landmarks 13 px off the others' at the median)."""
+        down (the detector was trained on upright people). MoveNet Thunder seeds the ROI
+        (blazepose_ops.seed_roi) and the landmark model runs on it; its pose presence (>= 0.5,
+        the page's threshold) must say a person is there, so two models have to agree. Measured
+        (README, Pose models in Python): it found 64 of the 67 people the detector missed in yoga5
+        and no one in 39 crops without people; the image turned by 90/180/270 degrees for the
+        detector found 37 (1 false), the whole image as the ROI 62 (4 false, and landmarks 13 px
+        off the others' at the median)."""
         if self._seed is None:
             from .movenet import MoveNetSingle
 

@@ -15,6 +15,12 @@ MAX_MISTAKES = 200  # the most confident out-of-fold mistakes kept in a report
 NO_POSE = -1  # the prediction for a sample where no person was found: wrong whatever the model says
 
 
+def found_rows(inputs: np.ndarray) -> np.ndarray | None:
+    """For keypoint inputs (N, K, 3): whether a person was found in each row (some keypoint scored);
+    None for feature rows (tm), which have no such thing."""
+    return (inputs[:, :, 2] > 0).any(axis=1) if inputs.ndim == 3 else None
+
+
 def predictions(probs: np.ndarray, found: np.ndarray | None = None) -> np.ndarray:
     """The predicted class per row; NO_POSE where nobody was found (an all-unseen row's class would
     be a guess, right by luck for some: `posecast evaluate` counts such an image wrong, so do folds)."""

@@ -67,6 +67,13 @@ def predict(model, kind: str, x: np.ndarray) -> np.ndarray:
     return model.predict(rows, verbose=0, batch_size=256)
 
 
+def check_ensemble(kind: str, ensemble: int, name: str = "ensemble") -> None:
+    """Merged models exist for keypoint kinds only (model.merge); `name` is what the caller calls it."""
+    if ensemble < 1 or (ensemble > 1 and kind not in KEYPOINT_KINDS):
+        raise DatasetError(f"{name} {ensemble}: must be 1, or more for {' and '.join(KEYPOINT_KINDS)} features, "
+                           f"not {kind}")
+
+
 def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *, epochs: int = 60,
           batch_size: int = 16, seed: int = 0, aug: Augment | None = None, chiral=(), on_epoch=None,
           final: bool = True, ensemble: int = 1):
@@ -89,13 +96,10 @@ def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *
     aug = (DEFAULT_AUGMENT if aug is None else aug) if kind in KEYPOINT_KINDS else NONE
     chiral_mask = np.array([c in chiral for c in classes])
     y = np.array([classes.index(label) for label in labels])
-    if ensemble < 1 or (ensemble > 1 and kind not in KEYPOINT_KINDS):
-        raise DatasetError(f"ensemble must be 1, or more for keypoint kinds ({', '.join(KEYPOINT_KINDS)}), "
-                           f"not {ensemble} for {kind}")
+    check_ensemble(kind, ensemble)
     opts = dict(aug=aug, chiral=chiral_mask, epochs=epochs, batch_size=batch_size, seed=seed, members=ensemble)
 
-    # Keypoint rows where nobody was found (every score 0) count wrong, whatever the model says.
-    found = (inputs[:, :, 2] > 0).any(axis=1) if kind in KEYPOINT_KINDS else None
+    found = evaluate.found_rows(inputs)  # rows with nobody found count wrong, whatever the model says
     start = time.perf_counter()
     fold_list = evaluate.folds(labels, groups, seed=seed)
     probs = np.zeros((len(y), len(classes)), dtype=np.float64)

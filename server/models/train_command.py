@@ -135,8 +135,7 @@ def run(args) -> int:
     args.epochs = args.epochs if args.epochs is not None else (120 if keypoints else 60)
     args.ensemble = args.ensemble if args.ensemble is not None else (3 if keypoints else 1)
     try:
-        if args.ensemble < 1 or (args.ensemble > 1 and args.features not in KEYPOINT_KINDS):
-            raise ValueError(f"--ensemble {args.ensemble}: must be 1, or more for {' and '.join(KEYPOINT_KINDS)} features")
+        train.check_ensemble(args.features, args.ensemble, "--ensemble")  # before minutes of extraction
         if args.dataset:
             x, labels, groups, dataset_id, backbone = _from_database(settings, args.dataset, args.features,
                                                                      args.backbone)

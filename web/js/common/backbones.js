@@ -49,14 +49,16 @@ export async function loadBackbone(name, { multi = false } = {}) {
   const load = LOADERS[name];
   if (!load) throw new Error(`unknown backbone "${name}"`);
   const detector = await load({ multi });
-  // A still image (an uploaded photo) gets what a held pose gets, as in Python's runtime
-  // (estimate()): the first frame, then a second pass refined on the crop around the person.
-  detector.estimateStill ??= async (source) => {
-    detector.reset();
-    await detector.estimate(source);
-    return detector.estimate(source);
-  };
+  detector.estimateStill ??= async (source) => { detector.reset(); return refinedStill(detector, source); };
   return detector;
+}
+
+// A still image (an uploaded photo) gets what a held pose gets, as in Python's runtime
+// (estimate()): the first frame, then, when it found someone, a second pass refined on the crop
+// around them.
+async function refinedStill(detector, source) {
+  const first = await detector.estimate(source);
+  return first.length ? detector.estimate(source) : first;
 }
 
 async function loadPoseNet({ multi }) {
@@ -220,11 +222,9 @@ async function loadBlazePose(options) {
   const net = await createNet('BlazePose', options);
   const detector = bodyPoseDetector(options, net);
   let seed = null; // MoveNet Thunder, loaded on the first still image the detector misses
-  // the second frame, on the ROI from the first one's landmarks, when the first found someone
-  const refined = async (source, first) => (first.length ? detector.estimate(source) : first);
   detector.estimateStill = async (source) => {
     detector.reset();
-    const poses = await refined(source, await detector.estimate(source));
+    const poses = await refinedStill(detector, source);
     // nobody: the detector found no one, or the refined pass lost who it found
     if (poses.length) return poses;
     seed ??= await loadBackbone('movenet-thunder');
@@ -234,7 +234,7 @@ async function loadBlazePose(options) {
     // pose-detection's BlazePose skips its detector when it holds a region of interest (its
     // tracking between frames); this hands it the seeded one
     net.regionOfInterest = seedRoi(person.keypoints, w, h);
-    return refined(source, await detector.estimate(source));
+    return refinedStill(detector, source);
   };
   const dispose = detector.dispose;
   detector.dispose = () => { dispose(); seed?.dispose(); };

@@ -19,14 +19,15 @@ const yieldTask = globalThis.scheduler?.yield
 
 export function startVideoLoop(video, { estimate, onResult, onError, depth = 1 }) {
   let stopped = false;
-  let latest = null;
-  let wake = null;
-  let done = -1;
+  let latest = null; // the last presented frame's metadata
+  let done = -1; // the presentedFrames of the last frame an estimate took
   let inFlight = 0;
   let handled = Promise.resolve(); // the previous frame's result, handled
-  const poke = () => { if (wake) { wake(); wake = null; } };
 
-  function start(frame) {
+  // An estimate on the latest presented frame, when there is room and no estimate had that frame.
+  function next() {
+    if (stopped || !latest || latest.presentedFrames === done || inFlight >= depth) return;
+    const frame = latest;
     done = frame.presentedFrames;
     inFlight += 1;
     const t0 = performance.now();
@@ -35,37 +36,23 @@ export function startVideoLoop(video, { estimate, onResult, onError, depth = 1 }
       .then((poses) => { if (!stopped) onResult(poses, { frame, latencyMs: performance.now() - t0 }); })
       .catch((err) => { if (!stopped) onError(err); stopped = true; })
       .then(yieldTask)
-      .finally(() => { inFlight -= 1; poke(); });
+      // One frame at a time: the next starts as soon as this one is handled if a newer frame was
+      // presented meanwhile, so the loop runs at the model's rate. With room for more, a frame is
+      // only read in its own callback (onFrame), so the pixels are the frame its mediaTime names
+      // even when this thread is slow (under load, a frame read later was at times a newer one
+      // than the callback had named: agreement with golden keypoints fell).
+      .finally(() => { inFlight -= 1; if (depth === 1) next(); });
   }
 
-  // With room for more than one frame, a frame is read in its own callback, so the pixels are the
-  // frame its mediaTime names even when this thread is slow (under load, a frame read later was at
-  // times a newer one than the callback had named: agreement with golden keypoints fell).
   const onFrame = (_now, meta) => {
     if (stopped) return;
     latest = meta;
-    if (depth > 1 && inFlight < depth && meta.presentedFrames !== done) start(meta);
-    poke();
+    next();
     video.requestVideoFrameCallback(onFrame);
   };
   video.requestVideoFrameCallback(onFrame);
 
-  // One frame at a time: the next starts as soon as the previous is handled if a newer frame was
-  // presented meanwhile, so the loop runs at the model's rate.
-  if (depth === 1) {
-    (async () => {
-      while (!stopped) {
-        if (!latest || latest.presentedFrames === done || inFlight >= depth) {
-          await new Promise((resolve) => { wake = resolve; });
-          continue;
-        }
-        start(latest);
-        await yieldTask();
-      }
-    })();
-  }
-
-  return { stop() { stopped = true; poke(); } };
+  return { stop() { stopped = true; } };
 }
 
 // A still image: one estimate, dropped if the source changes while it runs.
