@@ -79,12 +79,7 @@ def warp(image: np.ndarray, roi: Rect, size: int) -> np.ndarray:
     the kernel as float32, which samples at integer output coordinates (no half-pixel shift).
     Returns size x size x 3 float32 in 0..255."""
     h, w = image.shape[:2]
-    a, b, e, f = roi.width, roi.height, roi.x_center, roi.y_center
-    c, d = math.cos(roi.rotation), math.sin(roi.rotation)
-    m00, m01, m03 = a * c / w, -b * d / w, (-0.5 * a * c + 0.5 * b * d + e) / w
-    m10, m11, m13 = a * d / h, b * c / h, (-0.5 * b * c - 0.5 * a * d + f) / h
-    t = np.array([m00 * w / size, m01 * w / size, m03 * w, m10 * h / size, m11 * h / size, m13 * h],
-                 dtype=np.float32)
+    t = warp_transform(image, roi, size)
     grid = np.arange(size, dtype=np.float32)
     out_x, out_y = grid[None, :], grid[:, None]
     in_x = t[0] * out_x + t[1] * out_y + t[2]
@@ -110,6 +105,17 @@ def warp(image: np.ndarray, roi: Rect, size: int) -> np.ndarray:
     top = (1 - fx) * n00 + fx * n01
     bottom = (1 - fx) * n10 + fx * n11
     return np.ascontiguousarray(((1 - fy) * top + fy * bottom).transpose(1, 2, 0))
+
+
+def warp_transform(image: np.ndarray, roi: Rect, size: int) -> np.ndarray:
+    """The transform warp() applies: output (x, y) -> input (t0 x + t1 y + t2, t3 x + t4 y + t5)."""
+    h, w = image.shape[:2]
+    a, b, e, f = roi.width, roi.height, roi.x_center, roi.y_center
+    c, d = math.cos(roi.rotation), math.sin(roi.rotation)
+    m00, m01, m03 = a * c / w, -b * d / w, (-0.5 * a * c + 0.5 * b * d + e) / w
+    m10, m11, m13 = a * d / h, b * c / h, (-0.5 * b * c - 0.5 * a * d + f) / h
+    return np.array([m00 * w / size, m01 * w / size, m03 * w, m10 * h / size, m11 * h / size, m13 * h],
+                    dtype=np.float32)
 
 
 def alignment_roi(start: np.ndarray, end: np.ndarray, w: int, h: int) -> Rect:

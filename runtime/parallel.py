@@ -99,6 +99,10 @@ class EstimatorPool:
             for future in pending:
                 future.cancel()
 
+    def pids(self) -> list[int]:
+        """The worker processes started so far (they start at the first map())."""
+        return list(self._pool._processes or {})
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
