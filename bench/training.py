@@ -83,7 +83,7 @@ def extracted(backbone: str, samples, fresh: bool, workers: int | None = None) -
 def cpu_seconds(pool) -> float:
     """User + system CPU seconds of this process and the pool's workers so far (Linux /proc)."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = sum(time.times()[:2])
+    total = sum(os.times()[:2])
     for pid in pool.pids():
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
