@@ -52,7 +52,7 @@ TM_RUN = ("tm (Teachable Machine)", "tm", NONE, ())
 
 def extracted(backbone: str, samples, fresh: bool, workers: int | None = None) -> dict | None:
     """{"keypoints": (N, 17, 3), "tm"?: (N, 14739), "extract_s", "extract_cpu_s", "executor", "workers",
-    "no_pose"}, cached on disk; None when the runtime has no such backbone (yet). Extraction runs as
+    "load" (the load average when it ended), "no_pose"}, cached on disk; None when the runtime has no such backbone (yet). Extraction runs as
     `posecast train` runs it: features.extractor(), worker processes of one inference thread;
     extract_cpu_s is the CPU time of this process and the workers (what other jobs on the machine
     do not change much, unlike the wall time)."""
@@ -75,6 +75,7 @@ def extracted(backbone: str, samples, fresh: bool, workers: int | None = None) -
         out = features.extract_all(samples, pool, kinds=kinds)
         wall, cpu = time.perf_counter() - t0, cpu_seconds(pool) - cpu0
     got = {**out, "extract_s": wall, "extract_cpu_s": cpu, "executor": pool.executor, "workers": pool.workers,
+           "load": os.getloadavg()[0],
            "no_pose": int((out["keypoints"][:, :, 2].max(1) == 0).sum())}
     np.savez(cache, names=np.array(names), **got)
     return got
@@ -154,9 +155,9 @@ def main(argv=None) -> int:
             print(f"{b}: not in runtime/ yet, skipped")
             continue
         got[b] = out
-        how = f"{out['executor']}" + (f" x{out['workers']}, {out['extract_cpu_s'] * 1000 / n:.0f} ms CPU/image"
-                                      if "workers" in out else "")
-        print(f"{b}: {out['extract_s']:.1f} s ({n / out['extract_s']:.1f} img/s, {how}; load {os.getloadavg()[0]:.1f}), "
+        how = f"{out['executor']}" + (f" x{out['workers']}, {out['extract_cpu_s'] * 1000 / n:.0f} ms CPU/image, "
+                                      f"load {out['load']:.1f}" if "load" in out else "")
+        print(f"{b}: {out['extract_s']:.1f} s ({n / out['extract_s']:.1f} img/s, {how}), "
               f"no pose in {out['no_pose']} images, keypoints scoring >= 0.2: "
               f"{(out['keypoints'][:, :, 2] >= 0.2).mean():.2f}", flush=True)
     keypoints = {b: g["keypoints"] for b, g in got.items()}
