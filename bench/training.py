@@ -51,11 +51,12 @@ TM_RUN = ("tm (Teachable Machine)", "tm", NONE, ())
 
 
 def extracted(backbone: str, samples, fresh: bool, workers: int | None = None) -> dict | None:
-    """{"keypoints": (N, 17, 3), "tm"?: (N, 14739), "extract_s", "extract_cpu_s", "executor", "workers",
-    "load" (the load average when it ended), "no_pose"}, cached on disk; None when the runtime has no such backbone (yet). Extraction runs as
-    `posecast train` runs it: features.extractor(), worker processes of one inference thread;
-    extract_cpu_s is the CPU time of this process and the workers (what other jobs on the machine
-    do not change much, unlike the wall time)."""
+    """{"keypoints": (N, 17, 3), "tm"?: (N, 14739), "extract_s", "extract_cpu_s", "executor",
+    "workers", "load" (the load average as it ended), "no_pose"}, cached on disk; None when the
+    runtime has no such backbone (yet). Extraction runs as `posecast train` runs it:
+    features.extractor(), worker processes of one inference thread; extract_cpu_s is the CPU time
+    of this process and the workers (what other jobs on the machine change much less than the
+    wall time)."""
     CACHE.mkdir(parents=True, exist_ok=True)
     cache = CACHE / f"yoga5-{backbone}.npz"
     names = [str(s.path.relative_to(s.path.parents[1])) for s in samples]
