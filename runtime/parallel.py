@@ -100,7 +100,8 @@ class EstimatorPool:
                 future.cancel()
 
     def pids(self) -> list[int]:
-        """The worker processes started so far (they start at the first map())."""
+        """The worker processes started so far (they start at the first map()), for the bench's CPU
+        accounting: ProcessPoolExecutor keeps them in `_processes` and has no public accessor."""
         return list(self._pool._processes or {})
 
     def close(self) -> None:
