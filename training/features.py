@@ -23,8 +23,9 @@ def default_executor(backbone: str = TRAIN_BACKBONE) -> str:
     """OpenVINO when it is installed (the `edge` extra), else TensorFlow. Both give the same
     keypoints (0.01 px; BlazePose heavy 0.02 px), so speed decides, measured as extraction runs
     them (runtime.parallel: one inference thread per worker process; `bench.runtime --threads 1`):
-    OpenVINO took the least CPU per still image for every backbone (BlazePose heavy's landmark
-    model 47 ms against TensorFlow's 55 and TensorFlow Lite/XNNPACK's 53; README, *Training*)."""
+    OpenVINO took less CPU per still image for every backbone but MoveNet Thunder, a tie (BlazePose
+    heavy 113 ms against 134; its landmark model alone 47 against TensorFlow's 55 and TensorFlow
+    Lite/XNNPACK's 53; README, *Training*)."""
     try:
         import openvino  # noqa: F401
     except ImportError:
