@@ -60,10 +60,21 @@ def _start(backbone: str, executor: str, options: dict) -> None:
         _worker_error = exc
 
 
-def _run(fn: Callable, item):
+def _run(fn: Callable, batch: list) -> list:
     if _worker_error is not None:
         raise _worker_error
-    return fn(_worker_estimator, item)
+    return [fn(_worker_estimator, item) for item in batch]
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class PoolBroken(RuntimeError):
@@ -72,7 +83,7 @@ class PoolBroken(RuntimeError):
 
 class EstimatorPool:
     """`workers` processes (default: one per core) each holding runtime.load(backbone, executor,
-    **options), OpenVINO on one thread. map() keeps at most `window` items in flight, so a long
+    **options), OpenVINO on one thread. map() keeps a bounded number of items in flight, so a long
     generator of images is never decoded all at once."""
 
     def __init__(self, backbone: str, executor: str, workers: int | None = None, **options):
@@ -82,17 +93,19 @@ class EstimatorPool:
         self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_start, initargs=(backbone, executor, options))
 
-    def map(self, fn: Callable, items: Iterable, window: int | None = None) -> Iterator:
-        """fn(estimator, item) for every item, in order, on the workers."""
-        window = window or 2 * self.workers + 2
+    def map(self, fn: Callable, items: Iterable, chunk: int = 4, window: int | None = None) -> Iterator:
+        """fn(estimator, item) for every item, in order, on the workers: `chunk` items per task
+        (each task is several hops between processes and threads, every one a wait for the
+        scheduler on a busy CPU), at most `window` tasks in flight (default two per worker)."""
+        window = window or 2 * self.workers
         pending = collections.deque()
         try:
-            for item in items:
-                pending.append(self._pool.submit(_run, fn, item))
+            for batch in _batches(items, chunk):
+                pending.append(self._pool.submit(_run, fn, batch))
                 if len(pending) >= window:
-                    yield pending.popleft().result()
+                    yield from pending.popleft().result()
             while pending:
-                yield pending.popleft().result()
+                yield from pending.popleft().result()
         except BrokenProcessPool as exc:
             raise PoolBroken(f"a {self.backbone} worker process died: {exc}") from None
         finally:

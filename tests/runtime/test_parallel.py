@@ -22,7 +22,7 @@ def test_workers_give_the_poses_of_one_by_one_in_order(weights_ready, image):
     pixels = [image(name) for name in IMAGES]
     here = runtime.load("blazepose-lite", "openvino", threads=1)  # a worker's executor, in this process
     with EstimatorPool("blazepose-lite", "openvino", workers=2) as pool:
-        pooled = list(pool.map(still_poses, pixels, window=3))
+        pooled = list(pool.map(still_poses, pixels, chunk=1, window=3))
     assert len(pooled) == len(IMAGES)
     for name, img, got in zip(IMAGES, pixels, pooled):
         assert got, name  # everyone is found (two of them by the fallback)
