@@ -4,7 +4,7 @@
 // libraries and the wasm backend are up, and not before: the page sends nothing until then.
 export const TO_WORKER = Object.freeze({
   LOAD: 'load', // {backbone, multi} -> {multi, smoothed, tmFeatures}; replaces the previous backbone
-  ESTIMATE: 'estimate', // {frame: ImageBitmap (transferred), timestampMs, shareTmFeatures} -> {poses, inferences, features}
+  ESTIMATE: 'estimate', // {frame: ImageBitmap (transferred), timestampMs, shareTmFeatures} -> {poses, inferences, features, spans: {idle, read, model} ms}
   FEATURES: 'features', // {frame} -> {features, inferences}: Teachable Machine features of a frame
   RESET: 'reset', // {} -> null: forget temporal state (a new source)
   DISPOSE: 'dispose', // {} -> null: free the backbone's weights

@@ -32,6 +32,7 @@ export async function serve(scope) {
   await useBackend('wasm');
   const using = createFrameReader(globalThis.tf);
   let detector = null;
+  let answeredAt = null; // when the last answer was posted: the worker idles from then to the next request
   const loaded = () => {
     if (!detector) throw new Error('no backbone is loaded');
     return detector;
@@ -44,14 +45,20 @@ export async function serve(scope) {
       detector = await loadBackbone(backbone, { multi });
       return { multi: detector.multi, smoothed: detector.smoothed, tmFeatures: Boolean(detector.tmFeatures) };
     },
-    [TO_WORKER.ESTIMATE]: ({ frame, timestampMs, shareTmFeatures }) => using(frame, async (pixels) => {
-      const d = loaded();
-      // With a Teachable Machine model, the same PoseNet pass makes its features (backbones.js).
-      if (d.tmFeatures) d.shareTmFeatures = shareTmFeatures;
-      const poses = await d.estimate(pixels, { timestampMs });
-      const features = d.tmFeatures && shareTmFeatures ? await d.tmFeatures(pixels) : null;
-      return { poses, inferences: d.inferences ?? 0, features };
-    }),
+    [TO_WORKER.ESTIMATE]({ frame, timestampMs, shareTmFeatures }) {
+      const t0 = performance.now();
+      const idle = answeredAt === null ? 0 : t0 - answeredAt;
+      return using(frame, async (pixels) => {
+        const t1 = performance.now();
+        const d = loaded();
+        // With a Teachable Machine model, the same PoseNet pass makes its features (backbones.js).
+        if (d.tmFeatures) d.shareTmFeatures = shareTmFeatures;
+        const poses = await d.estimate(pixels, { timestampMs });
+        const features = d.tmFeatures && shareTmFeatures ? await d.tmFeatures(pixels) : null;
+        const spans = { idle, read: t1 - t0, model: performance.now() - t1 };
+        return { poses, inferences: d.inferences ?? 0, features, spans };
+      });
+    },
     [TO_WORKER.FEATURES]: ({ frame }) => using(frame, async (pixels) => {
       const d = loaded();
       const features = await d.tmFeatures(pixels);
@@ -66,8 +73,11 @@ export async function serve(scope) {
     try {
       const handle = handlers[type];
       if (!handle) throw new Error(`unknown request "${type}"`);
-      scope.postMessage({ type: FROM_WORKER.REPLY, id, result: await handle(request) });
+      const result = await handle(request);
+      answeredAt = performance.now();
+      scope.postMessage({ type: FROM_WORKER.REPLY, id, result });
     } catch (err) {
+      answeredAt = performance.now();
       scope.postMessage({ type: FROM_WORKER.FAILED, id, message: err?.message ?? String(err) });
     }
   }

@@ -4,6 +4,7 @@
 // estimate() hands the frame over as an ImageBitmap (shrunk, transferred, not copied): the model
 // runs on the worker's thread while this one captures, draws and streams, and reads the next frame.
 import { FROM_WORKER, TO_WORKER } from './pose-messages.js';
+import { createSpans } from './spans.js';
 
 const WORKER_URL = '/js/common/pose-worker.js';
 const START_TIMEOUT_MS = 60_000; // the libraries and wasm, cold, on a slow machine
@@ -117,6 +118,7 @@ async function remoteDetector(call, backbone, { multi = false } = {}) {
   // Posts the frame once it is read; resolves to {scale, reply} once it is posted.
   const handOver = (grabbed, post) => inOrder(() => grabbed.then(({ frame, scale, timestampMs }) => (
     { scale, reply: post(frame, timestampMs) })));
+  const spans = createSpans();
   const detector = {
     multi: info.multi,
     smoothed: info.smoothed,
@@ -125,10 +127,14 @@ async function remoteDetector(call, backbone, { multi = false } = {}) {
     // Frames the loop may hand over at once (common/loop.js): one estimating, the next waiting in
     // the worker. A still image, or a frame whose estimate fails, costs nothing more.
     depth: 2,
+    // Per estimate (ms): grab (reading the frame here), then in the worker idle (waiting for it),
+    // read (into a tensor) and model.
+    spans,
     async estimate(source) {
-      const { scale, reply } = await handOver(grab(source), (frame, timestampMs) => call(
+      const { scale, reply } = await handOver(spans.time('grab', () => grab(source)), (frame, timestampMs) => call(
         TO_WORKER.ESTIMATE, { frame, timestampMs, shareTmFeatures: detector.shareTmFeatures }, [frame]));
       const out = await reply;
+      for (const [name, ms] of Object.entries(out.spans)) spans.add(`worker ${name}`, ms);
       detector.inferences = out.inferences;
       shared = out.features;
       return scaledBack(out.poses, scale);
