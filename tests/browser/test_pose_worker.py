@@ -34,7 +34,7 @@ def test_frames_cross_at_most_320_px_long(playwright_session, live_server):
         page = hb.open_page(browser, f"{live_server.url}/?source=none&backbone=posenet&worker=0")
         page.wait_for("posecast.status === 'ready'")
         scales = page.page.evaluate("""async () => {
-          const { frameScale } = await import('/js/common/pose-worker-client.js');
+          const { frameScale } = await import('/js/common/frame-pixels.js');
           return [frameScale(576, 576), frameScale(640, 480), frameScale(1280, 720), frameScale(240, 320), frameScale(300, 200)];
         }""")
         assert scales == [320 / 576, 0.5, 0.25, 1, 1]
