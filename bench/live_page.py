@@ -13,6 +13,9 @@ Loop rate: the live page as a user sees it (estimate, tracking, smoothing, drawi
 second over a window; `worker` is the default page (two frames in the worker: one estimating, the
 next waiting), `worker, one in flight` the page with ?inflight=1, `main` the page with ?worker=0
 (one frame in flight, read whole).
+Spans: where each estimate's time goes in the worker's loop (window.posecast.timing, ms per
+estimate): the model in the worker, the worker idle between two frames, wrapping the pixels in a
+tensor; on the page's thread reading the frame, handling the result and drawing it.
 Responsiveness: during each loop window a 50 ms setTimeout chain runs on the page's thread; how
 late each timer fires is how long input would wait (the worst and the 99th percentile).
 Targets (issue 14): loop >= 0.9 x min(bare, camera fps); first pose warm <= 1 s; delay <= 100 ms.
@@ -71,6 +74,7 @@ BARE_RATE_JS = """async ([backbone, seconds]) => {
 # Estimates per second over a window and, meanwhile, how late a 50 ms timer chain fires.
 LOOP_WINDOW_JS = """async (seconds) => {
   const late = [];
+  const s0 = posecast.timing;
   const n0 = posecast.estimates; const t0 = performance.now();
   while (performance.now() - t0 < seconds * 1000) {
     const t = performance.now();
@@ -78,9 +82,14 @@ LOOP_WINDOW_JS = """async (seconds) => {
     late.push(performance.now() - t - 50);
   }
   const rate = (posecast.estimates - n0) / ((performance.now() - t0) / 1000);
+  const s1 = posecast.timing;
+  const spans = Object.fromEntries(Object.entries(s1).map(([name, { ms, n }]) => {
+    const before = s0[name] ?? { ms: 0, n: 0 };
+    return [name, n > before.n ? (ms - before.ms) / (n - before.n) : null];
+  }));
   late.sort((a, b) => a - b);
   return { rate, worst: late[late.length - 1], p99: late[Math.min(late.length - 1, Math.floor(0.99 * late.length))],
-           latency: posecast.latencyMs, thread: posecast.thread };
+           latency: posecast.latencyMs, thread: posecast.thread, spans };
 }"""
 
 
@@ -146,6 +155,10 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
         return statistics.median(w[key] for w in windows[kind])
 
     threads = {kind: sorted({w["thread"] for w in windows[kind]}) for kind in ("worker", "worker1", "main")}
+    names = {name for w in windows["worker"] for name in w["spans"]}
+    spans = {name: statistics.median(v) if (v := [w["spans"][name] for w in windows["worker"]
+                                                   if w["spans"].get(name) is not None]) else None
+             for name in sorted(names)}
     return {
         "backbone": backbone, "fps": fps,
         "loop_worker_per_s": med("worker", "rate"), "loop_worker_one_in_flight_per_s": med("worker1", "rate"),
@@ -158,7 +171,7 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
         "first_pose_warm_main_ms": med("main", "first_pose_ms"),
         "raw_per_s": statistics.median(windows["raw"]) if rates else None,
         "bare_per_s": statistics.median(windows["bare"]) if rates else None,
-        "threads": threads, "windows": windows, "requests_outside_loopback": outside, "page_errors": errors,
+        "spans_worker_ms": spans, "threads": threads, "windows": windows, "requests_outside_loopback": outside, "page_errors": errors,
     }
 
 
@@ -183,6 +196,23 @@ def table(results: list[dict], load: str) -> str:
             f"{r['late_worst_main_ms']:.0f} / {r['late_p99_main_ms']:.0f} | "
             f"{r['first_pose_cold_ms'] / 1000:.2f} s / {r['first_pose_warm_ms'] / 1000:.2f} s |")
     lines.append(f"\nLoad average during the run: {load}.")
+    return "\n".join(lines)
+
+
+SPAN_COLUMNS = (("worker model", "model"), ("worker idle", "worker idle"), ("worker tensor", "worker: pixels → tensor"),
+                ("read", "page: read the frame"), ("handle", "page: track, smooth, classify"), ("draw", "page: draw"))
+
+
+def spans_table(results: list[dict]) -> str:
+    """Where each estimate's time goes in the worker's loop (medians of the windows, ms per estimate),
+    beside the bare model's time per estimate."""
+    rates = {r["backbone"]: r for r in results if r["bare_per_s"] is not None}
+    lines = ["| backbone | camera | bare ms | loop ms | " + " | ".join(label for _, label in SPAN_COLUMNS) + " |",
+             "| --- | --- | --- | --- |" + " --- |" * len(SPAN_COLUMNS)]
+    for r in results:
+        cells = [f"{v:.1f}" if (v := r["spans_worker_ms"].get(name)) is not None else "-" for name, _ in SPAN_COLUMNS]
+        lines.append(f"| {r['backbone']} | {r['fps']} fps | {1000 / rates[r['backbone']]['bare_per_s']:.1f} | "
+                     f"{1000 / r['loop_worker_per_s']:.1f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -223,6 +253,8 @@ def main(argv=None) -> int:
     load = f"{min(loads):.1f}-{max(loads):.1f} (1-minute averages, {os.cpu_count()} cores)"
     print()
     print(table(results, load))
+    print("\nWhere each estimate's time goes in the worker's loop (ms per estimate, median of the windows):\n")
+    print(spans_table(results))
     for r in results:
         if r["requests_outside_loopback"] or r["page_errors"]:
             print(f"  {r['backbone']}: requests outside loopback {r['requests_outside_loopback']}, "
