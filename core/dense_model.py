@@ -1,4 +1,4 @@
-"""A classifier exported as a TF.js layers model (model.json + float32 weight shards) run in
+"""A classifier exported as a TF.js layers model (model.json + weight shards, float32 or quantised) run in
 numpy: the page's classifiers are a stack of Dense layers (Dropout is the identity at inference),
 so the forward pass is a few matrix products and needs no TensorFlow. The one reader used by
 `posecast evaluate` (training/exported.py), the inference workers (poseio/classifier.py) and the
@@ -57,23 +57,45 @@ def read_shards(folder: Path, model_json: dict) -> list[bytes]:
     return [(folder / p).read_bytes() for p in paths]
 
 
+# TF.js' weight quantisations: bytes per value, and how a stored value becomes a float32
+# (tfjs-core io_utils.decodeWeight): float16 as is, uint8/uint16 as q * scale + min.
+QUANTIZED = {"float16": ("<f2", 2), "uint8": ("<u1", 1), "uint16": ("<u2", 2)}
+
+
 def parse_weights(model_json: dict, shards: list[bytes]) -> dict[str, np.ndarray]:
-    """The manifest's tensors, read from the concatenated shards (unquantised float32 only)."""
+    """The manifest's float32 tensors, read from the concatenated shards, stored as float32 or
+    quantised the way TF.js reads them (float16, uint8, uint16)."""
     blob = b"".join(shards)
     out, offset = {}, 0
     for group in model_json.get("weightsManifest", []):
         for spec in group["weights"]:
-            if spec.get("dtype", "float32") != "float32" or "quantization" in spec:
-                raise Unsupported(f"weight {spec['name']}: only unquantised float32 weights are supported")
+            stored, size, quant = _stored_as(spec)
             shape = [int(d) for d in spec["shape"]]
-            end = offset + 4 * int(np.prod(shape, dtype=np.int64))
+            end = offset + size * int(np.prod(shape, dtype=np.int64))
             if end > len(blob):
                 raise Unsupported("the weight files are shorter than the manifest says")
-            out[spec["name"]] = np.frombuffer(blob[offset:end], dtype="<f4").reshape(shape)
+            values = np.frombuffer(blob[offset:end], dtype=stored).astype(np.float32)
+            if quant.get("dtype") in ("uint8", "uint16"):
+                values = values * np.float32(quant["scale"]) + np.float32(quant["min"])
+            out[spec["name"]] = values.reshape(shape)
             offset = end
     if offset != len(blob):
         raise Unsupported("the weight files are longer than the manifest says")
     return out
+
+
+def _stored_as(spec: dict) -> tuple[str, int, dict]:
+    """(numpy dtype of the stored values, bytes per value, the quantisation or {})."""
+    quant = spec.get("quantization") or {}
+    if spec.get("dtype", "float32") != "float32":
+        raise Unsupported(f"weight {spec['name']}: only float32 weights are supported, not {spec.get('dtype')}")
+    if not quant:
+        return "<f4", 4, {}
+    if quant.get("dtype") not in QUANTIZED:
+        raise Unsupported(f"weight {spec['name']}: unknown quantisation {quant.get('dtype')!r}")
+    if quant["dtype"] != "float16" and not all(isinstance(quant.get(k), (int, float)) for k in ("min", "scale")):
+        raise Unsupported(f"weight {spec['name']}: {quant['dtype']} quantisation without min and scale")
+    return (*QUANTIZED[quant["dtype"]], quant)
 
 
 def _layer_configs(topology: dict) -> list[dict]:
