@@ -68,4 +68,9 @@ def test_worker_loop_estimates_each_frame_once(playwright_session, live_server, 
         frames = [entry["presentedFrames"] for entry in page.state("posecast.history")]
         assert len(frames) >= 60
         assert all(a < b for a, b in zip(frames, frames[1:])), frames
+        if thread == "worker":
+            # posecast.timing (the bench's spans): each estimate's frame read here, its model run there
+            timing = page.state("posecast.timing")
+            assert timing["worker model"]["n"] >= 60 and timing["worker model"]["ms"] > 0, timing
+            assert timing["read"]["n"] >= timing["worker model"]["n"], timing
         assert page.errors == []

@@ -83,7 +83,7 @@ async function remoteDetector(call, backbone, { multi = false } = {}) {
   const spans = createSpans();
   // The source's current frame, read here and posted at once (so requests reach the worker in the
   // order they were made: a reset never overtakes a frame of the old source); its pixels' buffer
-  // is transferred. Resolves to {scale, reply}.
+  // is transferred. Returns {scale, reply: the worker's answer (a promise)}.
   function handOver(source, type, payload = {}) {
     const { pixels, scale, timestampMs } = spans.time('read', () => read(source));
     return { scale, reply: call(type, { pixels, timestampMs, ...payload }, [pixels.data.buffer]) };
