@@ -11,8 +11,12 @@ Raw rate: on the page's thread, estimate() back to back on the page's <video> sh
 (the model plus reading each frame; what the page's loop did before the worker).
 Loop rate: the live page as a user sees it (estimate, tracking, smoothing, drawing), estimates per
 second over a window; `worker` is the default page (two frames in the worker: one estimating, the
-next waiting), `worker, one in flight` the page with ?inflight=1, `main` the page with ?worker=0
+next waiting), `worker, one in flight` the page with ?inflight=1 (and, for the targeted backbones,
+`three in flight` with ?inflight=3), `main` the page with ?worker=0
 (one frame in flight, read whole).
+Spans: where each estimate's time goes in the worker's loop (window.posecast.timing, ms per
+estimate): the model in the worker, the worker idle between two frames, wrapping the pixels in a
+tensor; on the page's thread reading the frame, handling the result and drawing it.
 Responsiveness: during each loop window a 50 ms setTimeout chain runs on the page's thread; how
 late each timer fires is how long input would wait (the worst and the 99th percentile).
 Targets (issue 14): loop >= 0.9 x min(bare, camera fps); first pose warm <= 1 s; delay <= 100 ms.
@@ -71,6 +75,7 @@ BARE_RATE_JS = """async ([backbone, seconds]) => {
 # Estimates per second over a window and, meanwhile, how late a 50 ms timer chain fires.
 LOOP_WINDOW_JS = """async (seconds) => {
   const late = [];
+  const s0 = posecast.timing;
   const n0 = posecast.estimates; const t0 = performance.now();
   while (performance.now() - t0 < seconds * 1000) {
     const t = performance.now();
@@ -78,9 +83,14 @@ LOOP_WINDOW_JS = """async (seconds) => {
     late.push(performance.now() - t - 50);
   }
   const rate = (posecast.estimates - n0) / ((performance.now() - t0) / 1000);
+  const s1 = posecast.timing;
+  const spans = Object.fromEntries(Object.entries(s1).map(([name, { ms, n }]) => {
+    const before = s0[name] ?? { ms: 0, n: 0 };
+    return [name, n > before.n ? (ms - before.ms) / (n - before.n) : null];
+  }));
   late.sort((a, b) => a - b);
   return { rate, worst: late[late.length - 1], p99: late[Math.min(late.length - 1, Math.floor(0.99 * late.length))],
-           latency: posecast.latencyMs, thread: posecast.thread };
+           latency: posecast.latencyMs, thread: posecast.thread, spans };
 }"""
 
 
@@ -127,11 +137,13 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
         page.page.goto(url)  # cold: nothing cached yet
         page.wait_for("posecast.firstPoseMs !== null", 120)
         cold = page.state("posecast.firstPoseMs")
-        windows: dict[str, list] = {"worker": [], "worker1": [], "main": [], "raw": [], "bare": []}
+        windows: dict[str, list] = {"worker": [], "worker1": [], "worker3": [], "main": [], "raw": [], "bare": []}
         for _ in range(rounds):
             # warm: libraries and weights come from the HTTP cache
             windows["worker"].append(loop_window(page, url, seconds))
             windows["worker1"].append(loop_window(page, f"{url}&inflight=1", seconds))
+            if backbone in TARGETED:  # where the worker may idle between frames: would a third one help?
+                windows["worker3"].append(loop_window(page, f"{url}&inflight=3", seconds))
             windows["main"].append(loop_window(page, f"{url}&worker=0", seconds))
             if rates:
                 page.page.goto(f"{server.url}/?source=none&backbone=posenet&worker=0")  # no loop on this page
@@ -145,10 +157,15 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
     def med(kind: str, key: str):
         return statistics.median(w[key] for w in windows[kind])
 
-    threads = {kind: sorted({w["thread"] for w in windows[kind]}) for kind in ("worker", "worker1", "main")}
+    threads = {kind: sorted({w["thread"] for w in windows[kind]}) for kind in ("worker", "worker1", "worker3", "main")}
+    names = {name for w in windows["worker"] for name in w["spans"]}
+    spans = {name: statistics.median(v) if (v := [w["spans"][name] for w in windows["worker"]
+                                                   if w["spans"].get(name) is not None]) else None
+             for name in sorted(names)}
     return {
         "backbone": backbone, "fps": fps,
         "loop_worker_per_s": med("worker", "rate"), "loop_worker_one_in_flight_per_s": med("worker1", "rate"),
+        "loop_worker_three_in_flight_per_s": med("worker3", "rate") if windows["worker3"] else None,
         "loop_main_per_s": med("main", "rate"),
         "latency_worker_ms": med("worker", "latency"), "latency_main_ms": med("main", "latency"),
         "late_worst_worker_ms": max(w["worst"] for w in windows["worker"]),
@@ -158,7 +175,7 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
         "first_pose_warm_main_ms": med("main", "first_pose_ms"),
         "raw_per_s": statistics.median(windows["raw"]) if rates else None,
         "bare_per_s": statistics.median(windows["bare"]) if rates else None,
-        "threads": threads, "windows": windows, "requests_outside_loopback": outside, "page_errors": errors,
+        "spans_worker_ms": spans, "threads": threads, "windows": windows, "requests_outside_loopback": outside, "page_errors": errors,
     }
 
 
@@ -167,22 +184,40 @@ def table(results: list[dict], load: str) -> str:
     rates = {r["backbone"]: r for r in results if r["bare_per_s"] is not None}
     lines = [
         f"| backbone | camera | bare /s | raw /s | loop /s | loop / bare | loop / raw | target | loop, one in flight /s "
-        f"| loop, page's thread /s | late worst / p99 ms | page's thread: late worst / p99 ms | first pose cold / warm |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"| loop, three in flight /s | loop, page's thread /s | late worst / p99 ms | page's thread: late worst / p99 ms | first pose cold / warm |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         base = rates[r["backbone"]]
         bare, raw, loop = base["bare_per_s"], base["raw_per_s"], r["loop_worker_per_s"]
         goal = 0.9 * min(bare, r["fps"])
         met = ("met" if loop >= goal else "missed") if r["backbone"] in TARGETED else "-"
+        three = r["loop_worker_three_in_flight_per_s"]
         lines.append(
             f"| {r['backbone']} | {r['fps']} fps | {bare:.1f} | {raw:.1f} | {loop:.1f} | {loop / bare:.2f} | "
             f"{loop / raw:.2f} | {met} (≥ {goal:.1f}) | {r['loop_worker_one_in_flight_per_s']:.1f} | "
-            f"{r['loop_main_per_s']:.1f} | "
+            f"{'-' if three is None else f'{three:.1f}'} | {r['loop_main_per_s']:.1f} | "
             f"{r['late_worst_worker_ms']:.0f} / {r['late_p99_worker_ms']:.0f} | "
             f"{r['late_worst_main_ms']:.0f} / {r['late_p99_main_ms']:.0f} | "
             f"{r['first_pose_cold_ms'] / 1000:.2f} s / {r['first_pose_warm_ms'] / 1000:.2f} s |")
     lines.append(f"\nLoad average during the run: {load}.")
+    return "\n".join(lines)
+
+
+SPAN_COLUMNS = (("worker model", "model"), ("worker idle", "worker idle"), ("worker tensor", "worker: pixels → tensor"),
+                ("read", "page: read the frame"), ("handle", "page: track, smooth, classify"), ("draw", "page: draw"))
+
+
+def spans_table(results: list[dict]) -> str:
+    """Where each estimate's time goes in the worker's loop (medians of the windows, ms per estimate),
+    beside the bare model's time per estimate."""
+    rates = {r["backbone"]: r for r in results if r["bare_per_s"] is not None}
+    lines = ["| backbone | camera | bare ms | loop ms | " + " | ".join(label for _, label in SPAN_COLUMNS) + " |",
+             "| --- | --- | --- | --- |" + " --- |" * len(SPAN_COLUMNS)]
+    for r in results:
+        cells = [f"{v:.1f}" if (v := r["spans_worker_ms"].get(name)) is not None else "-" for name, _ in SPAN_COLUMNS]
+        lines.append(f"| {r['backbone']} | {r['fps']} fps | {1000 / rates[r['backbone']]['bare_per_s']:.1f} | "
+                     f"{1000 / r['loop_worker_per_s']:.1f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -223,6 +258,8 @@ def main(argv=None) -> int:
     load = f"{min(loads):.1f}-{max(loads):.1f} (1-minute averages, {os.cpu_count()} cores)"
     print()
     print(table(results, load))
+    print("\nWhere each estimate's time goes in the worker's loop (ms per estimate, median of the windows):\n")
+    print(spans_table(results))
     for r in results:
         if r["requests_outside_loopback"] or r["page_errors"]:
             print(f"  {r['backbone']}: requests outside loopback {r['requests_outside_loopback']}, "

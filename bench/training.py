@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -29,7 +30,6 @@ from core import features as core_features
 from tests.helpers.paths import ROOT, shared
 from training import data, evaluate, export, features, train
 from training.augment import NONE, Augment
-from training.posenet import load_image
 
 CACHE = ROOT / ".cache" / "bench-training"
 BACKBONES = ("blazepose-heavy", "movenet-thunder", "movenet-lightning", "movenet-multipose", "posenet",
@@ -50,9 +50,13 @@ ABLATIONS = [("pose + aug, no angles", "pose", DEFAULT, ("angles",)),
 TM_RUN = ("tm (Teachable Machine)", "tm", NONE, ())
 
 
-def extracted(backbone: str, samples, fresh: bool) -> dict | None:
-    """{"keypoints": (N, 17, 3), "tm"?: (N, 14739), "extract_s", "executor", "no_pose"}, cached on
-    disk; None when the runtime has no such backbone (yet)."""
+def extracted(backbone: str, samples, fresh: bool, workers: int | None = None) -> dict | None:
+    """{"keypoints": (N, 17, 3), "tm"?: (N, 14739), "extract_s", "extract_cpu_s", "executor",
+    "workers", "load" (the load average as it ended), "no_pose"}, cached on disk; None when the
+    runtime has no such backbone (yet). Extraction runs as `posecast train` runs it:
+    features.extractor(), worker processes of one inference thread; extract_cpu_s is the CPU time
+    of this process and the workers (what other jobs on the machine change much less than the
+    wall time)."""
     CACHE.mkdir(parents=True, exist_ok=True)
     cache = CACHE / f"yoga5-{backbone}.npz"
     names = [str(s.path.relative_to(s.path.parents[1])) for s in samples]
@@ -61,17 +65,31 @@ def extracted(backbone: str, samples, fresh: bool) -> dict | None:
         if list(got["names"]) == names:
             return {k: (got[k] if got[k].ndim else got[k].item()) for k in got.files if k != "names"}
     try:
-        est = features.load_backbone(backbone)
+        pool = features.extractor(backbone, workers=workers)
     except ValueError:
         return None
-    est.estimate(load_image(samples[0].path))  # warm-up (and OpenVINO's one-time conversion)
     kinds = ("keypoints", "tm") if backbone == "posenet" else ("keypoints",)
-    t0 = time.perf_counter()
-    out = features.extract_all(samples, est, kinds=kinds)
-    got = {**out, "extract_s": time.perf_counter() - t0, "executor": features.default_executor(backbone),
+    with pool:
+        # warm-up: every worker loads its models (and OpenVINO converts once) before the clock starts
+        features.extract_all(samples[:2 * pool.workers], pool, kinds=kinds)
+        cpu0, t0 = cpu_seconds(pool), time.perf_counter()
+        out = features.extract_all(samples, pool, kinds=kinds)
+        wall, cpu = time.perf_counter() - t0, cpu_seconds(pool) - cpu0
+    got = {**out, "extract_s": wall, "extract_cpu_s": cpu, "executor": pool.executor, "workers": pool.workers,
+           "load": os.getloadavg()[0],
            "no_pose": int((out["keypoints"][:, :, 2].max(1) == 0).sum())}
     np.savez(cache, names=np.array(names), **got)
     return got
+
+
+def cpu_seconds(pool) -> float:
+    """User + system CPU seconds of this process and the pool's workers so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = sum(os.times()[:2])
+    for pid in pool.pids():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 def zeroing(blocks):
@@ -123,6 +141,7 @@ def main(argv=None) -> int:
     parser.add_argument("--ablations", action="store_true", help="also each feature block / augmentation off")
     parser.add_argument("--only", help="comma-separated kinds to run (e.g. pose,tm)")
     parser.add_argument("--fresh", action="store_true", help="extract again instead of using the cache")
+    parser.add_argument("--workers", type=int, help="extraction worker processes (default: one per core)")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args(argv)
 
@@ -132,12 +151,14 @@ def main(argv=None) -> int:
     got = {}
     print(f"{n} images, subjects {sorted(set(groups))}")
     for b in args.backbones.split(","):
-        out = extracted(b, samples, args.fresh)
+        out = extracted(b, samples, args.fresh, args.workers)
         if out is None:
             print(f"{b}: not in runtime/ yet, skipped")
             continue
         got[b] = out
-        print(f"{b}: {out['extract_s']:.1f} s ({n / out['extract_s']:.1f} img/s, {out['executor']}), "
+        how = f"{out['executor']}" + (f" x{out['workers']}, {out['extract_cpu_s'] * 1000 / n:.0f} ms CPU/image, "
+                                      f"load {out['load']:.1f}" if "load" in out else "")
+        print(f"{b}: {out['extract_s']:.1f} s ({n / out['extract_s']:.1f} img/s, {how}), "
               f"no pose in {out['no_pose']} images, keypoints scoring >= 0.2: "
               f"{(out['keypoints'][:, :, 2] >= 0.2).mean():.2f}", flush=True)
     keypoints = {b: g["keypoints"] for b, g in got.items()}

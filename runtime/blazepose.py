@@ -11,8 +11,6 @@ landmarks when frames carry timestamps (video); images carry none, so neither pa
 here either. Geometry: blazepose_ops.py."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from core.tables import BLAZEPOSE33
@@ -30,6 +28,7 @@ NUM_KEYPOINTS = 33  # then 2 auxiliary landmarks (for the next ROI) and 4 unused
 BOX_MIN_VISIBILITY = 0.5
 # What a still image gets when the detector finds nobody (see _fallback): "movenet" or "none".
 STILL_FALLBACKS = ("movenet", "none")
+LANDMARK_OUTPUTS = ("output_poseflag", "ld_3d", "activation_heatmap")  # what run_landmarks returns
 SEED_BACKBONE = "movenet-thunder"
 
 
@@ -49,11 +48,10 @@ class BlazePose(Estimator):
         self.backbone = backbone
         self.run_detector = make_executor(executor, weights(DETECTOR), (1, DETECTOR_SIZE, DETECTOR_SIZE, 3),
                                           **options)
-        landmark_json = weights(backbone)
-        self.run_landmarks = make_executor(executor, landmark_json, (1, LANDMARK_SIZE, LANDMARK_SIZE, 3),
-                                           tf_remapping=backbone != "blazepose-heavy", **options)
-        # executors return outputs in the signature's order, which differs between the models
-        self._output_index = {k: i for i, k in enumerate(json.loads(landmark_json.read_text())["signature"]["outputs"])}
+        # only what the keypoints need: not the segmentation mask nor the world landmarks
+        self.run_landmarks = make_executor(executor, weights(backbone), (1, LANDMARK_SIZE, LANDMARK_SIZE, 3),
+                                           tf_remapping=backbone != "blazepose-heavy", outputs=LANDMARK_OUTPUTS,
+                                           **options)
         self._anchors = ssd_anchors()
         self.reset()
 
@@ -131,14 +129,14 @@ class BlazePose(Estimator):
         roi_px, padding = letterbox(Rect(roi.x_center * w, roi.y_center * h, roi.width * w, roi.height * h,
                                          roi.rotation), LANDMARK_SIZE)
         x = warp(image, roi_px, LANDMARK_SIZE) * np.float32(1 / 255)  # to [0, 1]
-        outputs = self.run_landmarks(x[None])
-        presence = float(outputs[self._output_index["output_poseflag"]].reshape(-1)[0])
+        poseflag, ld_3d, heatmap = self.run_landmarks(x[None])
+        presence = float(poseflag.reshape(-1)[0])
         if presence < MIN_POSE_PRESENCE:
             return None
         # ld_3d: per landmark x, y, z (in 256 px crop units), visibility and presence (logits)
-        raw = outputs[self._output_index["ld_3d"]].reshape(-1, 5).astype(np.float64)
+        raw = ld_3d.reshape(-1, 5).astype(np.float64)
         crop = raw[:, :2] / LANDMARK_SIZE
-        crop = refine_from_heatmap(crop, outputs[self._output_index["activation_heatmap"]][0])
+        crop = refine_from_heatmap(crop, heatmap[0])
         points = project(remove_letterbox(crop, padding), roi)
         # the page reports visibility as each keypoint's score; presence (is it in the crop at
         # all) and depth (z, in image pixels like x, relative to the hips) are kept as extras

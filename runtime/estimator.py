@@ -38,6 +38,11 @@ class Estimator:
     def reset(self) -> None:
         pass
 
+    def map(self, fn, items):
+        """fn(self, item) for every item, in order, here (runtime.parallel.EstimatorPool.map does
+        the same in worker processes)."""
+        return (fn(self, item) for item in items)
+
     def _estimate(self, image: np.ndarray, max_people: int, still: bool) -> list[Pose]:
         raise NotImplementedError
 

@@ -1,6 +1,10 @@
 """Swappable model executors: each runs one TF.js graph model (by its model.json) on numpy
-inputs and returns its outputs as numpy arrays in the order of model.json's signature. Pre- and
-post-processing live with each backbone and never depend on which executor runs the model."""
+inputs and returns its outputs as numpy arrays in the order of model.json's signature, or only
+the signature's `outputs` asked for, in that order: what no output needs is never computed
+(BlazePose's landmark models also give a 256x256 segmentation and world landmarks, which the
+keypoints do not use; without them heavy's landmark model took 43 ms of CPU instead of 48 on
+OpenVINO, same outputs to the bit). Pre- and post-processing live with each backbone and never
+depend on which executor runs the model."""
 from __future__ import annotations
 
 import os
@@ -20,14 +24,16 @@ class TensorFlowExecutor:
 
     name = "tensorflow"
 
-    def __init__(self, model_json: Path, input_shape: tuple[int, ...] | None = None, remapping: bool = True):
+    def __init__(self, model_json: Path, input_shape: tuple[int, ...] | None = None, remapping: bool = True,
+                 outputs: tuple[str, ...] | None = None):
         import tensorflow as tf  # runtime.graph has set TensorFlow's environment
 
         graph = load_graph(model_json)
         self._tf = tf
         self.input_dtype = np.dtype(graph.input_dtype)
+        fetched = signature_outputs(model_json, outputs)
         if not remapping:
-            self._fn = self._session(graph)
+            self._fn = self._session(graph, fetched)
             return
 
         def _import():
@@ -35,10 +41,10 @@ class TensorFlowExecutor:
 
         wrapped = tf.compat.v1.wrap_function(_import, [])
         pruned = wrapped.prune(feeds=[wrapped.graph.get_tensor_by_name(graph.input_name)],
-                               fetches=[wrapped.graph.get_tensor_by_name(o) for o in graph.outputs])
+                               fetches=[wrapped.graph.get_tensor_by_name(o) for o in fetched])
         self._fn = lambda x: [o.numpy() for o in pruned(tf.constant(x))]
 
-    def _session(self, graph):
+    def _session(self, graph, fetched):
         from tensorflow.core.protobuf import rewriter_config_pb2
 
         tf = self._tf
@@ -48,7 +54,7 @@ class TensorFlowExecutor:
         config = tf.compat.v1.ConfigProto()
         config.graph_options.rewrite_options.remapping = rewriter_config_pb2.RewriterConfig.OFF
         session = tf.compat.v1.Session(graph=tf_graph, config=config)
-        fetches = [tf_graph.get_tensor_by_name(o) for o in graph.outputs]
+        fetches = [tf_graph.get_tensor_by_name(o) for o in fetched]
         feed = tf_graph.get_tensor_by_name(graph.input_name)
         return lambda x: session.run(fetches, {feed: x})
 
@@ -64,7 +70,8 @@ class OpenVINOExecutor:
     name = "openvino"
 
     def __init__(self, model_json: Path, input_shape: tuple[int, ...] | None = None,
-                 precision: str = "f32", cache_dir: Path | None = None, threads: int | None = None):
+                 precision: str = "f32", cache_dir: Path | None = None, threads: int | None = None,
+                 outputs: tuple[str, ...] | None = None):
         import openvino as ov
 
         model_json = Path(model_json)
@@ -78,7 +85,10 @@ class OpenVINOExecutor:
         # threads: OpenVINO's own choice by default; on a CPU shared with other work fewer threads
         # can be faster (a descheduled thread stalls the others at every layer).
         self._threads = threads
-        self._signature = signature_outputs(model_json)
+        self._signature = signature_outputs(model_json, outputs)
+        if outputs:  # the same IR, compiled with only these results: the rest is never computed
+            self._model = ov.Model([self._port(self._model.outputs, name) for name in self._signature],
+                                   self._model.get_parameters(), self._model.get_friendly_name())
         self.input_dtype = np.dtype(self._model.inputs[0].get_element_type().to_dtype())
         # A model with a free input size (MoveNet MultiPose) is compiled once per input shape:
         # OpenVINO runs a static shape much faster than a dynamic one.
@@ -91,9 +101,11 @@ class OpenVINOExecutor:
             config["INFERENCE_NUM_THREADS"] = int(self._threads)
         compiled = self._core.compile_model(model, "CPU", config)
         # OpenVINO orders outputs its own way; find each of the signature's by its tensor name.
-        ports = [next(p for p in compiled.outputs if {name, name.split(":")[0]} & set(p.get_names()))
-                 for name in self._signature]
-        return compiled.create_infer_request(), ports
+        return compiled.create_infer_request(), [self._port(compiled.outputs, name) for name in self._signature]
+
+    @staticmethod
+    def _port(ports, name: str):
+        return next(p for p in ports if {name, name.split(":")[0]} & set(p.get_names()))
 
     def _for_shape(self, shape: tuple[int, ...]):
         key = None if self._static else shape
@@ -122,10 +134,12 @@ class OpenVINOExecutor:
         return [np.array(result[p]) for p in ports]
 
 
-def make_executor(kind: str, model_json: Path, input_shape=None, tf_remapping: bool = True, **options):
-    """options go to OpenVINO; tf_remapping=False to TensorFlow (see TensorFlowExecutor)."""
+def make_executor(kind: str, model_json: Path, input_shape=None, tf_remapping: bool = True,
+                  outputs: tuple[str, ...] | None = None, **options):
+    """options go to OpenVINO; tf_remapping=False to TensorFlow (see TensorFlowExecutor); outputs:
+    the signature's outputs to compute and return, in that order (default: all, in its order)."""
     if kind == "tensorflow":
-        return TensorFlowExecutor(model_json, input_shape, remapping=tf_remapping)
+        return TensorFlowExecutor(model_json, input_shape, remapping=tf_remapping, outputs=outputs)
     if kind == "openvino":
-        return OpenVINOExecutor(model_json, input_shape, **options)
+        return OpenVINOExecutor(model_json, input_shape, outputs=outputs, **options)
     raise ValueError(f"unknown executor {kind!r}: one of {', '.join(EXECUTORS)}")

@@ -43,10 +43,11 @@ def weights_sha256(model_json: Path) -> str:
     return digest.hexdigest()
 
 
-def signature_outputs(model_json: Path) -> tuple[str, ...]:
-    """The model's output tensor names, in the order of its signature (what executors return)."""
+def signature_outputs(model_json: Path, keys: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The model's output tensor names, in the order of its signature (what executors return), or
+    those of the signature's `keys` (e.g. "ld_3d"), in that order."""
     outputs = json.loads(Path(model_json).read_text())["signature"]["outputs"]
-    return tuple(o["name"] for o in outputs.values())
+    return tuple(outputs[k]["name"] for k in keys) if keys else tuple(o["name"] for o in outputs.values())
 
 
 def load_graph(model_json: Path) -> GraphModel:

@@ -8,6 +8,8 @@ them): training augments them before computing the vectors. `tm` gives its 14,73
 needs PoseNet."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from core.features import (DEFAULT_KIND, KEYPOINT_KINDS, KEYPOINT_SPEC, KINDS, POSE_SPEC,  # noqa: F401 (re-exported)
@@ -17,18 +19,13 @@ from core.features import (DEFAULT_KIND, KEYPOINT_KINDS, KEYPOINT_SPEC, KINDS, P
 NO_POSE = np.zeros((17, 3))  # every score 0: the vectors mask all of it, as the page does
 
 
-# Both executors give the same keypoints (0.01 px; BlazePose heavy 0.02 px), so only speed decides.
-# OpenVINO ran MoveNet Thunder about 2x slower than TensorFlow on this CPU (211 vs 92-113 ms per
-# still image, measured side by side) and BlazePose 1.5-2.6x slower per frame (bench/runtime.py:
-# heavy 185 vs 71 ms), so those stay on TensorFlow.
-TENSORFLOW_FASTER = frozenset({"movenet-thunder", "blazepose-lite", "blazepose-full", "blazepose-heavy"})
-
-
 def default_executor(backbone: str = TRAIN_BACKBONE) -> str:
-    """OpenVINO when it is installed (the `edge` extra) and not slower for this backbone, else
-    TensorFlow."""
-    if backbone in TENSORFLOW_FASTER:
-        return "tensorflow"
+    """OpenVINO when it is installed (the `edge` extra), else TensorFlow. Both give the same
+    keypoints (0.01 px; BlazePose heavy 0.02 px), so speed decides, measured as extraction runs
+    them (runtime.parallel: one inference thread per worker process; `bench.runtime --threads 1`):
+    OpenVINO took less CPU per still image for every backbone but MoveNet Thunder, a tie (BlazePose
+    heavy 113 ms against 134; its landmark model alone 47 against TensorFlow's 55 and TensorFlow
+    Lite/XNNPACK's 53; README, *Training*)."""
     try:
         import openvino  # noqa: F401
     except ImportError:
@@ -37,10 +34,21 @@ def default_executor(backbone: str = TRAIN_BACKBONE) -> str:
 
 
 def load_backbone(backbone: str = TRAIN_BACKBONE, executor: str | None = None, **options):
-    """The runtime's estimator for `backbone` (runtime.BACKBONES)."""
+    """The runtime's estimator for `backbone` (runtime.BACKBONES), in this process."""
     import runtime
 
     return runtime.load(backbone, executor or default_executor(backbone), **options)
+
+
+def extractor(backbone: str = TRAIN_BACKBONE, executor: str | None = None, workers: int | None = None, **options):
+    """What extract() and extract_all() run fastest on: the backbone in worker processes, one per
+    core by default, each on one inference thread (runtime.parallel). Close it (a `with` block)."""
+    import runtime
+    from runtime.parallel import EstimatorPool
+
+    if backbone not in runtime.BACKBONES:  # here, not in the workers: the caller gets this error
+        raise ValueError(f"unknown backbone {backbone!r}: one of {', '.join(runtime.BACKBONES)}")
+    return EstimatorPool(backbone, executor or default_executor(backbone), workers, **options)
 
 
 def extract(samples, kind: str, estimator, progress=None) -> np.ndarray:
@@ -57,20 +65,28 @@ def keypoints_of(poses) -> np.ndarray:
     return keypoint_array(max(poses, key=lambda p: p.score).keypoints)
 
 
+def model_inputs(estimator, image: np.ndarray, tm: bool = False) -> tuple:
+    """One image's rows: (the keypoints (17, 3), PoseNet's TM features or None). Runs wherever
+    the estimator is (in a worker process with an extractor())."""
+    return keypoints_of(estimator.estimate(image)), (estimator.outputs(image).tm_features() if tm else None)
+
+
 def extract_all(samples, estimator, progress=None, kinds=KINDS) -> dict:
     """One pass of the backbone over the images, every kind's inputs from it: {kind: array}.
+    `estimator`: load_backbone()'s (here) or extractor()'s (worker processes; same keypoints).
     Keypoints come from estimate(), what the page sees of a held pose (its first frame, then the
-    refined crop); tm features from PoseNet's full-frame outputs, as Teachable Machine computes them."""
+    refined crop); tm features from PoseNet's full-frame outputs, as Teachable Machine computes them.
+    Images are decoded here (TensorFlow's decoder, as everywhere in training) and sent to the workers."""
     from .posenet import load_image
 
     if "tm" in kinds and estimator.backbone != "posenet":
         raise ValueError(f"tm features come from PoseNet only, not {estimator.backbone}")
+    rows = estimator.map(functools.partial(model_inputs, tm="tm" in kinds), (load_image(s.path) for s in samples))
     keypoints, tm = [], []
-    for i, sample in enumerate(samples):
-        image = load_image(sample.path)
-        keypoints.append(keypoints_of(estimator.estimate(image)))
-        if "tm" in kinds:
-            tm.append(estimator.outputs(image).tm_features())
+    for i, (kps, tm_row) in enumerate(rows):
+        keypoints.append(kps)
+        if tm_row is not None:
+            tm.append(tm_row)
         if progress:
             progress(i + 1, len(samples))
     kps = np.stack(keypoints) if keypoints else np.zeros((0, 17, 3))

@@ -52,8 +52,8 @@ def add_parser(sub) -> None:
                    help=f"pose model that extracts the keypoints from the images (default {TRAIN_BACKBONE}; "
                         "tm needs posenet); a recorded dataset uses the backbone it was recorded with")
     p.add_argument("--executor", choices=("openvino", "tensorflow"),
-                   help="runs the backbone (default: OpenVINO when installed, except for MoveNet Thunder and "
-                        "BlazePose, which TensorFlow runs faster here)")
+                   help="runs the backbone, in one worker process per core (default: OpenVINO when installed, "
+                        "the fastest here for every backbone)")
     p.add_argument("--activate", metavar="URL", nargs="?", const="http://127.0.0.1:5000",
                    help="tell the running server (default http://127.0.0.1:5000; log in with POSECAST_USER and "
                         "POSECAST_PASSWORD) to register the model and "
@@ -153,13 +153,13 @@ def run(args) -> int:
         return 2
     if not args.dataset:
         print(f"{len(samples)} images, {len({s.label for s in samples})} classes, {len({s.group for s in samples})} groups")
-        try:
-            estimator = features.load_backbone(backbone, args.executor)
+        print(f"extracting {args.features} features with {backbone}")
+        try:  # in worker processes, one per core (training/features.py extractor)
+            with features.extractor(backbone, args.executor) as estimator:
+                x = features.extract(samples, args.features, estimator, progress=_bar)
         except (ValueError, FileNotFoundError) as exc:  # not in runtime/ yet, or assets/ not built
             print(f"posecast train: {exc}", file=sys.stderr)
             return 2
-        print(f"extracting {args.features} features with {backbone}")
-        x = features.extract(samples, args.features, estimator, progress=_bar)
         labels, groups = [s.label for s in samples], [s.group for s in samples]
     print(f"training ({args.epochs} epochs)")
     model, classes, report = train.train(

@@ -7,6 +7,8 @@ to stdout as JSON lines: {"event": "progress"|"done"|"error", ...}."""
 from __future__ import annotations
 
 import base64
+import collections
+import functools
 import json
 import sys
 from pathlib import Path
@@ -24,6 +26,15 @@ def thumbnail(image) -> str:
     small = tf.image.resize(image, (max(1, round(h * scale)), max(1, round(w * scale))))
     data = tf.io.encode_jpeg(tf.cast(small, tf.uint8), quality=70).numpy()
     return "data:image/jpeg;base64," + base64.b64encode(data).decode()
+
+
+def model_row(estimator, image, backbone: str) -> dict:
+    """What the backbone gives a sample (in an extraction worker): its keypoints, and with PoseNet
+    Teachable Machine's features, from the whole image as TM does."""
+    row = {"keypoints": keypoints_in(estimator, image, backbone)}
+    if backbone == "posenet":
+        row["tm"] = base64.b64encode(estimator.outputs(image).tm_features().astype("<f4").tobytes()).decode()
+    return row
 
 
 def keypoints_in(estimator, image, backbone: str) -> list[dict]:
@@ -52,29 +63,36 @@ def main(argv=None) -> int:
     from core.checks import Invalid
     from core.samples import validate_sample
     from server.samples.datasets import folder, store_samples
-    from training.features import load_backbone
+    from training.features import extractor
     from training.posenet import load_image
 
     files = sorted(f for f in args.folder.glob("*/*") if f.is_file())
-    clean = []
-    try:
-        try:
-            estimator = load_backbone(args.backbone)
-        except (ValueError, FileNotFoundError) as exc:  # an unknown backbone, or assets/ not built
-            raise Invalid(str(exc)) from None
-        for n, path in enumerate(files, 1):
+    decoded = collections.deque()  # (path, image) of the images handed to the workers, in order
+
+    def images():
+        for path in files:
             try:
                 image = load_image(path)
             except Exception:  # noqa: BLE001 - any undecodable file is reported by name
                 raise Invalid(f"{path.parent.name}/{path.name} is not an image that can be decoded") from None
-            sample = {"label": path.parent.name, "backbone": args.backbone, "width": int(image.shape[1]),
-                      "height": int(image.shape[0]), "keypoints": keypoints_in(estimator, image, args.backbone),
-                      "thumbnail": thumbnail(image)}
-            if args.backbone == "posenet":  # Teachable Machine's features, from the whole image as TM does
-                sample["tm"] = base64.b64encode(estimator.outputs(image).tm_features().astype("<f4").tobytes()).decode()
-            clean.append(validate_sample(sample))
-            if n % 10 == 0 or n == len(files):
-                emit("progress", done=n, total=len(files))
+            decoded.append((path, image))
+            yield image
+
+    clean = []
+    try:
+        try:  # the backbone in worker processes, one per core, as `posecast train` extracts
+            with extractor(args.backbone) as pool:
+                for n, row in enumerate(pool.map(functools.partial(model_row, backbone=args.backbone), images()), 1):
+                    path, image = decoded.popleft()
+                    clean.append(validate_sample({"label": path.parent.name, "backbone": args.backbone,
+                                                  "width": int(image.shape[1]), "height": int(image.shape[0]),
+                                                  **row, "thumbnail": thumbnail(image)}))
+                    if n % 10 == 0 or n == len(files):
+                        emit("progress", done=n, total=len(files))
+        except Invalid:
+            raise
+        except (ValueError, FileNotFoundError) as exc:  # an unknown backbone, or assets/ not built
+            raise Invalid(str(exc)) from None
         engine = create_engine(args.database_url)
         with engine.begin() as conn:
             ids = store_samples(conn, args.dataset_id, clean, folder(args.dataset_id, str(args.instance)))

@@ -34,7 +34,7 @@ def test_frames_cross_at_most_320_px_long(playwright_session, live_server):
         page = hb.open_page(browser, f"{live_server.url}/?source=none&backbone=posenet&worker=0")
         page.wait_for("posecast.status === 'ready'")
         scales = page.page.evaluate("""async () => {
-          const { frameScale } = await import('/js/common/pose-worker-client.js');
+          const { frameScale } = await import('/js/common/frame-pixels.js');
           return [frameScale(576, 576), frameScale(640, 480), frameScale(1280, 720), frameScale(240, 320), frameScale(300, 200)];
         }""")
         assert scales == [320 / 576, 0.5, 0.25, 1, 1]
@@ -68,4 +68,9 @@ def test_worker_loop_estimates_each_frame_once(playwright_session, live_server, 
         frames = [entry["presentedFrames"] for entry in page.state("posecast.history")]
         assert len(frames) >= 60
         assert all(a < b for a, b in zip(frames, frames[1:])), frames
+        if thread == "worker":
+            # posecast.timing (the bench's spans): each estimate's frame read here, its model run there
+            timing = page.state("posecast.timing")
+            assert timing["worker model"]["n"] >= 60 and timing["worker model"]["ms"] > 0, timing
+            assert timing["read"]["n"] >= timing["worker model"]["n"], timing
         assert page.errors == []

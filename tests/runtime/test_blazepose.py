@@ -25,6 +25,26 @@ def test_anchors_match_the_detector_output():
     assert anchors.min() > 0 and anchors.max() < 1
 
 
+def test_warp_is_tensorflows_projective_transform(image):
+    """blazepose_ops.warp gives what tf.image.transform's kernel gives (TF.js ports it), to the
+    bit: rotated ROIs reaching outside the image, on a 300 px yoga image and the 1000x667 photo."""
+    import numpy as np
+    import tensorflow as tf
+
+    from runtime.blazepose_ops import Rect, letterbox, warp, warp_transform
+
+    for name in (FROM_ABOVE, "images/pose.jpg"):
+        pixels = image(name)
+        h, w = pixels.shape[:2]
+        for rect, size in ((Rect(0.45 * w, 0.55 * h, 0.7 * w, 0.7 * h, 0.3), 256), (Rect(w / 2, h / 2, w, h), 224),
+                           (Rect(0.5 * w, 0.6 * h, 1.3 * w, 1.3 * h, -2.0), 256)):
+            roi = letterbox(rect, size)[0]
+            expected = tf.raw_ops.ImageProjectiveTransformV3(
+                images=pixels[None].astype(np.float32), transforms=np.append(warp_transform(pixels, roi, size), [0, 0])[None],
+                output_shape=[size, size], fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+            assert np.array_equal(warp(pixels, roi, size), expected.numpy()[0]), (name, rect)
+
+
 @pytest.mark.parametrize("backbone", MODELS)
 def test_pose_jpg_matches_upstream_expected_landmarks(estimator, image, backbone):
     ref = json.loads(shared("keypoints", "pose_jpg_blazepose_expected.json").read_text())

@@ -33,3 +33,27 @@ def test_openvino_equals_tensorflow(estimator, image, backbone, max_people):
     print(f"{backbone} x{max_people}: OpenVINO vs TensorFlow worst {worst_px:.3f} px, score {worst_score:.1e}")
     assert worst_px <= MAX_PX
     assert worst_score <= MAX_SCORE
+
+
+@pytest.mark.parametrize("executor", ["tensorflow", "openvino"])
+def test_only_the_outputs_asked_for_come_back_unchanged(weights_ready, image, executor):
+    """BlazePose's landmark models skip their segmentation and world landmarks (runtime/blazepose.py):
+    what is left must be what the whole model gives."""
+    if executor == "openvino":
+        pytest.importorskip("openvino", reason="the edge extra installs openvino (make setup)")
+    import numpy as np
+
+    from runtime.blazepose_ops import Rect, letterbox, warp
+    from runtime.estimator import weights
+    from runtime.executors import make_executor
+    from runtime.graph import signature_outputs
+
+    model, shape, keys = weights("blazepose-lite"), (1, 256, 256, 3), ("ld_3d", "output_poseflag")
+    pixels = image("images/pose.jpg")
+    h, w = pixels.shape[:2]
+    x = (warp(pixels, letterbox(Rect(w / 2, h / 2, w, h), 256)[0], 256) / 255).astype(np.float32)[None]
+    whole = dict(zip(signature_outputs(model), make_executor(executor, model, shape)(x)))
+    some = make_executor(executor, model, shape, outputs=keys)(x)
+    assert len(some) == 2 and len(whole) == 5
+    for got, name in zip(some, signature_outputs(model, keys)):
+        assert np.array_equal(got, whole[name]), name

@@ -30,10 +30,22 @@ def test_the_most_confident_person_is_kept_and_none_found_is_all_masked():
     assert not features.keypoints_of([]).any()
 
 
-def test_executor_is_openvino_when_installed_unless_tensorflow_is_faster():
+def test_executor_is_openvino_when_installed():
     pytest.importorskip("openvino")
     assert features.default_executor("posenet") == "openvino"
-    assert features.default_executor("movenet-thunder") == "tensorflow"
+    assert features.default_executor("blazepose-heavy") == "openvino"  # TensorFlow before the worker processes
+
+
+def test_the_extractor_gives_what_one_by_one_gives(few, posenet_estimator):
+    """Worker processes (features.extractor) give the keypoints and Teachable Machine features of
+    the one-by-one path, in the samples' order."""
+    here = features.extract_all(few, posenet_estimator)
+    with features.extractor("posenet", workers=2) as pool:
+        there = features.extract_all(few[::-1], pool)  # another order: the rows must follow it
+    for kind, x in here.items():
+        np.testing.assert_allclose(there[kind][::-1], x, atol=1e-3, err_msg=kind)
+    with pytest.raises(ValueError, match="unknown backbone 'posenet-xl'"):
+        features.extractor("posenet-xl")
 
 
 def test_a_dataset_trains_on_the_one_backbone_it_was_recorded_with():

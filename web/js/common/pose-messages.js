@@ -4,11 +4,12 @@
 // libraries and the wasm backend are up, and not before: the page sends nothing until then.
 export const TO_WORKER = Object.freeze({
   LOAD: 'load', // {backbone, multi} -> {multi, smoothed, tmFeatures}; replaces the previous backbone
-  ESTIMATE: 'estimate', // {frame: ImageBitmap (transferred), timestampMs, shareTmFeatures} -> {poses, inferences, features}
-  FEATURES: 'features', // {frame} -> {features, inferences}: Teachable Machine features of a frame
+  // pixels: {data: Int32Array RGB (its buffer transferred), width, height} (common/frame-pixels.js)
+  ESTIMATE: 'estimate', // {pixels, timestampMs, shareTmFeatures} -> {poses, inferences, features, spans: {idle, tensor, model} ms}
+  FEATURES: 'features', // {pixels} -> {features, inferences}: Teachable Machine features of a frame
   RESET: 'reset', // {} -> null: forget temporal state (a new source)
   DISPOSE: 'dispose', // {} -> null: free the backbone's weights
-  BARE_RATE: 'bare-rate', // {frame, seconds} -> estimates per second on that frame as a tensor (bench)
+  BARE_RATE: 'bare-rate', // {pixels, seconds} -> estimates per second on that frame as a tensor (bench)
 });
 
 export const FROM_WORKER = Object.freeze({ READY: 'ready', REPLY: 'reply', FAILED: 'failed' });

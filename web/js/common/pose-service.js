@@ -6,32 +6,18 @@ import { loadBackbone } from './backbones.js';
 import { useBackend } from './backend.js';
 import { FROM_WORKER, TO_WORKER } from './pose-messages.js';
 
-// Frames arrive as ImageBitmaps; each is read once into an int32 [h, w, 3] tensor that every step
-// of the estimate shares (crop, model, Teachable Machine features), and the bitmap is closed at
-// once. The canvas is made with willReadFrequently: TF.js's own (made without it) took 2-3 ms more
-// per 576x576 frame to read back here (9-19 ms against 7-8 ms, load average 11).
-function createFrameReader(tf) {
-  let ctx = null;
-  return async function using(frame, fn) {
-    let pixels;
-    try {
-      const { width, height } = frame;
-      if (ctx?.canvas.width !== width || ctx?.canvas.height !== height) {
-        ctx = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
-      }
-      ctx.drawImage(frame, 0, 0);
-      pixels = tf.browser.fromPixels(ctx.getImageData(0, 0, width, height));
-    } finally {
-      frame.close();
-    }
-    try { return await fn(pixels); } finally { pixels.dispose(); }
-  };
+// Frames arrive as int32 RGB pixels read on the page (common/frame-pixels.js); each is wrapped once
+// in an int32 [h, w, 3] tensor that every step of the estimate shares (crop, model, Teachable
+// Machine features).
+async function using({ data, width, height }, fn) {
+  const tensor = globalThis.tf.tensor3d(data, [height, width, 3], 'int32');
+  try { return await fn(tensor); } finally { tensor.dispose(); }
 }
 
 export async function serve(scope) {
   await useBackend('wasm');
-  const using = createFrameReader(globalThis.tf);
   let detector = null;
+  let answeredAt = null; // when the last answer was posted: the worker idles from then to the next request
   const loaded = () => {
     if (!detector) throw new Error('no backbone is loaded');
     return detector;
@@ -44,30 +30,39 @@ export async function serve(scope) {
       detector = await loadBackbone(backbone, { multi });
       return { multi: detector.multi, smoothed: detector.smoothed, tmFeatures: Boolean(detector.tmFeatures) };
     },
-    [TO_WORKER.ESTIMATE]: ({ frame, timestampMs, shareTmFeatures }) => using(frame, async (pixels) => {
+    [TO_WORKER.ESTIMATE]({ pixels, timestampMs, shareTmFeatures }) {
+      const t0 = performance.now();
+      const idle = answeredAt === null ? 0 : t0 - answeredAt;
+      return using(pixels, async (frame) => {
+        const t1 = performance.now();
+        const d = loaded();
+        // With a Teachable Machine model, the same PoseNet pass makes its features (backbones.js).
+        if (d.tmFeatures) d.shareTmFeatures = shareTmFeatures;
+        const poses = await d.estimate(frame, { timestampMs });
+        const features = d.tmFeatures && shareTmFeatures ? await d.tmFeatures(frame) : null;
+        const spans = { idle, tensor: t1 - t0, model: performance.now() - t1 };
+        return { poses, inferences: d.inferences ?? 0, features, spans };
+      });
+    },
+    [TO_WORKER.FEATURES]: ({ pixels }) => using(pixels, async (frame) => {
       const d = loaded();
-      // With a Teachable Machine model, the same PoseNet pass makes its features (backbones.js).
-      if (d.tmFeatures) d.shareTmFeatures = shareTmFeatures;
-      const poses = await d.estimate(pixels, { timestampMs });
-      const features = d.tmFeatures && shareTmFeatures ? await d.tmFeatures(pixels) : null;
-      return { poses, inferences: d.inferences ?? 0, features };
-    }),
-    [TO_WORKER.FEATURES]: ({ frame }) => using(frame, async (pixels) => {
-      const d = loaded();
-      const features = await d.tmFeatures(pixels);
+      const features = await d.tmFeatures(frame);
       return { features, inferences: d.inferences };
     }),
     [TO_WORKER.RESET]() { detector?.reset(); return null; },
     [TO_WORKER.DISPOSE]() { detector?.dispose(); detector = null; return null; },
-    [TO_WORKER.BARE_RATE]: ({ frame, seconds }) => using(frame, (pixels) => bareRate(loaded(), pixels, seconds)),
+    [TO_WORKER.BARE_RATE]: ({ pixels, seconds }) => using(pixels, (frame) => bareRate(loaded(), frame, seconds)),
   });
 
   async function answer({ type, id, ...request }) {
     try {
       const handle = handlers[type];
       if (!handle) throw new Error(`unknown request "${type}"`);
-      scope.postMessage({ type: FROM_WORKER.REPLY, id, result: await handle(request) });
+      const result = await handle(request);
+      answeredAt = performance.now();
+      scope.postMessage({ type: FROM_WORKER.REPLY, id, result });
     } catch (err) {
+      answeredAt = performance.now();
       scope.postMessage({ type: FROM_WORKER.FAILED, id, message: err?.message ?? String(err) });
     }
   }

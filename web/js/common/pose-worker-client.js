@@ -1,9 +1,12 @@
 // The page's side of the pose worker (pose-worker.js, pose-service.js). startPoseWorker() starts it
 // and resolves once it is ready; its load() gives detectors of the same shape as backbones.js's
 // (estimate, reset, dispose, inferences, and tmFeatures/shareTmFeatures for PoseNet), whose
-// estimate() hands the frame over as an ImageBitmap (shrunk, transferred, not copied): the model
-// runs on the worker's thread while this one captures, draws and streams, and reads the next frame.
+// estimate() reads the frame here into pixels (common/frame-pixels.js: shrunk, transferred, not
+// copied) and hands them over: the model runs on the worker's thread while this one reads the next
+// frame, tracks, draws and streams.
+import { createFrameReader } from './frame-pixels.js';
 import { FROM_WORKER, TO_WORKER } from './pose-messages.js';
+import { createSpans } from './spans.js';
 
 const WORKER_URL = '/js/common/pose-worker.js';
 const START_TIMEOUT_MS = 60_000; // the libraries and wasm, cold, on a slow machine
@@ -11,7 +14,7 @@ const START_TIMEOUT_MS = 60_000; // the libraries and wasm, cold, on a slow mach
 // What the worker path needs; without it the page runs the models on its own thread.
 export function workerSupported() {
   return typeof Worker === 'function' && typeof OffscreenCanvas === 'function'
-    && typeof OffscreenCanvasRenderingContext2D === 'function' && typeof createImageBitmap === 'function';
+    && typeof OffscreenCanvasRenderingContext2D === 'function';
 }
 
 // Resolves to {load(backbone, {multi}) -> detector, terminate()}; rejects if the worker cannot start.
@@ -67,35 +70,6 @@ export function startPoseWorker() {
   });
 }
 
-// Video frames cross at most this long on their long side (320 x 240 for a 640 x 480 webcam):
-// createImageBitmap scales them on this thread, so the worker reads and converts a third of a
-// 576 x 576 frame's pixels (about 1.5 ms a frame instead of 10-13 ms, README "Performance"). The
-// models look at 192-257 px anyway, and agreement with golden keypoints, frame by frame, stayed
-// within a point or two of full size (README). A still image is estimated once and crosses whole.
-export const FRAME_MAX_SIDE = 320;
-
-// The scale a frame of width x height crosses at: its long side at most FRAME_MAX_SIDE.
-export function frameScale(width, height) {
-  return Math.min(1, FRAME_MAX_SIDE / Math.max(width, height));
-}
-
-// A frame of the source, read now: the bitmap, the factors back to the source's pixels, and the
-// time pose-detection would read off a video (its keypoint filter needs it; a still image has
-// none). The loop calls estimate() in the task that follows the frame's requestVideoFrameCallback,
-// so the frame read is the one it records. Reading every presented frame there instead, to be
-// exact also when the model is busy, made the loop slower at 60 fps (a bitmap per frame, most
-// never estimated).
-function grab(source) {
-  if (!source.videoWidth) return createImageBitmap(source).then((frame) => ({ frame, scale: [1, 1] }));
-  const timestampMs = source.currentTime * 1000;
-  const k = frameScale(source.videoWidth, source.videoHeight);
-  const size = k < 1
-    ? { resizeWidth: Math.round(k * source.videoWidth), resizeHeight: Math.round(k * source.videoHeight), resizeQuality: 'low' }
-    : {};
-  return createImageBitmap(source, size).then((frame) => (
-    { frame, timestampMs, scale: [source.videoWidth / frame.width, source.videoHeight / frame.height] }));
-}
-
 // The worker's poses, in the source's pixels.
 function scaledBack(poses, [sx, sy]) {
   if (sx === 1 && sy === 1) return poses;
@@ -105,18 +79,16 @@ function scaledBack(poses, [sx, sy]) {
 async function remoteDetector(call, backbone, { multi = false } = {}) {
   const info = await call(TO_WORKER.LOAD, { backbone, multi });
   const quiet = (promise) => { promise.catch(() => {}); };
-  let shared = null; // the last estimate's Teachable Machine features, when it made them
-  // Requests reach the worker in the order they were made, also when a frame takes a while to
-  // read: a reset never overtakes a frame of the old source.
-  let posted = Promise.resolve();
-  function inOrder(post) {
-    const done = posted.then(post);
-    posted = done.catch(() => {});
-    return done;
+  const read = createFrameReader();
+  const spans = createSpans();
+  // The source's current frame, read here and posted at once (so requests reach the worker in the
+  // order they were made: a reset never overtakes a frame of the old source); its pixels' buffer
+  // is transferred. Returns {scale, reply: the worker's answer (a promise)}.
+  function handOver(source, type, payload = {}) {
+    const { pixels, scale, timestampMs } = spans.time('read', () => read(source));
+    return { scale, reply: call(type, { pixels, timestampMs, ...payload }, [pixels.data.buffer]) };
   }
-  // Posts the frame once it is read; resolves to {scale, reply} once it is posted.
-  const handOver = (grabbed, post) => inOrder(() => grabbed.then(({ frame, scale, timestampMs }) => (
-    { scale, reply: post(frame, timestampMs) })));
+  let shared = null; // the last estimate's Teachable Machine features, when it made them
   const detector = {
     multi: info.multi,
     smoothed: info.smoothed,
@@ -125,22 +97,22 @@ async function remoteDetector(call, backbone, { multi = false } = {}) {
     // Frames the loop may hand over at once (common/loop.js): one estimating, the next waiting in
     // the worker. A still image, or a frame whose estimate fails, costs nothing more.
     depth: 2,
+    // Per estimate (ms): read (the frame, here), then in the worker idle (waiting for it), tensor
+    // (wrapping its pixels) and model.
+    spans,
     async estimate(source) {
-      const { scale, reply } = await handOver(grab(source), (frame, timestampMs) => call(
-        TO_WORKER.ESTIMATE, { frame, timestampMs, shareTmFeatures: detector.shareTmFeatures }, [frame]));
+      const { scale, reply } = handOver(source, TO_WORKER.ESTIMATE, { shareTmFeatures: detector.shareTmFeatures });
       const out = await reply;
+      for (const [name, ms] of Object.entries(out.spans)) spans.add(`worker ${name}`, ms);
       detector.inferences = out.inferences;
       shared = out.features;
       return scaledBack(out.poses, scale);
     },
-    reset() { shared = null; inOrder(() => { quiet(call(TO_WORKER.RESET)); }); },
-    dispose() { shared = null; inOrder(() => { quiet(call(TO_WORKER.DISPOSE)); }); },
+    reset() { shared = null; quiet(call(TO_WORKER.RESET)); },
+    dispose() { shared = null; quiet(call(TO_WORKER.DISPOSE)); },
     // bench/live_page.py: the model alone on this source's current frame, read as the loop reads
     // it, as a tensor, in the worker.
-    async bareRate(source, seconds) {
-      const { reply } = await handOver(grab(source), (frame) => call(TO_WORKER.BARE_RATE, { frame, seconds }, [frame]));
-      return reply;
-    },
+    bareRate: (source, seconds) => handOver(source, TO_WORKER.BARE_RATE, { seconds }).reply,
   };
   if (info.tmFeatures) {
     detector.tmFeatures = async (source) => {
@@ -149,8 +121,7 @@ async function remoteDetector(call, backbone, { multi = false } = {}) {
         shared = null;
         return features;
       }
-      const { reply } = await handOver(grab(source), (frame) => call(TO_WORKER.FEATURES, { frame }, [frame]));
-      const out = await reply;
+      const out = await handOver(source, TO_WORKER.FEATURES).reply;
       detector.inferences = out.inferences;
       return out.features;
     };

@@ -20,8 +20,8 @@ export function readSettings(search = window.location.search) {
     source: q.get('source') === 'none' ? 'none' : DEFAULTS.source,
     // worker=0 runs the pose model on the page's thread (live/inference.js)
     worker: q.has('worker') ? q.get('worker') !== '0' : DEFAULTS.worker,
-    // inflight=1 keeps one frame in the worker instead of two (the bench compares them); null: the detector's
-    inflight: q.get('inflight') === '1' ? 1 : null,
+    // inflight=1 or 3 keeps that many frames in the worker instead of two (the bench compares them); null: the detector's
+    inflight: ['1', '2', '3'].includes(q.get('inflight')) ? Number(q.get('inflight')) : null,
   };
 }
 

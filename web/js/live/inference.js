@@ -11,7 +11,7 @@ import { reportToServer } from '../common/report.js';
 export function createInference({ worker: wanted, backend }) {
   const refusal = !wanted ? 'the address asks for no worker (worker=0)'
     : backend !== 'wasm' ? `the ${backend} backend runs on the page's thread`
-      : !workerSupported() ? 'this browser lacks Worker, OffscreenCanvas or createImageBitmap' : null;
+      : !workerSupported() ? 'this browser lacks Worker or OffscreenCanvas' : null;
   const worker = refusal ? Promise.resolve(null) : startPoseWorker().catch((err) => {
     reportToServer('warning', `pose inference falls back to the page's thread: ${err.message}`, { backend });
     return null;

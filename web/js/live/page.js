@@ -7,6 +7,7 @@ import { SourceError, openFile, openWebcam } from '../common/camera.js';
 import { estimateOnce, startVideoLoop } from '../common/loop.js';
 import { createRenderer } from '../common/renderer.js';
 import { reportToServer } from '../common/report.js';
+import { createSpans } from '../common/spans.js';
 import { createClassifying } from './classify.js';
 import { createSmoother } from './smoothing.js';
 import { createTracker } from './tracker.js';
@@ -23,6 +24,8 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
   let loop = null;
   let loading = Promise.resolve();
   const notices = { backend: '', model: '', source: '', classifier: '', backbone: '' };
+  const spans = createSpans(); // this thread's share of each frame (the detector's own: detector.spans)
+  state.set({ timing: () => ({ ...detector?.spans?.snapshot(), ...spans.snapshot() }) });
 
   // The model, the backend and the source each have their own notice; the page shows them all.
   function notify(kind, text, patch = {}) {
@@ -31,12 +34,13 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
   }
 
   const requestRender = createFrameView(state, renderer, dom,
-    () => ({ threshold: settings.threshold, mirrored: settings.mirror && source?.kind === 'webcam' }));
+    () => ({ threshold: settings.threshold, mirrored: settings.mirror && source?.kind === 'webcam' }), spans);
   const classifying = createClassifying({
     state, stream, notify, requestRender, current: () => ({ detector, source, settings }),
   });
 
-  function onResult(poses, info) {
+  const onResult = (poses, info) => spans.time('handle', () => handle(poses, info));
+  function handle(poses, info) {
     let tracked = tracker.assign(poses, performance.now());
     if (!detector.smoothed && source.kind !== 'image') {
       tracked = smoother.apply(tracked, info.frame.mediaTime, Math.max(source.width, source.height));

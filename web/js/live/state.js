@@ -15,6 +15,7 @@ export function createState() {
     status: 'loading', message: '', backbone: null, backend: null, thread: null, source: 'none', sourceName: '',
     fps: 0, latencyMs: 0, estimates: 0, inferences: 0, firstPoseMs: null, poses: Object.freeze([]),
     frame: null, history: [], model: null, classification: null, stream: null, overlay: Object.freeze([]),
+    timing: () => null,
   };
   const stamps = [];
 
@@ -48,6 +49,9 @@ export function createState() {
     // label streaming to the server: {clientId, name, connected, buffered, nextSeq, sent, acked,
     // duplicates, rejected, dropped, lastError}
     get stream() { return store.stream; },
+    // where the time goes, cumulative since the backbone loaded (common/spans.js): {name: {ms, n}},
+    // e.g. grab, worker idle / read / model, handle, draw
+    get timing() { return store.timing(); },
   });
 
   return {

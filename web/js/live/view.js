@@ -21,12 +21,17 @@ export function showStream(state, element) {
   });
 }
 
-// drawOptions() -> {threshold, mirrored} at drawing time. Returns request(): draw on the next frame.
-export function createFrameView(state, renderer, dom, drawOptions) {
+// drawOptions() -> {threshold, mirrored} at drawing time; spans (common/spans.js) gets each
+// drawing's time. Returns request(): draw on the next frame.
+export function createFrameView(state, renderer, dom, drawOptions, spans) {
   let requested = false;
 
   function render() {
     requested = false;
+    spans.time('draw', draw);
+  }
+
+  function draw() {
     const view = state.view;
     // Each person's label beside their skeleton (keypoint models label up to 6 tracked people).
     state.recordOverlay(renderer.draw(view.poses, { ...drawOptions(), people: view.classification?.people }));

@@ -1,0 +1,48 @@
+// Reading a frame for the pose worker, on the page's thread: the source (a video's current frame,
+// shrunk; a still image whole) drawn on a CPU canvas and turned into the int32 RGB pixels TF.js
+// makes a tensor of (as tf.browser.fromPixels would), in a buffer that is transferred, not copied.
+// The worker only wraps them in a tensor: all it does per frame is the model. Reading in the
+// worker instead (an ImageBitmap made here, drawn and read back there) cost the worker 1.5-1.8 ms
+// of CPU per frame, which on two cores is what the loop runs short of (README "Performance").
+
+// Video frames are read at most this long on their long side (320 x 240 for a 640 x 480 webcam):
+// the models look at 192-257 px anyway, and agreement with golden keypoints, frame by frame, stayed
+// within a point or two of full size (README).
+export const FRAME_MAX_SIDE = 320;
+
+// The scale a frame of width x height is read at: its long side at most FRAME_MAX_SIDE.
+export function frameScale(width, height) {
+  return Math.min(1, FRAME_MAX_SIDE / Math.max(width, height));
+}
+
+// -> read(source) -> {pixels: {data: Int32Array (RGB, row by row), width, height}, scale: [sx, sy]
+// (the factors back to the source's pixels), timestampMs (a video's current time; the keypoint
+// filter of pose-detection needs it, a still image has none)}. Synchronous: the loop reads a frame
+// in the task of its requestVideoFrameCallback, so the pixels are the frame it records.
+export function createFrameReader() {
+  let ctx = null; // a canvas of the last frame's size, kept: a new one per frame costs more
+  return function read(source) {
+    const video = Boolean(source.videoWidth);
+    const [w, h] = video ? [source.videoWidth, source.videoHeight] : [source.width, source.height];
+    const k = video ? frameScale(w, h) : 1;
+    const width = Math.round(k * w);
+    const height = Math.round(k * h);
+    if (ctx?.canvas.width !== width || ctx?.canvas.height !== height) {
+      // willReadFrequently: a canvas in memory, not on the GPU, so reading it back costs no readback
+      ctx = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
+    }
+    ctx.drawImage(source, 0, 0, width, height);
+    const rgba = ctx.getImageData(0, 0, width, height).data;
+    const data = new Int32Array(width * height * 3);
+    for (let i = 0, j = 0; i < data.length; i += 3, j += 4) {
+      data[i] = rgba[j];
+      data[i + 1] = rgba[j + 1];
+      data[i + 2] = rgba[j + 2];
+    }
+    return {
+      pixels: { data, width, height },
+      scale: [w / width, h / height],
+      timestampMs: video ? source.currentTime * 1000 : undefined,
+    };
+  };
+}
