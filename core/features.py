@@ -20,6 +20,8 @@ KINDS = ("pose", "keypoints", "tm")
 # whose predicted positions still carry the pose; bench/training.py, README Training).
 DEFAULT_KIND = "keypoints"
 KEYPOINT_KINDS = ("pose", "keypoints")  # computed from keypoints, so any backbone and augmentation
+# Models merged into one (training/model.py merge): the study measured up to 5; more only cost time.
+MAX_ENSEMBLE = 10
 KEYPOINT_FEATURES = 3 * len(COCO17)
 _INDEX = {n: i for i, n in enumerate(COCO17)}
 _ANGLES = np.array([[_INDEX[n] for n in t] for t in POSE_FEATURES["angles"]])
@@ -36,6 +38,16 @@ POSE_BLOCKS = {
 TM_GRID = 17
 TM_FEATURES = TM_GRID * TM_GRID * (len(COCO17) + 2 * len(COCO17))  # 14,739: Teachable Machine's input
 MIN_SCORE = 0.2
+
+def ensemble_problem(kind: str, ensemble, name: str = "ensemble") -> str | None:
+    """Why `ensemble` merged models cannot train `kind` features, or None: merging exists for the
+    keypoint MLP only. The one rule for `posecast train`, the trainer's runs and the library."""
+    if not isinstance(ensemble, int) or isinstance(ensemble, bool) or not 1 <= ensemble <= MAX_ENSEMBLE:
+        return f"{name} must be a whole number from 1 to {MAX_ENSEMBLE}"
+    if ensemble > 1 and kind not in KEYPOINT_KINDS:
+        return f"{name} {ensemble}: must be 1, or more for {' and '.join(KEYPOINT_KINDS)} features, not {kind}"
+    return None
+
 
 # Written into every exported model's metadata, so the page normalises exactly as training did.
 KEYPOINT_SPEC = {

@@ -8,7 +8,7 @@ from collections import Counter
 
 import numpy as np
 
-from core.features import KEYPOINT_KINDS, matrix
+from core.features import KEYPOINT_KINDS, ensemble_problem, matrix
 
 from . import evaluate
 from .augment import NONE, Augment, augment
@@ -69,9 +69,9 @@ def predict(model, kind: str, x: np.ndarray) -> np.ndarray:
 
 def check_ensemble(kind: str, ensemble: int, name: str = "ensemble") -> None:
     """Merged models exist for keypoint kinds only (model.merge); `name` is what the caller calls it."""
-    if ensemble < 1 or (ensemble > 1 and kind not in KEYPOINT_KINDS):
-        raise DatasetError(f"{name} {ensemble}: must be 1, or more for {' and '.join(KEYPOINT_KINDS)} features, "
-                           f"not {kind}")
+    problem = ensemble_problem(kind, ensemble, name)
+    if problem:
+        raise DatasetError(problem)
 
 
 def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *, epochs: int = 60,

@@ -94,7 +94,7 @@ def as_json(row) -> dict:
             "labels": row.labels, "url": f"/models/{row.name}/{row.version}/model.json",
             "normalisation": row.meta.get("normalisation"), "metrics": row.meta.get("metrics"),
             "threshold": (row.meta.get("rejection") or {}).get("threshold"),
-            "backbone": backbone_of(row.features, row.meta),
+            "backbone": backbone_of(row.features, row.meta), "training": row.meta.get("training"),
             "created_at": row.created_at.isoformat()}
 
 

@@ -44,7 +44,7 @@ def add_parser(sub) -> None:
     # against 0.943 / 0.940 for one model of 60 (README, Training); tm keeps one model of 60.
     p.add_argument("--epochs", type=int, help="default: 120 for keypoint kinds, 60 for tm")
     p.add_argument("--ensemble", type=int, metavar="N",
-                   help="keypoint kinds: train N models (seeds 0..N-1) and export them merged into one, the "
+                   help="keypoint kinds: train N models (1-10; seeds 0..N-1) and export them merged into one, the "
                         "softmax of their mean logits (N times the training time; default 3, tm 1; README, Training)")
     p.add_argument("--per-class", type=int, help="use only this many images per class")
     p.add_argument("--models-dir", type=Path, default=PROJECT_ROOT / "tfjs_models")

@@ -55,6 +55,7 @@ def main(argv=None) -> int:
     p.add_argument("--backbone", help="the backbone the dataset was recorded with (checked against its samples)")
     p.add_argument("--chiral", nargs="*", default=[], help="classes never mirrored in augmentation")
     p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--ensemble", type=int, default=1, help="models trained with other seeds, merged into one")
     p.add_argument("--name", required=True)
     p.add_argument("--out", type=Path, required=True, help="export folder (models/<name>/<version>)")
     args = p.parse_args(argv)
@@ -68,7 +69,7 @@ def main(argv=None) -> int:
                                            args.backbone)
         emit("start", samples=len(labels), classes=sorted(set(labels)), backbone=backbone)
         model, classes, report = train.train(
-            x, labels, groups, args.features, epochs=args.epochs, chiral=args.chiral,
+            x, labels, groups, args.features, epochs=args.epochs, chiral=args.chiral, ensemble=args.ensemble,
             on_epoch=lambda e, n, logs, fold, folds: emit("epoch", epoch=e, epochs=n, fold=fold, folds=folds, **logs))
         out = export.export(model, classes, args.features, args.out, name=args.name, report=report,
                             backbone=backbone)

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, String, Table, insert, select, update
 
 from core.checks import NAME, Invalid
-from core.features import DEFAULT_KIND, KINDS
+from core.features import DEFAULT_KIND, KINDS, ensemble_problem
 from core.samples import check_label
 from core.tables import BACKBONES
 from core.clock import utcnow as _now
@@ -51,15 +51,18 @@ def _row(r) -> dict:
 
 @bp.post("/datasets/<int:dataset_id>/train")
 def start(dataset_id: int):
-    """Start training on a dataset: {features?: 'pose'|'keypoints'|'tm', epochs?: 1..500, name?: str,
-    chiral?: [class, ...] (classes whose mirror image is another pose: never mirrored), backbone?: the
-    one its samples were recorded with (checked; a dataset that mixes backbones is refused)}."""
+    """Start training on a dataset: {features?: 'pose'|'keypoints'|'tm', epochs?: 1..500, ensemble?: 1..10
+    (models trained with other seeds and merged into one, keypoint kinds only; the page's "Best
+    accuracy" is 3 of 120 epochs), name?: str, chiral?: [class, ...] (classes whose mirror image is
+    another pose: never mirrored), backbone?: the one its samples were recorded with (checked; a
+    dataset that mixes backbones is refused)}."""
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         raise Invalid("expected a JSON object")
     features = body.get("features", DEFAULT_KIND)
     chiral = body.get("chiral", [])
     epochs = body.get("epochs", 60)
+    ensemble = body.get("ensemble", 1)
     backbone = body.get("backbone")
     if features not in KINDS:
         raise Invalid(f"features must be one of {', '.join(KINDS)}")
@@ -70,6 +73,9 @@ def start(dataset_id: int):
     chiral = [check_label(c, "chiral class") for c in chiral]
     if not isinstance(epochs, int) or isinstance(epochs, bool) or not 1 <= epochs <= 500:
         raise Invalid("epochs must be a whole number from 1 to 500")
+    problem = ensemble_problem(features, ensemble)
+    if problem:
+        raise Invalid(problem)
     with db.engine().begin() as conn:
         ds = conn.execute(select(datasets).where(datasets.c.id == dataset_id)).first()
         if ds is None:
@@ -84,7 +90,7 @@ def start(dataset_id: int):
         backbone = backbone_of(conn, dataset_id, backbone)
         if conn.execute(select(runs.c.id).where(runs.c.status == "running")).first():
             return jsonify(error="a training run is in progress already"), 409
-        params = {"features": features, "backbone": backbone, "epochs": epochs, "name": name,
+        params = {"features": features, "backbone": backbone, "epochs": epochs, "ensemble": ensemble, "name": name,
                   **({"chiral": chiral} if chiral else {})}
         run_id = conn.execute(insert(runs).values(dataset_id=dataset_id, status="running", params=params,
                                                   counts=counts, started_at=_now(),
@@ -93,7 +99,8 @@ def start(dataset_id: int):
     out = models_dir / name / str(registry.next_version(models_dir / name))
     proc = jobs.spawn("server.models.train_job", "--database-url", current_app.config["DATABASE_URL"],
                       "--dataset-id", str(dataset_id), "--instance", current_app.instance_path,
-                      "--features", features, "--backbone", backbone, "--epochs", str(epochs), "--name", name,
+                      "--features", features, "--backbone", backbone, "--epochs", str(epochs), "--ensemble", str(ensemble),
+                      "--name", name,
                       "--out", str(out),
                       *(["--chiral", *chiral] if chiral else []))
     socketio.start_background_task(_watch, current_app._get_current_object(), run_id, proc)

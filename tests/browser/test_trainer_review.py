@@ -30,8 +30,8 @@ def test_explore_and_run_report(playwright_session, live_server):
     with sqlite3.connect(db) as conn:
         run_id = conn.execute(
             "INSERT INTO training_runs (dataset_id, status, params, counts, metrics, duration_s, started_at) "
-            "VALUES (?, 'done', '{}', '{}', ?, 1.0, '2026-11-25 12:00:00.000000')",
-            (ds["id"], json.dumps(metrics))).lastrowid
+            "VALUES (?, 'done', ?, '{}', ?, 1.0, '2026-11-25 12:00:00.000000')",
+            (ds["id"], json.dumps({"epochs": 120, "ensemble": 3}), json.dumps(metrics))).lastrowid
 
     with hb.chromium(playwright_session) as browser:
         page = hb.open_page(browser, f"{live_server.url}/trainer.html", login=ADMIN)
@@ -39,7 +39,8 @@ def test_explore_and_run_report(playwright_session, live_server):
         page.page.select_option("#dataset-form select[name=dataset]", str(ds["id"]))
         wait_trainer(page, f"posecastTrainer.report && posecastTrainer.report.id === {run_id}")
 
-        # The run's report: the confusion matrix and its misclassified sample.
+        # The run's report: how it was trained, the confusion matrix and its misclassified sample.
+        assert "(3 models merged × 120 epochs)" in page.page.locator("#run-report h3").inner_text()
         # Cell by cell: innerText only separates cells once the table is laid out.
         cells = page.page.locator("table.confusion tr").evaluate_all(
             "rows => rows.map((r) => [...r.cells].map((c) => c.textContent.trim()))")

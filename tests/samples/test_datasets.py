@@ -106,6 +106,12 @@ def test_dataset_names(client, dataset, name, status):
     ({"features": "pixels"}, 400, "features"),
     ({"epochs": 0}, 400, "epochs"),
     ({"epochs": "10"}, 400, "epochs"),
+    ({"ensemble": 0}, 400, "ensemble must be a whole number from 1 to 10"),
+    ({"ensemble": 11}, 400, "ensemble must be"),
+    ({"ensemble": "3"}, 400, "ensemble must be"),
+    ({"ensemble": True}, 400, "ensemble must be"),
+    ({"ensemble": 2.5}, 400, "ensemble must be"),
+    ({"features": "tm", "ensemble": 3}, 400, "ensemble 3: must be 1, or more for pose and keypoints features, not tm"),
     ({"name": "../x"}, 400, "name"),
 ])
 def test_training_refuses_bad_requests(client, dataset, body, status, error):

@@ -75,10 +75,24 @@ def test_record_two_classes_train_and_live_page_switches(server, playwright_sess
         record(b, "squat", 8)
         assert b.page.locator('.class-card[data-label="squat"] .thumbs img').count() >= 8
 
-        b.page.fill("#train-form input[name=epochs]", "15")  # enough to tell two poses apart
+        # The training choice: Quick (1 model, 60 epochs) by default; Best accuracy merges 3 models
+        # of 120 epochs, which Teachable Machine's features (tm) cannot.
+        form = b.page.locator("#train-form")
+        value = lambda name: form.locator(f"[name={name}]").input_value()  # noqa: E731
+        assert (value("ensemble"), value("epochs")) == ("1", "60")
+        form.locator("select[name=ensemble]").select_option("3")
+        assert value("epochs") == "120"
+        form.locator("select[name=features]").select_option("tm")
+        assert (value("ensemble"), value("epochs")) == ("1", "60")
+        form.locator("select[name=features]").select_option("keypoints")
+        form.locator("select[name=ensemble]").select_option("3")
+        b.page.fill("#train-form input[name=epochs]", "10")  # 3 x 10: enough to tell two poses apart
         b.page.click("#train")
-        wait_trainer(b, "posecastTrainer.run && posecastTrainer.run.event === 'done'", 180)
-        assert trainer_state(b, "epochs") == 15
+        # 18 short fits (3 models x 6 stages): seconds when idle, minutes on two busy cores.
+        wait_trainer(b, "posecastTrainer.run && posecastTrainer.run.event === 'done'", 300)
+        assert trainer_state(b, "run.params.ensemble") == 3 and trainer_state(b, "run.params.epochs") == 10
+        assert trainer_state(b, "epochs") == 30  # each stage trains the 3 models, one after the other
+        assert "(3 models merged × 10 epochs)" in b.page.locator("#run-report h3").inner_text()
         # Progress shows every fold (16 samples, each its own group: 5 folds), then the final model.
         assert trainer_state(b, "stages") == [f"fold {i}/5" for i in range(1, 6)] + ["final model (all samples)"]
         # Recorded with training's default backbone, and the model runs on it.
@@ -87,6 +101,7 @@ def test_record_two_classes_train_and_live_page_switches(server, playwright_sess
 
         b.page.wait_for_selector('tr[data-model="moves/1"]', timeout=10000)
         assert "(active)" in b.page.locator('tr[data-model="moves/1"]').inner_text()
+        assert "3 models merged × 10 epochs" in b.page.locator('tr[data-model="moves/1"]').inner_text()
         assert next(m for m in server.api("GET", "/api/models").json()["models"]
                     if m["name"] == "moves")["backbone"] == TRAIN_BACKBONE
         live.wait_for("posecast.model && posecast.model.name === 'moves' && posecast.classification", 30)

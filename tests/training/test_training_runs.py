@@ -69,7 +69,8 @@ def test_train_from_samples_and_push_the_model_to_live_pages(server, dataset):
     try:
         time.sleep(0.5)
         assert listener.of("model_activated")[0]["name"] == "yoga5"  # sent on connect
-        status, run = call(server, "POST", f"/api/datasets/{dataset['id']}/train", {"epochs": 12})
+        # The page's "Best accuracy" shape (several models merged), with few epochs to stay quick.
+        status, run = call(server, "POST", f"/api/datasets/{dataset['id']}/train", {"epochs": 6, "ensemble": 2})
         assert status == 202
         assert call(server, "POST", f"/api/datasets/{dataset['id']}/train", {})[0] == 409  # one at a time
         assert listener.done.wait(180), listener.events[-3:]
@@ -77,10 +78,10 @@ def test_train_from_samples_and_push_the_model_to_live_pages(server, dataset):
         while listener.of("model_activated")[-1]["name"] != "studio" and time.monotonic() < deadline:
             time.sleep(0.2)
         # Every fold's epochs (each recorded sample is its own group: 5 folds of whole groups), then
-        # the final model's on all samples (no validation).
+        # the final model's on all samples (no validation); each stage trains both members, 2 x 6.
         epochs = listener.of("train_progress", "epoch")
-        assert [(e["fold"], e["folds"], e["epoch"]) for e in epochs] == \
-            [(f, 5, e) for f in (1, 2, 3, 4, 5, None) for e in range(1, 13)]
+        assert [(e["fold"], e["folds"], e["epoch"], e["epochs"]) for e in epochs] == \
+            [(f, 5, e, 12) for f in (1, 2, 3, 4, 5, None) for e in range(1, 13)]
         assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(epochs[59])
         assert "val_accuracy" not in epochs[-1]
         assert listener.of("train_progress", "done")[0]["validation"]["accuracy"] >= 0.75
@@ -90,8 +91,12 @@ def test_train_from_samples_and_push_the_model_to_live_pages(server, dataset):
     finally:
         listener.client.disconnect()
     status, record = call(server, "GET", f"/api/runs/{run['id']}")
-    assert record["status"] == "done" and record["params"] == {"features": DEFAULT_KIND, "backbone": "posenet", "epochs": 12,
-                                                     "name": "studio"}
+    assert record["status"] == "done" and record["params"] == {"features": DEFAULT_KIND, "backbone": "posenet", "epochs": 6,
+                                                     "ensemble": 2, "name": "studio"}
+    model = next(m for m in call(server, "GET", "/api/models")[1]["models"] if m["id"] == record["model_id"])
+    assert model["training"] == {"ensemble": 2, "epochs": 6}  # the trainer's model table shows it
+    assert [layer["config"]["units"] for layer in call(server, "GET", model["url"])[1]["modelTopology"]["model_config"]
+            ["config"]["layers"] if "units" in layer["config"]] == [256, 128, 2]  # the two members, merged
     assert record["duration_s"] > 0 and sum(record["counts"]["train"].values()) > 0
     assert call(server, "GET", "/api/models/active")[1]["id"] == record["model_id"]
     # The run records its out-of-fold mistakes by sample id, for the trainer page's report.
@@ -109,7 +114,7 @@ def test_tm_training_and_a_failed_run_is_recorded(server, dataset):
     try:
         status, run = call(server, "POST", f"/api/datasets/{dataset['id']}/train",
                            {"features": "tm", "epochs": 5, "name": "studio-tm"})
-        assert status == 202 and listener.done.wait(180)
+        assert status == 202 and run["params"]["ensemble"] == 1 and listener.done.wait(180)  # one model by default
         assert listener.of("train_progress", "done")
     finally:
         listener.client.disconnect()

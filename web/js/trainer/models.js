@@ -1,5 +1,7 @@
 // The model registry: every model with its accuracy; activate, delete, roll back.
 // Names and labels are set as text, never HTML.
+import { trainingText } from './runs.js';
+
 export function createModels({ rows, rollback, api, say }) {
   function button(text, onClick, disabled = false) {
     const b = document.createElement('button');
@@ -16,7 +18,8 @@ export function createModels({ rows, rollback, api, say }) {
       const row = document.createElement('tr');
       row.dataset.model = `${m.name}/${m.version}`;
       const accuracy = m.metrics?.accuracy;
-      for (const text of [`${m.name} v${m.version}${m.active ? ' (active)' : ''}`, m.features, m.labels.join(', '),
+      for (const text of [`${m.name} v${m.version}${m.active ? ' (active)' : ''}`, m.features, trainingText(m.training),
+        m.labels.join(', '),
         accuracy == null ? '–' : `${(100 * accuracy).toFixed(0)} %`]) {
         const cell = document.createElement('td');
         cell.textContent = text;

@@ -3,6 +3,8 @@
 // first (a confident mistake is often a mislabelled sample), each one click from deletion or a move
 // to the class the model said. Shown when a run finishes, and for the dataset's last run on load.
 // Labels are set as text, never HTML.
+import { trainingText } from './runs.js';
+
 const SHOWN = 40;
 
 function cell(tag, text, className) {
@@ -67,14 +69,15 @@ export function createRunReport({ element, store, api, say, onChange }) {
     return li;
   }
 
-  // run: {id, metrics: {accuracy, per_class, confusion, labels?, mistakes?}} or null.
+  // run: {id, params?: {ensemble, epochs, ...}, metrics: {accuracy, per_class, confusion, labels?, mistakes?}} or null.
   function show(run) {
     shown = run;
     element.hidden = !run?.metrics?.confusion;
     if (element.hidden) return;
     const { metrics } = run;
     const mistakes = (metrics.mistakes ?? []).filter((m) => Number.isInteger(m.sample_id));
-    title.textContent = `Run ${run.id}: validation accuracy ${Math.round(100 * metrics.accuracy)} % · `
+    const how = run.params?.epochs ? ` (${trainingText(run.params)})` : '';
+    title.textContent = `Run ${run.id}${how}: validation accuracy ${Math.round(100 * metrics.accuracy)} % · `
       + `${mistakes.length} misclassified sample${mistakes.length === 1 ? '' : 's'} (most confident first)`;
     confusion(metrics);
     list.replaceChildren(...mistakes.slice(0, SHOWN).map((m) => mistake(m, labelsOf(metrics))));
