@@ -35,3 +35,43 @@ def test_a_worker_that_cannot_load_gives_its_error(weights_ready, image):
     with EstimatorPool("blazepose-lite", "tensorflow", workers=1, still_fallback="sideways") as pool:
         with pytest.raises(ValueError, match="unknown still-image fallback 'sideways'"):
             list(pool.map(still_poses, [image(SINGLE_IMAGES[0])]))
+
+
+def cores_while_estimating(estimator, img):
+    """In a worker: the sets of cores its thread was allowed while it estimated (OpenVINO pins
+    the calling thread for the length of an inference)."""
+    import os
+    import threading
+
+    tid, seen, done = threading.get_native_id(), set(), threading.Event()
+
+    def watch():
+        while not done.is_set():
+            seen.add(tuple(sorted(os.sched_getaffinity(tid))))
+            done.wait(0.0005)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for _ in range(3):
+            estimator.estimate(img)
+    finally:
+        done.set()
+        watcher.join()
+    return seen
+
+
+def test_one_thread_workers_are_not_pinned_to_the_same_core(weights_ready, image):
+    """OpenVINO pins its threads; with one thread per worker every worker pinned itself to the
+    first core while the other idled (extraction used half the machine)."""
+    import os
+
+    pytest.importorskip("openvino", reason="the edge extra installs openvino (make setup)")
+    from runtime.parallel import EstimatorPool
+
+    everywhere = tuple(sorted(os.sched_getaffinity(0)))
+    if len(everywhere) < 2:
+        pytest.skip("needs two cores to tell")
+    with EstimatorPool("blazepose-lite", "openvino", workers=2) as pool:
+        got = list(pool.map(cores_while_estimating, [image(SINGLE_IMAGES[0])] * 2, chunk=1))
+    assert got == [{everywhere}, {everywhere}]
