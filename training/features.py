@@ -19,23 +19,14 @@ from core.features import (DEFAULT_KIND, KEYPOINT_KINDS, KEYPOINT_SPEC, KINDS, P
 NO_POSE = np.zeros((17, 3))  # every score 0: the vectors mask all of it, as the page does
 
 
-# Accuracy first: on BlazePose heavy (the default) OpenVINO's keypoints, equal to TensorFlow's on
-# 990 of yoga5's 1,000 images, differ by 1-5 px on 7 of girl3's (from above, mostly through the
-# still-image fallback), and that cost the leave-one-subject-out mean a point (3 models x 120
-# epochs, seeds 0/1: 0.956/0.964 against 0.971/0.969), for 59 s of extraction instead of 79
-# (1,000 images, idle, two workers). `--executor openvino` trades it back.
-TENSORFLOW_FOR_ACCURACY = frozenset({"blazepose-heavy"})
-
-
 def default_executor(backbone: str = TRAIN_BACKBONE) -> str:
-    """OpenVINO when it is installed (the `edge` extra), else TensorFlow; TensorFlow for the
-    backbones in TENSORFLOW_FOR_ACCURACY. Elsewhere both give the same keypoints (0.01 px), so
-    speed decides, measured as extraction runs them (runtime.parallel: one inference thread per
-    worker process; `bench.runtime --threads 1`): OpenVINO took less CPU per still image for every
-    backbone but MoveNet Thunder, a tie (BlazePose heavy 113 ms against 134; its landmark model
-    alone 47 against TensorFlow's 55 and TensorFlow Lite/XNNPACK's 53; README, *Training*)."""
-    if backbone in TENSORFLOW_FOR_ACCURACY:
-        return "tensorflow"
+    """OpenVINO when it is installed (the `edge` extra), else TensorFlow. Both give the same
+    keypoints (0.01 px; on BlazePose heavy's still-image fallback, whose MoveNet seed the landmark
+    model amplifies, 7 of yoga5's 1,000 images moved 1-5 px), so speed decides, measured as
+    extraction runs them (runtime.parallel: one inference thread per worker process; `bench.runtime
+    --threads 1`): OpenVINO took less CPU per still image for every backbone but MoveNet Thunder,
+    a tie (BlazePose heavy 113 ms against 134; its landmark model alone 47 against TensorFlow's 55
+    and TensorFlow Lite/XNNPACK's 53; README, *Training*)."""
     try:
         import openvino  # noqa: F401
     except ImportError:

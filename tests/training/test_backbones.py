@@ -30,12 +30,10 @@ def test_the_most_confident_person_is_kept_and_none_found_is_all_masked():
     assert not features.keypoints_of([]).any()
 
 
-def test_executor_is_openvino_when_installed_but_tensorflow_for_the_default_backbone():
+def test_executor_is_openvino_when_installed():
     pytest.importorskip("openvino")
     assert features.default_executor("posenet") == "openvino"
-    assert features.default_executor("blazepose-full") == "openvino"
-    # OpenVINO's heavy keypoints cost the leave-one-subject-out mean a point (features.py)
-    assert features.default_executor("blazepose-heavy") == "tensorflow"
+    assert features.default_executor("blazepose-heavy") == "openvino"  # TensorFlow before the worker processes
 
 
 def test_the_extractor_gives_what_one_by_one_gives(few, posenet_estimator):
