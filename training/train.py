@@ -30,12 +30,14 @@ def _rows(kind: str, x: np.ndarray, y: np.ndarray, aug: Augment, chiral, seed: i
 
 
 def fit(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *, aug: Augment, chiral=None, epochs: int,
-        batch_size: int, seed: int, validation=None, on_epoch=None, members: int = 1, recipe: Recipe = PLAIN):
+        batch_size: int, seed: int, validation=None, on_epoch=None, members: int = 1, recipe: Recipe | None = None):
     """One model on (x, y); validation=(x, y) of unaugmented inputs, for the curves;
     on_epoch(epoch, epochs, logs) after every epoch. members > 1 (keypoint kinds): that many models
     trained with seeds seed, seed + 1, ... (their own augmentation too), merged into one
     (model.merge); on_epoch counts on through the members' epochs, the history is the first's.
-    recipe.mirror (keypoint kinds, no chiral class): each member merged with its mirror image too."""
+    recipe (default DEFAULT_RECIPE; keypoint kinds only): the regularisers; recipe.mirror (no
+    chiral class): each member merged with its mirror image too."""
+    recipe = DEFAULT_RECIPE if recipe is None else recipe
     if kind not in KEYPOINT_KINDS:
         return _fit_one(kind, x, y, n_classes, aug=aug, chiral=chiral, epochs=epochs, batch_size=batch_size,
                         seed=seed, validation=validation, on_epoch=on_epoch, recipe=recipe)

@@ -103,3 +103,11 @@ def test_train_records_the_recipe_and_whether_it_averaged_mirror_images():
     _, _, report = train.train(kps, labels, groups, "keypoints", epochs=1, recipe=Recipe(mirror=True, l2=1e-4),
                                chiral=["c1"], final=False)
     assert report["recipe"]["l2"] == 1e-4 and report["recipe"]["mirror"] is False  # chiral: not averaged
+
+
+@pytest.mark.parametrize("recipe", [Recipe(label_smoothing=0.1), Recipe(l2=1e-3), Recipe(noise=0.05), Recipe(mixup=0.4),
+                                    Recipe(average_last=1.0)], ids=lambda r: next(k for k, v in r.as_dict().items() if v))
+def test_each_regulariser_changes_what_is_learned(recipe):
+    plain = fit(PLAIN, epochs=2).get_weights()[0]
+    assert np.array_equal(plain, fit(PLAIN, epochs=2).get_weights()[0])  # training is repeatable: the change is the recipe's
+    assert not np.allclose(plain, fit(recipe, epochs=2).get_weights()[0], atol=1e-6)
