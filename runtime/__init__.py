@@ -18,8 +18,7 @@ BACKBONES = ("posenet", "movenet-lightning", "movenet-thunder", "movenet-multipo
 
 def load(backbone: str, executor: str = "tensorflow", **options) -> Estimator:
     """options go to the executor: for OpenVINO, precision ("f32" by default), cache_dir and threads;
-    BlazePose also takes still_fallback ("movenet", the default, or "none": see blazepose.py) and
-    world (True: each pose's extra["world"] holds its 33 world landmarks, as the page's keypoints3D)."""
+    BlazePose also takes still_fallback ("movenet", the default, or "none": see blazepose.py)."""
     if backbone == "posenet":
         from .posenet import PoseNet
 

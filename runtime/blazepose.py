@@ -28,11 +28,10 @@ NUM_KEYPOINTS = 33  # then 2 auxiliary landmarks (for the next ROI) and 4 unused
 BOX_MIN_VISIBILITY = 0.5
 # What a still image gets when the detector finds nobody (see _fallback): "movenet" or "none".
 STILL_FALLBACKS = ("movenet", "none")
-# What run_landmarks computes and returns: never the 256x256 segmentation, which nothing here uses;
-# the world landmarks only when asked (world=True): they cost 1.6 ms of CPU per landmark call on
-# OpenVINO, one thread (46.3 against 44.8 ms median, alternated, load 12), ~3 % of extraction.
-LANDMARK_OUTPUTS = ("output_poseflag", "ld_3d", "activation_heatmap")
-WORLD_OUTPUT = "world_3d"
+# What run_landmarks computes and returns: not the 256x256 segmentation, which nothing here uses.
+# The world landmarks cost nothing measurable (heavy on OpenVINO, one thread, alternated image by
+# image: 117.3 against 117.0 and 111.4 against 111.4 ms of CPU per still image, load 11-16).
+LANDMARK_OUTPUTS = ("output_poseflag", "ld_3d", "activation_heatmap", "world_3d")
 SEED_BACKBONE = "movenet-thunder"
 
 
@@ -51,8 +50,7 @@ def world_landmarks(world_3d: np.ndarray, rotation: float) -> np.ndarray:
 
 
 class BlazePose(Estimator):
-    def __init__(self, backbone: str, executor: str = "tensorflow", still_fallback: str = "movenet",
-                 world: bool = False, **options):
+    def __init__(self, backbone: str, executor: str = "tensorflow", still_fallback: str = "movenet", **options):
         if backbone not in BACKBONES:
             raise ValueError(f"unknown BlazePose model {backbone!r}: one of {', '.join(BACKBONES)}")
         if still_fallback not in STILL_FALLBACKS:
@@ -60,12 +58,12 @@ class BlazePose(Estimator):
         self.still_fallback = still_fallback
         self._seed = None  # MoveNet, loaded on the first still image the detector misses
         self._executor, self._options = executor, options
-        self.backbone, self.world = backbone, world
+        self.backbone = backbone
         self.run_detector = make_executor(executor, weights(DETECTOR), (1, DETECTOR_SIZE, DETECTOR_SIZE, 3),
                                           **options)
-        outputs = LANDMARK_OUTPUTS + ((WORLD_OUTPUT,) if world else ())
         self.run_landmarks = make_executor(executor, weights(backbone), (1, LANDMARK_SIZE, LANDMARK_SIZE, 3),
-                                           tf_remapping=backbone != "blazepose-heavy", outputs=outputs, **options)
+                                           tf_remapping=backbone != "blazepose-heavy", outputs=LANDMARK_OUTPUTS,
+                                           **options)
         self._anchors = ssd_anchors()
         self.reset()
 
@@ -143,7 +141,7 @@ class BlazePose(Estimator):
         roi_px, padding = letterbox(Rect(roi.x_center * w, roi.y_center * h, roi.width * w, roi.height * h,
                                          roi.rotation), LANDMARK_SIZE)
         x = warp(image, roi_px, LANDMARK_SIZE) * np.float32(1 / 255)  # to [0, 1]
-        poseflag, ld_3d, heatmap, *world_3d = self.run_landmarks(x[None])
+        poseflag, ld_3d, heatmap, world_3d = self.run_landmarks(x[None])
         presence = float(poseflag.reshape(-1)[0])
         if presence < MIN_POSE_PRESENCE:
             return None
@@ -155,7 +153,6 @@ class BlazePose(Estimator):
         # the page reports visibility as each keypoint's score; presence (is it in the crop at
         # all) and depth (z, in image pixels like x, relative to the hips) are kept as extras
         z = raw[:NUM_KEYPOINTS, 2] / LANDMARK_SIZE / (1 - padding[1] - padding[3]) * roi.width * w
-        extra = {"presence": _sigmoid(raw[:NUM_KEYPOINTS, 4]).tolist(), "z": z.tolist()}
-        if world_3d:  # metres, origin mid-hips, in the image's axes (see world_landmarks)
-            extra["world"] = world_landmarks(world_3d[0], roi.rotation).tolist()
+        extra = {"presence": _sigmoid(raw[:NUM_KEYPOINTS, 4]).tolist(), "z": z.tolist(),
+                 "world": world_landmarks(world_3d, roi.rotation).tolist()}
         return presence, points, _sigmoid(raw[:NUM_KEYPOINTS, 3]), extra

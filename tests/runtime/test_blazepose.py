@@ -140,11 +140,8 @@ def test_world_landmarks_are_metres_in_the_images_axes(estimator, image):
     rotation they would be 0.9-1.2 m apart). Metres, origin mid-hips: the torso is ~0.5 m."""
     import numpy as np
 
-    import runtime
-
+    est = estimator("blazepose-heavy", "tensorflow")
     pixels = image("images/pose.jpg")
-    assert "world" not in estimator("blazepose-heavy", "tensorflow").estimate(pixels)[0].extra  # only when asked
-    est = runtime.load("blazepose-heavy", "tensorflow", world=True)
     [pose] = est.estimate(pixels)
     world = np.array(pose.extra["world"])
     assert world.shape == (33, 3)
