@@ -52,6 +52,7 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
   }
 
   function onError(err) {
+    frameView.show(null); // the live video again, not the last estimated frame frozen
     const message = `Pose estimation stopped: ${err.message ?? err}`;
     notify('model', message, { status: 'error' });
     reportToServer('error', message, { backbone: settings.backbone, backend: settings.backend });
