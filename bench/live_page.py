@@ -11,9 +11,13 @@ Raw rate: on the page's thread, estimate() back to back on the page's <video> sh
 (the model plus reading each frame; what the page's loop did before the worker).
 Loop rate: the live page as a user sees it (estimate, tracking, smoothing, drawing), estimates per
 second over a window; `worker` is the default page (two frames in the worker: one estimating, the
-next waiting), `worker, one in flight` the page with ?inflight=1 (and, for the targeted backbones,
-`three in flight` with ?inflight=3), `main` the page with ?worker=0
-(one frame in flight, read whole).
+next waiting; each estimated frame drawn on the overlay, the <video> not displayed), `worker, one
+in flight` the page with ?inflight=1, `<video> shown` the page with ?display=video (the <video>
+composited at the camera's rate under a transparent overlay, as before), `main` the page with
+?worker=0 (one frame in flight, read whole).
+CPU: during the worker's loop windows (default and ?display=video), the share of a core each group
+of Chromium's threads ran (Linux schedstat, bench/chromium_threads.py): the pose worker, the page's
+thread, its other threads, the GPU process.
 Spans: where each estimate's time goes in the worker's loop (window.posecast.timing, ms per
 estimate): the model in the worker, the worker idle between two frames, wrapping the pixels in a
 tensor; on the page's thread reading the frame, handling the result and drawing it.
@@ -30,8 +34,10 @@ import json
 import os
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
+from bench import chromium_threads
 from tests.helpers import browser as hb
 from tests.helpers.paths import ROOT, shared
 from tests.helpers.server import LiveServer
@@ -124,7 +130,10 @@ def loop_window(page, url: str, seconds: float) -> dict:
     page.wait_for("posecast.firstPoseMs !== null", 120)
     first = page.state("posecast.firstPoseMs")
     page.wait_for("posecast.status === 'ready' && posecast.estimates >= 20", 120)
-    return {**page.page.evaluate(LOOP_WINDOW_JS, seconds), "first_pose_ms": first}
+    before, t0 = chromium_threads.sample(), time.monotonic()
+    window = page.page.evaluate(LOOP_WINDOW_JS, seconds)
+    cpu = chromium_threads.busy(before, chromium_threads.sample(), time.monotonic() - t0)
+    return {**window, "first_pose_ms": first, "cpu": cpu}
 
 
 def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, rounds: int, *, rates: bool) -> dict:
@@ -137,13 +146,12 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
         page.page.goto(url)  # cold: nothing cached yet
         page.wait_for("posecast.firstPoseMs !== null", 120)
         cold = page.state("posecast.firstPoseMs")
-        windows: dict[str, list] = {"worker": [], "worker1": [], "worker3": [], "main": [], "raw": [], "bare": []}
+        windows: dict[str, list] = {"worker": [], "worker1": [], "video": [], "main": [], "raw": [], "bare": []}
         for _ in range(rounds):
             # warm: libraries and weights come from the HTTP cache
             windows["worker"].append(loop_window(page, url, seconds))
             windows["worker1"].append(loop_window(page, f"{url}&inflight=1", seconds))
-            if backbone in TARGETED:  # where the worker may idle between frames: would a third one help?
-                windows["worker3"].append(loop_window(page, f"{url}&inflight=3", seconds))
+            windows["video"].append(loop_window(page, f"{url}&display=video", seconds))
             windows["main"].append(loop_window(page, f"{url}&worker=0", seconds))
             if rates:
                 page.page.goto(f"{server.url}/?source=none&backbone=posenet&worker=0")  # no loop on this page
@@ -157,7 +165,9 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
     def med(kind: str, key: str):
         return statistics.median(w[key] for w in windows[kind])
 
-    threads = {kind: sorted({w["thread"] for w in windows[kind]}) for kind in ("worker", "worker1", "worker3", "main")}
+    threads = {kind: sorted({w["thread"] for w in windows[kind]}) for kind in ("worker", "worker1", "video", "main")}
+    cpu = {kind: {group: statistics.median(w["cpu"][group] for w in windows[kind]) for group in windows[kind][0]["cpu"]}
+           for kind in ("worker", "video")}
     names = {name for w in windows["worker"] for name in w["spans"]}
     spans = {name: statistics.median(v) if (v := [w["spans"][name] for w in windows["worker"]
                                                    if w["spans"].get(name) is not None]) else None
@@ -165,7 +175,7 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
     return {
         "backbone": backbone, "fps": fps,
         "loop_worker_per_s": med("worker", "rate"), "loop_worker_one_in_flight_per_s": med("worker1", "rate"),
-        "loop_worker_three_in_flight_per_s": med("worker3", "rate") if windows["worker3"] else None,
+        "loop_video_shown_per_s": med("video", "rate"), "cpu_percent": cpu,
         "loop_main_per_s": med("main", "rate"),
         "latency_worker_ms": med("worker", "latency"), "latency_main_ms": med("main", "latency"),
         "late_worst_worker_ms": max(w["worst"] for w in windows["worker"]),
@@ -184,7 +194,7 @@ def table(results: list[dict], load: str) -> str:
     rates = {r["backbone"]: r for r in results if r["bare_per_s"] is not None}
     lines = [
         f"| backbone | camera | bare /s | raw /s | loop /s | loop / bare | loop / raw | target | loop, one in flight /s "
-        f"| loop, three in flight /s | loop, page's thread /s | late worst / p99 ms | page's thread: late worst / p99 ms | first pose cold / warm |",
+        f"| loop, <video> shown /s | loop, page's thread /s | late worst / p99 ms | page's thread: late worst / p99 ms | first pose cold / warm |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
@@ -192,11 +202,10 @@ def table(results: list[dict], load: str) -> str:
         bare, raw, loop = base["bare_per_s"], base["raw_per_s"], r["loop_worker_per_s"]
         goal = 0.9 * min(bare, r["fps"])
         met = ("met" if loop >= goal else "missed") if r["backbone"] in TARGETED else "-"
-        three = r["loop_worker_three_in_flight_per_s"]
         lines.append(
             f"| {r['backbone']} | {r['fps']} fps | {bare:.1f} | {raw:.1f} | {loop:.1f} | {loop / bare:.2f} | "
             f"{loop / raw:.2f} | {met} (≥ {goal:.1f}) | {r['loop_worker_one_in_flight_per_s']:.1f} | "
-            f"{'-' if three is None else f'{three:.1f}'} | {r['loop_main_per_s']:.1f} | "
+            f"{r['loop_video_shown_per_s']:.1f} | {r['loop_main_per_s']:.1f} | "
             f"{r['late_worst_worker_ms']:.0f} / {r['late_p99_worker_ms']:.0f} | "
             f"{r['late_worst_main_ms']:.0f} / {r['late_p99_main_ms']:.0f} | "
             f"{r['first_pose_cold_ms'] / 1000:.2f} s / {r['first_pose_warm_ms'] / 1000:.2f} s |")
@@ -218,6 +227,22 @@ def spans_table(results: list[dict]) -> str:
         cells = [f"{v:.1f}" if (v := r["spans_worker_ms"].get(name)) is not None else "-" for name, _ in SPAN_COLUMNS]
         lines.append(f"| {r['backbone']} | {r['fps']} fps | {1000 / rates[r['backbone']]['bare_per_s']:.1f} | "
                      f"{1000 / r['loop_worker_per_s']:.1f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def cpu_table(results: list[dict]) -> str:
+    """The share of a core each group of Chromium's threads ran during the worker's loop windows
+    (medians): the frame drawn on the overlay (the page's default) against the <video> shown."""
+    groups = [name for *_, name in chromium_threads.GROUPS]
+    lines = ["| backbone | camera | page | loop /s | " + " | ".join(groups) + " | all but the pose worker |",
+             "| --- | --- | --- | --- |" + " --- |" * (len(groups) + 1)]
+    for r in results:
+        for kind, label, rate in (("worker", "frame drawn", r["loop_worker_per_s"]),
+                                  ("video", "<video> shown", r["loop_video_shown_per_s"])):
+            shares = r["cpu_percent"][kind]
+            rest = sum(v for k, v in shares.items() if k != "pose worker")
+            lines.append(f"| {r['backbone']} | {r['fps']} fps | {label} | {rate:.1f} | "
+                         + " | ".join(f"{shares[g]:.0f}" for g in groups) + f" | {rest:.0f} |")
     return "\n".join(lines)
 
 
@@ -250,7 +275,8 @@ def main(argv=None) -> int:
                         loads.append(os.getloadavg()[0])
                         r = results[-1]
                         print(f"{backbone} @ {fps} fps: loop {r['loop_worker_per_s']:.1f}/s in the worker "
-                              f"({r['loop_worker_one_in_flight_per_s']:.1f}/s with one frame in flight), "
+                              f"({r['loop_worker_one_in_flight_per_s']:.1f}/s with one frame in flight, "
+                              f"{r['loop_video_shown_per_s']:.1f}/s with the <video> shown), "
                               f"{r['loop_main_per_s']:.1f}/s on the page's thread; threads {r['threads']}", flush=True)
         finally:
             server.stop()
@@ -260,6 +286,8 @@ def main(argv=None) -> int:
     print(table(results, load))
     print("\nWhere each estimate's time goes in the worker's loop (ms per estimate, median of the windows):\n")
     print(spans_table(results))
+    print("\nChromium's threads during the worker's loop (% of one core, median of the windows):\n")
+    print(cpu_table(results))
     for r in results:
         if r["requests_outside_loopback"] or r["page_errors"]:
             print(f"  {r['backbone']}: requests outside loopback {r['requests_outside_loopback']}, "

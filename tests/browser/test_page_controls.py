@@ -69,7 +69,9 @@ def test_model_that_fails_to_load_is_reported_on_page_and_in_log(playwright_sess
 
 def test_switch_backbone_and_threshold_at_run_time(playwright_session, live_server, y4m):
     with hb.chromium(playwright_session, camera=y4m("videos/tfjs-pose_1.mp4")) as browser:
-        page = hb.open_page(browser, f"{live_server.url}/?backbone=posenet")
+        # display=video: the overlay is transparent over the <video>, so its ink is the skeleton's
+        # (by default it also holds the frame: test_frame_display.py)
+        page = hb.open_page(browser, f"{live_server.url}/?backbone=posenet&display=video")
         page.wait_for("posecast.status === 'ready' && posecast.estimates >= 10")
         assert page.page.evaluate(CANVAS_INK) > 100, "the skeleton was not drawn"
 

@@ -15,15 +15,26 @@ export function frameScale(width, height) {
   return Math.min(1, FRAME_MAX_SIDE / Math.max(width, height));
 }
 
+// A source's size, whether a video is what it shows and its time in ms: a <video>, a VideoFrame
+// taken of one (common/loop.js) or a still image.
+function describe(source) {
+  if (typeof VideoFrame === 'function' && source instanceof VideoFrame) {
+    return { w: source.displayWidth, h: source.displayHeight, video: true, timestampMs: source.timestamp / 1000 };
+  }
+  if (source.videoWidth) {
+    return { w: source.videoWidth, h: source.videoHeight, video: true, timestampMs: source.currentTime * 1000 };
+  }
+  return { w: source.width, h: source.height, video: false, timestampMs: undefined };
+}
+
 // -> read(source) -> {pixels: {data: Int32Array (RGB, row by row), width, height}, scale: [sx, sy]
-// (the factors back to the source's pixels), timestampMs (a video's current time; the keypoint
-// filter of pose-detection needs it, a still image has none)}. Synchronous: the loop reads a frame
-// in the task of its requestVideoFrameCallback, so the pixels are the frame it records.
+// (the factors back to the source's pixels), timestampMs (a video's time; the keypoint filter of
+// pose-detection needs it, a still image has none)}. Synchronous: the loop reads a frame in the
+// task of its requestVideoFrameCallback, so the pixels are the frame it records.
 export function createFrameReader() {
   let ctx = null; // a canvas of the last frame's size, kept: a new one per frame costs more
   return function read(source) {
-    const video = Boolean(source.videoWidth);
-    const [w, h] = video ? [source.videoWidth, source.videoHeight] : [source.width, source.height];
+    const { w, h, video, timestampMs } = describe(source);
     const k = video ? frameScale(w, h) : 1;
     const width = Math.round(k * w);
     const height = Math.round(k * h);
@@ -42,7 +53,7 @@ export function createFrameReader() {
     return {
       pixels: { data, width, height },
       scale: [w / width, h / height],
-      timestampMs: video ? source.currentTime * 1000 : undefined,
+      timestampMs,
     };
   };
 }

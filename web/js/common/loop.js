@@ -8,6 +8,13 @@
 // the next frame is read (in its requestVideoFrameCallback) and handed over while the worker
 // estimates the current one, so the worker starts it the moment it is done instead of idling for a
 // round trip through this thread.
+//
+// keep(video), when given, takes each frame before it is estimated: a picture of it (a VideoFrame,
+// with its timestamp) that estimate(video, picture) may read instead of the video and that goes to
+// onResult as `picture`, which then owns it (a frame whose result is dropped has it closed here).
+// The picture names the frame: under load a callback can run after the video has moved on to a
+// newer frame than its metadata says, so the frame recorded is the picture's (its mediaTime from
+// the timestamp) and a picture of the frame the last estimate had is not estimated again.
 
 const yieldTask = globalThis.scheduler?.yield
   ? () => globalThis.scheduler.yield()
@@ -17,23 +24,30 @@ const yieldTask = globalThis.scheduler?.yield
     ch.port2.postMessage(null);
   });
 
-export function startVideoLoop(video, { estimate, onResult, onError, depth = 1 }) {
+export function startVideoLoop(video, { estimate, onResult, onError, depth = 1, keep = null }) {
   let stopped = false;
   let latest = null; // the last presented frame's metadata
   let done = -1; // the presentedFrames of the last frame an estimate took
   let inFlight = 0;
   let handled = Promise.resolve(); // the previous frame's result, handled
+  let taken = null; // the mediaTime of the last picture estimated
 
   // An estimate on the latest presented frame, when there is room and no estimate had that frame.
   function next() {
     if (stopped || !latest || latest.presentedFrames === done || inFlight >= depth) return;
-    const frame = latest;
-    done = frame.presentedFrames;
+    done = latest.presentedFrames;
+    const picture = keep?.(video) ?? null;
+    const frame = picture ? { ...latest, mediaTime: picture.timestamp / 1e6 } : latest;
+    if (picture && frame.mediaTime === taken) { picture.close(); return; }
+    taken = frame.mediaTime;
     inFlight += 1;
     const t0 = performance.now();
-    const result = estimate(video);
+    const result = estimate(video, picture);
     handled = handled.then(() => result)
-      .then((poses) => { if (!stopped) onResult(poses, { frame, latencyMs: performance.now() - t0 }); })
+      .then((poses) => {
+        if (stopped) picture?.close();
+        else onResult(poses, { frame, latencyMs: performance.now() - t0, picture });
+      }, (err) => { picture?.close(); throw err; })
       .catch((err) => { if (!stopped) onError(err); stopped = true; })
       .then(yieldTask)
       // One frame at a time: the next starts as soon as this one is handled if a newer frame was

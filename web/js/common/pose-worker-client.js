@@ -100,8 +100,10 @@ async function remoteDetector(call, backbone, { multi = false } = {}) {
     // Per estimate (ms): read (the frame, here), then in the worker idle (waiting for it), tensor
     // (wrapping its pixels) and model.
     spans,
-    async estimate(source) {
-      const { scale, reply } = handOver(source, TO_WORKER.ESTIMATE, { shareTmFeatures: detector.shareTmFeatures });
+    // picture: the frame the loop took of the source (common/loop.js), read instead of the source
+    // so the pixels are exactly the frame the page shows and records.
+    async estimate(source, picture = null) {
+      const { scale, reply } = handOver(picture ?? source, TO_WORKER.ESTIMATE, { shareTmFeatures: detector.shareTmFeatures });
       const out = await reply;
       for (const [name, ms] of Object.entries(out.spans)) spans.add(`worker ${name}`, ms);
       detector.inferences = out.inferences;

@@ -1,6 +1,16 @@
 // Draws keypoints and skeletons on a canvas the size of the source (1 canvas px = 1 source px),
-// each person's track id and, when the classifier labelled them, their label and confidence.
+// each person's track id and, when the classifier labelled them, their label and confidence; under
+// them, when given, the very frame they were estimated on (the <video> is then hidden: README
+// "Performance").
 import { edgesFor } from './skeleton.js';
+
+// A video's current frame, kept to be drawn under its skeletons once its estimate is back: a
+// VideoFrame refers to the decoded frame, no copy is made. Null where the browser has no
+// VideoFrame (the page then shows the <video> itself). The holder must close() it.
+export function framePicture(video) {
+  if (typeof VideoFrame !== 'function') return null;
+  try { return new VideoFrame(video); } catch { return null; }
+}
 
 const colour = (id) => `hsl(${((id ?? 0) * 67) % 360} 90% 55%)`;
 
@@ -12,10 +22,13 @@ export function createRenderer(canvas) {
       canvas.height = height;
     },
     clear() { ctx.clearRect(0, 0, canvas.width, canvas.height); },
-    // people: the classifier's [{trackId, label, confidence}] (optional). Returns the texts drawn
-    // beside the skeletons: [{trackId, text, x, y}] (canvas px, before any mirroring).
-    draw(poses, { threshold, mirrored, people = [] }) {
-      ctx.clearRect(0, 0, canvas.width, canvas.height);
+    // people: the classifier's [{trackId, label, confidence}] (optional); backdrop: the frame
+    // the poses come from (framePicture), or null for a transparent canvas over the <video>.
+    // Returns the texts drawn beside the skeletons: [{trackId, text, x, y}] (canvas px, before any
+    // mirroring).
+    draw(poses, { threshold, mirrored, people = [], backdrop = null }) {
+      if (backdrop) ctx.drawImage(backdrop, 0, 0, canvas.width, canvas.height);
+      else ctx.clearRect(0, 0, canvas.width, canvas.height);
       const labels = new Map((people ?? []).filter((p) => p.trackId != null).map((p) => [p.trackId, p]));
       const drawn = [];
       const r = Math.max(2, Math.round(Math.min(canvas.width, canvas.height) / 120));

@@ -3,7 +3,7 @@
 import { BACKBONES, DEFAULT_BACKBONE } from '../common/backbones.js';
 import { BACKENDS } from '../common/backend.js';
 
-const DEFAULTS = Object.freeze({ backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam', worker: true });
+const DEFAULTS = Object.freeze({ backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam', worker: true, display: 'frame' });
 
 export function readSettings(search = window.location.search) {
   const q = new URLSearchParams(search);
@@ -22,6 +22,9 @@ export function readSettings(search = window.location.search) {
     worker: q.has('worker') ? q.get('worker') !== '0' : DEFAULTS.worker,
     // inflight=1 or 3 keeps that many frames in the worker instead of two (the bench compares them); null: the detector's
     inflight: ['1', '2', '3'].includes(q.get('inflight')) ? Number(q.get('inflight')) : null,
+    // display=video shows the <video> under a transparent overlay instead of drawing each estimated
+    // frame on the overlay (live/view.js; the bench compares them)
+    display: q.get('display') === 'video' ? 'video' : DEFAULTS.display,
   };
 }
 

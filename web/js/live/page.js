@@ -5,7 +5,7 @@ import { BACKBONES } from '../common/backbones.js';
 import { useBackend } from '../common/backend.js';
 import { SourceError, openFile, openWebcam } from '../common/camera.js';
 import { estimateOnce, startVideoLoop } from '../common/loop.js';
-import { createRenderer } from '../common/renderer.js';
+import { createRenderer, framePicture } from '../common/renderer.js';
 import { reportToServer } from '../common/report.js';
 import { createSpans } from '../common/spans.js';
 import { createClassifying } from './classify.js';
@@ -33,8 +33,9 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
     state.set({ ...patch, message: Object.values(notices).filter(Boolean).join(' ') });
   }
 
-  const requestRender = createFrameView(state, renderer, dom,
+  const frameView = createFrameView(state, renderer, dom,
     () => ({ threshold: settings.threshold, mirrored: settings.mirror && source?.kind === 'webcam' }), spans);
+  const requestRender = frameView.request;
   const classifying = createClassifying({
     state, stream, notify, requestRender, current: () => ({ detector, source, settings }),
   });
@@ -47,30 +48,38 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
     }
     state.record(tracked, { ...info, inferences: detector.inferences ?? 0 });
     classifying.classify(tracked);
-    requestRender();
+    frameView.show(info.picture ?? null);
   }
 
   function onError(err) {
+    frameView.show(null); // the live video again, not the last estimated frame frozen
     const message = `Pose estimation stopped: ${err.message ?? err}`;
     notify('model', message, { status: 'error' });
     reportToServer('error', message, { backbone: settings.backbone, backend: settings.backend });
   }
 
-  function restartLoop() {
+  // The video shows again until the next loop's first result is drawn.
+  function stopLoop() {
     loop?.stop();
     loop = null;
+    frameView.show(null);
+  }
+
+  function restartLoop() {
+    stopLoop();
     state.resetStats();
     tracker.reset();
     smoother.reset();
     detector?.reset();
     if (!detector || !source) { requestRender(); return; }
-    const hooks = { estimate: (el) => detector.estimate(el), onResult, onError };
+    const hooks = { estimate: (el, picture) => detector.estimate(el, picture), onResult, onError };
     loop = source.kind === 'image' ? estimateOnce(source.element, hooks)
-      : startVideoLoop(source.element, { ...hooks, depth: settings.inflight ?? detector.depth ?? 1 });
+      : startVideoLoop(source.element, { ...hooks, depth: settings.inflight ?? detector.depth ?? 1,
+        keep: settings.display === 'frame' ? framePicture : null });
   }
 
   async function setBackbone(name) {
-    loop?.stop();
+    stopLoop();
     state.resetStats();
     detector?.dispose();
     detector = null;
@@ -120,7 +129,7 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
   }
 
   async function setSource(open) {
-    loop?.stop();
+    stopLoop();
     source?.stop();
     source = null;
     try {

@@ -14,7 +14,7 @@ export function createState() {
   const store = {
     status: 'loading', message: '', backbone: null, backend: null, thread: null, source: 'none', sourceName: '',
     fps: 0, latencyMs: 0, estimates: 0, inferences: 0, firstPoseMs: null, poses: Object.freeze([]),
-    frame: null, history: [], model: null, classification: null, stream: null, overlay: Object.freeze([]),
+    frame: null, history: [], model: null, classification: null, stream: null, overlay: Object.freeze([]), shown: null,
     timing: () => null,
   };
   const stamps = [];
@@ -44,6 +44,9 @@ export function createState() {
     get classification() { return store.classification; },
     // the texts last drawn beside the skeletons: [{trackId, text, x, y}] (track id, label, confidence)
     get overlay() { return store.overlay; },
+    // the frame the overlay shows under the skeletons {mediaTime, presentedFrames} (the one they
+    // were estimated on), or null while the <video> itself shows (live/view.js)
+    get shown() { return store.shown; },
     // the last results, oldest first: [{t, mediaTime, presentedFrames, poses}]
     get history() { return store.history.slice(); },
     // label streaming to the server: {clientId, name, connected, buffered, nextSeq, sent, acked,
@@ -80,9 +83,11 @@ export function createState() {
       store.history.push(Object.freeze({ t: now, ...store.frame, poses: frozen }));
       if (store.history.length > HISTORY) store.history.shift();
     },
-    // What the renderer drew; like record(), tells no one (it changes every drawn frame).
-    recordOverlay(labels) {
+    // What the renderer drew: the labels and the frame under them (or null); like record(), tells
+    // no one (it changes every drawn frame).
+    recordDrawn(labels, shown) {
       store.overlay = Object.freeze([...labels]);
+      store.shown = shown;
     },
     resetStats() {
       stamps.length = 0;

@@ -22,9 +22,16 @@ export function showStream(state, element) {
 }
 
 // drawOptions() -> {threshold, mirrored} at drawing time; spans (common/spans.js) gets each
-// drawing's time. Returns request(): draw on the next frame.
+// drawing's time. Returns {request(): draw on the next frame, show(picture): draw with this frame
+// under the skeletons (renderer.js framePicture; null: the <video> shows instead)}.
+//
+// Why the frame is drawn here rather than the <video> shown: a shown <video> is composited at the
+// camera's rate (60 fps for some webcams) by threads that take CPU from the pose model on a
+// machine without a GPU; drawn here, the screen changes at the estimate rate and each skeleton is
+// exactly on its frame (README "Performance").
 export function createFrameView(state, renderer, dom, drawOptions, spans) {
   let requested = false;
+  let picture = null; // the frame the shown poses were estimated on, owned here
 
   function render() {
     requested = false;
@@ -33,15 +40,26 @@ export function createFrameView(state, renderer, dom, drawOptions, spans) {
 
   function draw() {
     const view = state.view;
+    dom.stage.classList.toggle('painted', Boolean(picture)); // hides the <video> (app.css)
     // Each person's label beside their skeleton (keypoint models label up to 6 tracked people).
-    state.recordOverlay(renderer.draw(view.poses, { ...drawOptions(), people: view.classification?.people }));
+    const labels = renderer.draw(view.poses, { ...drawOptions(), people: view.classification?.people, backdrop: picture });
+    // record() and show() come together (page.js), so the frame recorded is the picture's
+    state.recordDrawn(labels, picture ? view.frame : null);
     renderClasses(dom, view);
     dom.hud.textContent = `${view.fps.toFixed(1)} fps · model ${view.latencyMs.toFixed(1)} ms · `
       + `${view.poses.length} ${view.poses.length === 1 ? 'person' : 'people'} · ${view.backbone} · ${view.backend}${view.thread === 'worker' ? ' in a worker' : ''}`;
   }
 
-  return () => {
+  function request() {
     if (!requested) { requested = true; requestAnimationFrame(render); }
+  }
+  return {
+    request,
+    show(next) {
+      if (next !== picture) picture?.close();
+      picture = next;
+      request();
+    },
   };
 }
 
