@@ -20,6 +20,15 @@ class Recipe:
     average_last: float = 0.0     # weights averaged over this last share of the epochs (SWA-style)
     mirror: bool = False          # mean logits of x and x mirrored, folded into the model (no chiral class)
 
+    def __post_init__(self):
+        bounds = {"label_smoothing": (0, 1), "mixup": (0, None), "l2": (0, None), "noise": (0, None),
+                  "average_last": (0, 1)}
+        for name, (low, high) in bounds.items():
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not np.isfinite(value) \
+                    or value < low or (high is not None and value > high):
+                raise ValueError(f"recipe {name} must be a number from {low} to {high if high is not None else 'any'}, not {value!r}")
+
     def as_dict(self) -> dict:
         return asdict(self)
 

@@ -111,3 +111,10 @@ def test_each_regulariser_changes_what_is_learned(recipe):
     plain = fit(PLAIN, epochs=2).get_weights()[0]
     assert np.array_equal(plain, fit(PLAIN, epochs=2).get_weights()[0])  # training is repeatable: the change is the recipe's
     assert not np.allclose(plain, fit(recipe, epochs=2).get_weights()[0], atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [dict(noise=-0.1), dict(label_smoothing=1.5), dict(l2=float("nan")), dict(mixup="0.2"),
+                                 dict(average_last=2)])
+def test_a_recipe_out_of_range_is_refused_with_its_name(bad):
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        Recipe(**bad)
