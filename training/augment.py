@@ -5,9 +5,11 @@ a little, stretched, jittered, and with keypoints dropped as a detector drops th
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 
+from core.features import matrix
 from core.tables import COCO17, POSE_FEATURES
 
 _INDEX = {n: i for i, n in enumerate(COCO17)}
@@ -70,3 +72,25 @@ def augment(kps: np.ndarray, y: np.ndarray, aug: Augment, chiral: np.ndarray | N
         out_k.append(k)
         out_y.append(y)
     return np.concatenate(out_k), np.concatenate(out_y)
+
+
+@lru_cache(maxsize=None)
+def mirror_columns(kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """(source, sign): column j of a mirrored pose's `kind` vector is sign[j] * column source[j] of
+    the pose's own, for keypoint kinds whose normalisation commutes with mirroring (x negated, left
+    and right swapped: centre, size, angles and distances all do). Found on random poses, some
+    keypoints unseen; raises ValueError if a column has no such source."""
+    rng = np.random.default_rng(0)
+    kps = np.concatenate([rng.uniform(0, 640, (64, len(COCO17), 2)), rng.uniform(0, 1, (64, len(COCO17), 1))], axis=2)
+    kps[:8, _INDEX["left_hip"], 2] = 0.0  # some without the hips' centre
+    own, seen = matrix(kind, kps).astype(np.float64), matrix(kind, mirror(kps)).astype(np.float64)
+    source, sign = np.zeros(own.shape[1], int), np.zeros(own.shape[1], np.float32)
+    for j in range(own.shape[1]):
+        for s in (1.0, -1.0):
+            match = np.flatnonzero(np.abs(own * s - seen[:, j:j + 1]).max(axis=0) < 1e-4)
+            if len(match):
+                source[j], sign[j] = match[0], s
+                break
+        else:
+            raise ValueError(f"{kind} features: column {j} of a mirrored pose is no column of the pose's own")
+    return source, sign

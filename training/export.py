@@ -78,8 +78,9 @@ def export(model, classes: list[str], kind: str, out_dir: Path, *, name: str, re
         # The page says "no known pose" when the top probability is under this (None: never).
         "rejection": (report.get("validation") or {}).get("rejection"),
         "chiral": report.get("chiral", []), "augmentation": report.get("augmentation"),
-        # How it was trained (the trainer's model table shows it): models merged, epochs each.
-        "training": {"ensemble": report.get("ensemble", 1), "epochs": report.get("epochs")},
+        # How it was trained (the trainer's model table shows it): models merged, epochs each, the
+        # regularisers (training/recipe.py).
+        "training": {"ensemble": report.get("ensemble", 1), "epochs": report.get("epochs"), "recipe": report.get("recipe")},
         "weights": "float32" if kind == "tm" else "float16",
     }
     if kind == "tm":

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from .recipe import PLAIN, Recipe
+
 HIDDEN = (128, 64)  # the keypoint MLP's hidden layers (see build)
 DROPOUT = 0.3
 
 
-def build(kind: str, n_inputs: int, n_classes: int, seed: int = 0, members: int = 1):
+def build(kind: str, n_inputs: int, n_classes: int, seed: int = 0, members: int = 1, recipe: Recipe = PLAIN):
     """A compiled model; members > 1: the keypoint MLP `members` times wider, the shape of
-    merge()'s result (never trained as such: merge() fills it from members trained apart)."""
+    merge()'s result (never trained as such: merge() fills it from members trained apart).
+    recipe (keypoint MLP): its noise layer, L2 penalty and label smoothing; the same weights fit
+    the plain build (export that: training/train.py fit)."""
     import tf_keras as keras
 
     keras.utils.set_random_seed(seed)
@@ -26,14 +30,33 @@ def build(kind: str, n_inputs: int, n_classes: int, seed: int = 0, members: int 
     # Keypoints: an MLP chosen by measurement on yoga5 with subjects held out (3 seeds each):
     # 128-64 with dropout 0.3 scored 0.776 on average, 64-32 0.731, 32 0.674, 256-128 with
     # dropout 0.5 0.779 but with twice the spread, a linear model 0.492.
+    l2 = {"kernel_regularizer": keras.regularizers.L2(recipe.l2)} if recipe.l2 else {}
+    # input_shape on the first layer, as before: the plain build's model.json stays as it was
+    noise = [layers.GaussianNoise(recipe.noise, input_shape=(n_inputs,), name="noise")] if recipe.noise else []
+    first = {} if noise else {"input_shape": (n_inputs,)}
     model = keras.Sequential([
-        layers.Dense(HIDDEN[0] * members, activation="relu", input_shape=(n_inputs,), name="dense_1"),
+        *noise,
+        layers.Dense(HIDDEN[0] * members, activation="relu", name="dense_1", **first, **l2),
         layers.Dropout(DROPOUT, name="dropout_1"),
-        layers.Dense(HIDDEN[1] * members, activation="relu", name="dense_2"),
-        layers.Dense(n_classes, activation="softmax", name="dense_out"),
+        layers.Dense(HIDDEN[1] * members, activation="relu", name="dense_2", **l2),
+        layers.Dense(n_classes, activation="softmax", name="dense_out", **l2),
     ])
-    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+    loss = keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=loss, metrics=["accuracy"])
     return model
+
+
+def mirrored(model, kind: str, columns: tuple[np.ndarray, np.ndarray], n_classes: int):
+    """The keypoint MLP that gives for x what `model` gives for x mirrored: the mirrored feature
+    vector is a signed permutation of x's (columns = (source, sign), training/augment.py
+    mirror_columns), so only the first layer's kernel rows move."""
+    source, sign = columns
+    weights = model.get_weights()
+    k1 = np.zeros_like(weights[0])
+    k1[source] = sign[:, None] * weights[0]
+    out = build(kind, weights[0].shape[0], n_classes)
+    out.set_weights([k1, *weights[1:]])
+    return out
 
 
 def merge(models: list, kind: str, n_inputs: int, n_classes: int):

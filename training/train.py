@@ -8,14 +8,18 @@ from collections import Counter
 
 import numpy as np
 
-from core.features import KEYPOINT_KINDS, ensemble_problem, matrix
+from core.features import KEYPOINT_KINDS, ensemble_problem, matrix, size_of
 
 from . import evaluate
-from .augment import NONE, Augment, augment
+from .augment import NONE, Augment, augment, mirror_columns
 from .data import DatasetError
-from .model import build, merge
+from .model import build, merge, mirrored
+from .recipe import PLAIN, Recipe, mixed_batches, weight_averaging
 
 DEFAULT_AUGMENT = Augment()
+# No regulariser: noise and L2 steady one model of 60 epochs but lose 2-3 points (cobra) on the
+# default 3 models x 120 epochs (README, the fifth study).
+DEFAULT_RECIPE = PLAIN
 REJECTED_LABEL = "unknown"  # web/js/live/classifier.js REJECTED_LABEL, web/contract.json
 
 
@@ -28,23 +32,45 @@ def _rows(kind: str, x: np.ndarray, y: np.ndarray, aug: Augment, chiral, seed: i
 
 
 def fit(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *, aug: Augment, chiral=None, epochs: int,
-        batch_size: int, seed: int, validation=None, on_epoch=None, members: int = 1):
+        batch_size: int, seed: int, validation=None, on_epoch=None, members: int = 1, recipe: Recipe | None = None):
     """One model on (x, y); validation=(x, y) of unaugmented inputs, for the curves;
     on_epoch(epoch, epochs, logs) after every epoch. members > 1 (keypoint kinds): that many models
     trained with seeds seed, seed + 1, ... (their own augmentation too), merged into one
-    (model.merge); on_epoch counts on through the members' epochs, the history is the first's."""
-    if members > 1 and kind in KEYPOINT_KINDS:
-        def counting(i):  # the epochs run on over the members: member 2 of 3 at 60 epochs is epoch 61-120 of 180
-            return on_epoch and (lambda e, n, logs: on_epoch(i * n + e, members * n, logs))
+    (model.merge); on_epoch counts on through the members' epochs, the history is the first's.
+    recipe (default DEFAULT_RECIPE; keypoint kinds only): the regularisers; recipe.mirror (no
+    chiral class): each member merged with its mirror image too."""
+    recipe = DEFAULT_RECIPE if recipe is None else recipe
+    if kind not in KEYPOINT_KINDS:
+        return _fit_one(kind, x, y, n_classes, aug=aug, chiral=chiral, epochs=epochs, batch_size=batch_size,
+                        seed=seed, validation=validation, on_epoch=on_epoch, recipe=recipe)
 
-        fitted = [fit(kind, x, y, n_classes, aug=aug, chiral=chiral, epochs=epochs, batch_size=batch_size,
-                      seed=seed + i, validation=validation, on_epoch=counting(i)) for i in range(members)]
-        rows = fitted[0][0].input_shape[1]
-        return merge([m for m, _ in fitted], kind, rows, n_classes), fitted[0][1]
+    def counting(i):  # the epochs run on over the members: member 2 of 3 at 60 epochs is epoch 61-120 of 180
+        return on_epoch and (lambda e, n, logs: on_epoch(i * n + e, members * n, logs))
+
+    fitted = [_fit_one(kind, x, y, n_classes, aug=aug, chiral=chiral, epochs=epochs, batch_size=batch_size,
+                       seed=seed + i, validation=validation, on_epoch=counting(i), recipe=recipe) for i in range(members)]
+    models = [m for m, _ in fitted]
+    if mirror_averaged(recipe, chiral):
+        models += [mirrored(m, kind, mirror_columns(kind), n_classes) for m in models]
+    return merge(models, kind, size_of(kind), n_classes), fitted[0][1]
+
+
+def mirror_averaged(recipe: Recipe, chiral) -> bool:
+    """Whether fit folds mirror averaging in: never with a chiral class (its mirror image is
+    another pose)."""
+    return recipe.mirror and not np.any(chiral if chiral is not None else False)
+
+
+def _fit_one(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *, aug: Augment, chiral, epochs: int,
+             batch_size: int, seed: int, validation, on_epoch, recipe: Recipe):
+    """One model; keypoint kinds are returned in the plain build (the recipe's training-only layers
+    and penalties left out, weights the same)."""
     import tf_keras as keras
 
     rows, ys = _rows(kind, x, y, aug, chiral, seed)
-    model = build(kind, rows.shape[1], n_classes, seed=seed)
+    keypoint = kind in KEYPOINT_KINDS
+    recipe = recipe if keypoint else PLAIN
+    model = build(kind, rows.shape[1], n_classes, seed=seed, recipe=recipe)
     val = None
     if validation is not None:
         vx, vy = validation
@@ -55,10 +81,17 @@ def fit(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *, aug: Augment
             if on_epoch:
                 on_epoch(epoch + 1, epochs, {k: float(v) for k, v in (logs or {}).items()})
 
+    callbacks = [Progress()] + ([weight_averaging(epochs, recipe.average_last)] if recipe.average_last else [])
     # Augmented copies multiply the rows: a larger batch keeps the steps per epoch (and the time) alike.
-    batch = batch_size * (1 + aug.copies) if kind in KEYPOINT_KINDS else batch_size
-    history = model.fit(rows, keras.utils.to_categorical(ys, n_classes), epochs=epochs, batch_size=batch,
-                        validation_data=val, shuffle=True, verbose=0, callbacks=[Progress()])
+    batch = batch_size * (1 + aug.copies) if keypoint else batch_size
+    targets = keras.utils.to_categorical(ys, n_classes)
+    data = dict(x=mixed_batches(rows, targets, batch, recipe, seed)) if recipe.mixup else \
+        dict(x=rows, y=targets, batch_size=batch, shuffle=True)
+    history = model.fit(**data, epochs=epochs, validation_data=val, verbose=0, callbacks=callbacks)
+    if recipe != PLAIN:
+        plain = build(kind, rows.shape[1], n_classes)
+        plain.set_weights(model.get_weights())
+        model = plain
     return model, history
 
 
@@ -76,7 +109,7 @@ def check_ensemble(kind: str, ensemble: int, name: str = "ensemble") -> None:
 
 def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *, epochs: int = 60,
           batch_size: int = 16, seed: int = 0, aug: Augment | None = None, chiral=(), on_epoch=None,
-          final: bool = True, ensemble: int = 1):
+          final: bool = True, ensemble: int = 1, recipe: Recipe | None = None):
     """Cross-validate, then train the model to export on every sample: returns (model, classes, report).
     inputs: (N, 17, 3) keypoints for keypoint kinds, (N, 14739) for tm. on_epoch(epoch, epochs, logs,
     fold, folds) reports every epoch: of fold 1..folds (their logs have the held-out subject's
@@ -97,7 +130,9 @@ def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *
     chiral_mask = np.array([c in chiral for c in classes])
     y = np.array([classes.index(label) for label in labels])
     check_ensemble(kind, ensemble)
-    opts = dict(aug=aug, chiral=chiral_mask, epochs=epochs, batch_size=batch_size, seed=seed, members=ensemble)
+    recipe = (DEFAULT_RECIPE if recipe is None else recipe) if kind in KEYPOINT_KINDS else PLAIN
+    opts = dict(aug=aug, chiral=chiral_mask, epochs=epochs, batch_size=batch_size, seed=seed, members=ensemble,
+                recipe=recipe)
 
     found = evaluate.found_rows(inputs)  # rows with nobody found count wrong, whatever the model says
     start = time.perf_counter()
@@ -120,6 +155,7 @@ def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *
     report = {
         "kind": kind, "classes": classes, "epochs": epochs, "batch_size": batch_size, "seed": seed, "ensemble": ensemble,
         "augmentation": aug.as_dict(), "chiral": sorted(chiral),
+        "recipe": {**recipe.as_dict(), "mirror": mirror_averaged(recipe, chiral_mask)},
         "duration_s": round(duration, 2), "cross_validation_s": round(cv_s, 2),
         "counts": {"train": dict(Counter(labels)), "validation": dict(Counter(labels))},
         "validation_groups": [name for name, _ in fold_list],

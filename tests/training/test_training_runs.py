@@ -12,6 +12,7 @@ import socketio
 from core.features import DEFAULT_KIND
 from tests.helpers.paths import ROOT
 from tests.helpers.server import LiveServer
+from training import train
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +95,8 @@ def test_train_from_samples_and_push_the_model_to_live_pages(server, dataset):
     assert record["status"] == "done" and record["params"] == {"features": DEFAULT_KIND, "backbone": "posenet", "epochs": 6,
                                                      "ensemble": 2, "name": "studio"}
     model = next(m for m in call(server, "GET", "/api/models")[1]["models"] if m["id"] == record["model_id"])
-    assert model["training"] == {"ensemble": 2, "epochs": 6}  # the trainer's model table shows it
+    # the trainer's model table shows it; the recipe is the default one
+    assert model["training"] == {"ensemble": 2, "epochs": 6, "recipe": {**train.DEFAULT_RECIPE.as_dict(), "mirror": train.mirror_averaged(train.DEFAULT_RECIPE, None)}}
     assert [layer["config"]["units"] for layer in call(server, "GET", model["url"])[1]["modelTopology"]["model_config"]
             ["config"]["layers"] if "units" in layer["config"]] == [256, 128, 2]  # the two members, merged
     assert record["duration_s"] > 0 and sum(record["counts"]["train"].values()) > 0
