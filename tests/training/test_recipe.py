@@ -105,6 +105,17 @@ def test_train_records_the_recipe_and_whether_it_averaged_mirror_images():
     assert report["recipe"]["l2"] == 1e-4 and report["recipe"]["mirror"] is False  # chiral: not averaged
 
 
+def test_one_model_trains_with_feature_noise_and_merged_models_without():
+    kps, y = three_poses(n=45)
+    labels, groups = [f"c{i}" for i in y], [f"s{i % 3}" for i in range(45)]
+    recipes = {n: train.train(kps, labels, groups, "keypoints", epochs=1, ensemble=n, final=False)[2]["recipe"]
+               for n in (1, 2)}
+    assert recipes[1]["noise"] == 0.05 and recipes[2]["noise"] == 0  # the fifth study: noise helps one model only
+    # and the noise is applied: one default model is the noise recipe's, not the plain one's
+    assert np.array_equal(fit(None, epochs=2).get_weights()[0], fit(Recipe(noise=0.05), epochs=2).get_weights()[0])
+    assert not np.array_equal(fit(None, epochs=2).get_weights()[0], fit(PLAIN, epochs=2).get_weights()[0])
+
+
 @pytest.mark.parametrize("recipe", [Recipe(label_smoothing=0.1), Recipe(l2=1e-3), Recipe(noise=0.05), Recipe(mixup=0.4),
                                     Recipe(average_last=1.0)], ids=lambda r: next(k for k, v in r.as_dict().items() if v))
 def test_each_regulariser_changes_what_is_learned(recipe):

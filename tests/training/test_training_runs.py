@@ -96,7 +96,7 @@ def test_train_from_samples_and_push_the_model_to_live_pages(server, dataset):
                                                      "ensemble": 2, "name": "studio"}
     model = next(m for m in call(server, "GET", "/api/models")[1]["models"] if m["id"] == record["model_id"])
     # the trainer's model table shows it; the recipe is the default one
-    assert model["training"] == {"ensemble": 2, "epochs": 6, "recipe": {**train.DEFAULT_RECIPE.as_dict(), "mirror": train.mirror_averaged(train.DEFAULT_RECIPE, None)}}
+    assert model["training"] == {"ensemble": 2, "epochs": 6, "recipe": {**train.default_recipe(2).as_dict(), "mirror": False}}
     assert [layer["config"]["units"] for layer in call(server, "GET", model["url"])[1]["modelTopology"]["model_config"]
             ["config"]["layers"] if "units" in layer["config"]] == [256, 128, 2]  # the two members, merged
     assert record["duration_s"] > 0 and sum(record["counts"]["train"].values()) > 0

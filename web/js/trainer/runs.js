@@ -2,7 +2,7 @@
 // of the cross-validation, then the final model on all samples) and draw the current stage's
 // curves; a finished run's model is registered by the server, so the model table is refreshed.
 // The form's "Training" choice is how many models are trained and merged (the request's
-// `ensemble`) with its epochs per model: Quick (1 x 60) by default, because a Teachable
+// `ensemble`) with its epochs per model: Quick (1 x 60, with feature noise: training/train.py) by default, because a Teachable
 // Machine-style trainer records, trains and tries again in a loop, and Best accuracy (3 x 120,
 // `posecast train`'s default: yoga5 0.971 against 0.943, README Training) takes about 6x as long.
 import { drawCurves } from './curves.js';
