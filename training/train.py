@@ -24,10 +24,19 @@ DEFAULT_AUGMENT = Augment()
 SINGLE_RECIPE = Recipe(noise=0.05)
 
 
+REJECTED_LABEL = "unknown"  # web/js/live/classifier.js REJECTED_LABEL, web/contract.json
+
+
 def default_recipe(members: int) -> Recipe:
     """The regularisers a model gets unless told: noise for one model, none for merged ones."""
     return SINGLE_RECIPE if members == 1 else PLAIN
-REJECTED_LABEL = "unknown"  # web/js/live/classifier.js REJECTED_LABEL, web/contract.json
+
+
+def _recipe(kind: str, members: int, recipe: Recipe | None) -> Recipe:
+    """The recipe a model of `kind` trains with: regularisers exist for the keypoint MLP only."""
+    if kind not in KEYPOINT_KINDS:
+        return PLAIN
+    return default_recipe(members) if recipe is None else recipe
 
 
 def _rows(kind: str, x: np.ndarray, y: np.ndarray, aug: Augment, chiral, seed: int):
@@ -46,7 +55,7 @@ def fit(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *, aug: Augment
     (model.merge); on_epoch counts on through the members' epochs, the history is the first's.
     recipe (default default_recipe(members); keypoint kinds only): the regularisers; recipe.mirror (no
     chiral class): each member merged with its mirror image too."""
-    recipe = default_recipe(members) if recipe is None else recipe
+    recipe = _recipe(kind, members, recipe)
     if kind not in KEYPOINT_KINDS:
         return _fit_one(kind, x, y, n_classes, aug=aug, chiral=chiral, epochs=epochs, batch_size=batch_size,
                         seed=seed, validation=validation, on_epoch=on_epoch, recipe=recipe)
@@ -76,7 +85,6 @@ def _fit_one(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *, aug: Au
 
     rows, ys = _rows(kind, x, y, aug, chiral, seed)
     keypoint = kind in KEYPOINT_KINDS
-    recipe = recipe if keypoint else PLAIN
     model = build(kind, rows.shape[1], n_classes, seed=seed, recipe=recipe)
     val = None
     if validation is not None:
@@ -137,7 +145,7 @@ def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *
     chiral_mask = np.array([c in chiral for c in classes])
     y = np.array([classes.index(label) for label in labels])
     check_ensemble(kind, ensemble)
-    recipe = (default_recipe(ensemble) if recipe is None else recipe) if kind in KEYPOINT_KINDS else PLAIN
+    recipe = _recipe(kind, ensemble, recipe)
     opts = dict(aug=aug, chiral=chiral_mask, epochs=epochs, batch_size=batch_size, seed=seed, members=ensemble,
                 recipe=recipe)
 
