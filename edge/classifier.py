@@ -41,7 +41,7 @@ class Classifier:
             return []
         main = max(poses, key=lambda p: p.score)
         people = ([main] + [p for p in poses if p is not main])[:MAX_PEOPLE]
-        kps = np.stack([features.keypoint_array(p.keypoints) for p in people])
+        kps = np.stack([features.pose_inputs(self.kind, p) for p in people])
         probs = self.predict(features.matrix(self.kind, kps))
         out = []
         for pose, row in zip(people, probs):
