@@ -15,7 +15,7 @@ from core import features
 from core.tables import COCO17, TABLES_FILE
 from tests.helpers.paths import ROOT
 from training import export, exported, train
-from training.augment import mirror, mirror_columns
+from training.augment import MIRROR, mirror, mirror_columns
 from training.data import DatasetError
 
 NODE_SCRIPT = """
@@ -85,10 +85,14 @@ def test_mirroring_is_a_signed_permutation_and_keeps_the_angles():
     angles = features.WORLD_BLOCKS["angles"]
     # left and right swap; a mirror image bends every joint as much
     assert np.abs(np.sort(own[:, angles], 1) - np.sort(seen[:, angles], 1)).max() < 1e-5
-    # without negating the world x, the body frame would be another body (a mirror image's is not a rotation)
-    wrong = mirror(kps)
-    wrong[..., 3] *= -1
-    assert np.abs(own[:, source] * sign - features.matrix("world", wrong)).max() > 0.1
+    # A mirror image, not the same body with left and right renamed: in the body's frame a point
+    # in front of the body (z) stays in front and the side (x) flips. Without negating the world x
+    # the frame's z would flip instead (a hand in front would be behind the back).
+    body = features.WORLD_BLOCKS["body"].start
+    n = len(COCO17)
+    bx, bz = own[:, body:body + n], own[:, body + 2 * n:body + 3 * n]
+    assert np.abs(seen[:, body:body + n] + bx[:, MIRROR]).max() < 1e-5
+    assert np.abs(seen[:, body + 2 * n:body + 3 * n] - bz[:, MIRROR]).max() < 1e-5
 
 
 def test_a_camera_moved_around_the_person_changes_no_3d_feature():
@@ -122,29 +126,33 @@ def depth_only_poses(n_per_class=24, subjects=("a", "b", "c")):
 
 def test_world_models_learn_what_only_depth_tells_and_merge_one_member_per_view():
     kps, labels, groups = depth_only_poses()
-    _, _, flat = train.train(kps[..., :3], labels, groups, "keypoints", epochs=20, ensemble=3, final=False)
-    model, classes, report = train.train(kps, labels, groups, "world", epochs=20, ensemble=3)
-    print("keypoints", flat["validation"]["accuracy"], "world", report["validation"]["accuracy"])
-    assert report["validation"]["accuracy"] >= 0.9
-    assert flat["validation"]["accuracy"] <= 0.75  # the 2-D keypoints alone cannot tell them apart
+    y = np.array([("bent", "straight").index(label) for label in labels])
+    held = np.array([g == "c" for g in groups])  # a subject the models never saw
+    opts = dict(aug=train.DEFAULT_AUGMENT, epochs=20, batch_size=16, seed=0)
+    flat, _ = train.fit("keypoints", kps[~held, :, :3], y[~held], 2, members=1, **opts)
+    model, _ = train.fit("world", kps[~held], y[~held], 2, members=3, **opts)
+    accuracy = {kind: float((train.predict(m, kind, x[held]).argmax(1) == y[held]).mean())
+                for kind, m, x in (("keypoints", flat, kps[..., :3]), ("world", model, kps))}
+    print(accuracy)
+    assert accuracy["world"] >= 0.9
+    assert accuracy["keypoints"] <= 0.75  # the 2-D keypoints alone cannot tell them apart
 
     # member i looks at view i: its first-layer weights are zero on every other column
     k1 = model.get_weights()[0]
     assert k1.shape == (112, 3 * 128)
     blocks = features.WORLD_BLOCKS
     for i, view in enumerate(features.VIEWS["world"]):
-        unseen = [b for b in blocks if b not in view]
         units = k1[:, i * 128:(i + 1) * 128]
-        assert np.abs(units[blocks["keypoints"]]).max() > 0
-        assert all(np.abs(units[blocks[b]]).max() == 0 for b in unseen)
         assert all(np.abs(units[blocks[b]]).max() > 0 for b in view)
+        assert all(np.abs(units[blocks[b]]).max() == 0 for b in blocks if b not in view)
 
 
 def test_the_export_records_the_kind_and_runs_as_trained(tmp_path):
-    kps, labels, groups = depth_only_poses(n_per_class=9)
-    model, classes, report = train.train(kps, labels, groups, "world", epochs=2, ensemble=3)
-    out = export.export(model, classes, "world", tmp_path / "w" / "1", name="w", report=report,
-                        backbone="blazepose-heavy")
+    kps, labels, _ = depth_only_poses(n_per_class=9)
+    y = np.array([("bent", "straight").index(label) for label in labels])
+    model, _ = train.fit("world", kps, y, 2, aug=train.DEFAULT_AUGMENT, epochs=2, batch_size=16, seed=0, members=3)
+    out = export.export(model, ["bent", "straight"], "world", tmp_path / "w" / "1", name="w",
+                        report={"ensemble": 3}, backbone="blazepose-heavy")
     meta = json.loads((out / "posecast.json").read_text())
     assert (meta["features"], meta["inputs"], meta["backbone"]) == ("world", 112, "blazepose-heavy")
     assert meta["normalisation"]["world_features"]["angles"] and meta["normalisation"]["views"] == \
