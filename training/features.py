@@ -73,14 +73,17 @@ def model_inputs(estimator, image: np.ndarray, tm: bool = False, world: bool = F
     return keypoints_of(estimator.estimate(image), world), (estimator.outputs(image).tm_features() if tm else None)
 
 
-def extract_all(samples, estimator, progress=None, kinds=KINDS) -> dict:
-    """One pass of the backbone over the images, every kind's inputs from it: {kind: array}.
+def extract_all(samples, estimator, progress=None, kinds=None) -> dict:
+    """One pass of the backbone over the images, every kind's inputs from it: {kind: array}
+    (kinds: by default every kind, but `world` only from a backbone with world landmarks).
     `estimator`: load_backbone()'s (here) or extractor()'s (worker processes; same keypoints).
     Keypoints come from estimate(), what the page sees of a held pose (its first frame, then the
     refined crop); tm features from PoseNet's full-frame outputs, as Teachable Machine computes them.
     Images are decoded here (TensorFlow's decoder, as everywhere in training) and sent to the workers."""
     from .posenet import load_image
 
+    if kinds is None:
+        kinds = tuple(k for k in KINDS if k not in WORLD_KINDS or not backbone_problem(k, estimator.backbone))
     if "tm" in kinds and estimator.backbone != "posenet":
         raise ValueError(f"tm features come from PoseNet only, not {estimator.backbone}")
     world = any(k in WORLD_KINDS for k in kinds)
