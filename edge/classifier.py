@@ -30,6 +30,9 @@ class Classifier:
                               "with `posecast train` (pose or keypoints features)")
         if self.kind not in features.KEYPOINT_KINDS:
             raise Unsupported(f"unknown feature kind {self.kind!r}")
+        if self.kind in features.WORLD_KINDS:  # the tracked people (edge/pipeline.py Person) keep 2-D keypoints only
+            raise Unsupported(f"{spec.get('name')} uses {self.kind} features (BlazePose's world landmarks), which the "
+                              "edge node does not pass to its classifier yet: activate a pose or keypoints model")
         self.head = PoseClassifier(spec.get("name"), self.kind, spec.get("normalisation"), model_json, shards,
                                    spec["labels"], spec.get("threshold"), table_hint=": update the edge node")
         self.labels, self.threshold, self.predict = self.head.labels, self.head.threshold, self.head.predict
@@ -41,7 +44,7 @@ class Classifier:
             return []
         main = max(poses, key=lambda p: p.score)
         people = ([main] + [p for p in poses if p is not main])[:MAX_PEOPLE]
-        kps = np.stack([features.pose_inputs(self.kind, p) for p in people])
+        kps = np.stack([features.keypoint_array(p.keypoints) for p in people])
         probs = self.predict(features.matrix(self.kind, kps))
         out = []
         for pose, row in zip(people, probs):

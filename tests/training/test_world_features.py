@@ -171,3 +171,17 @@ def test_without_world_landmarks_the_kind_is_refused():
         train.train(kps[..., :3], labels, groups, "world", epochs=1, ensemble=3)
     with pytest.raises(DatasetError, match="multiple of 3"):
         train.train(kps, labels, groups, "world", epochs=1, ensemble=2)
+
+
+def test_the_servers_own_inference_refuses_a_world_model(tmp_path):
+    from poseio.classifier import Classifier, Unsupported
+
+    kps, labels, _ = depth_only_poses(n_per_class=3)
+    y = np.array([("bent", "straight").index(label) for label in labels])
+    model, _ = train.fit("world", kps, y, 2, aug=train.DEFAULT_AUGMENT, epochs=1, batch_size=16, seed=0, members=3)
+    out = export.export(model, ["bent", "straight"], "world", tmp_path / "w" / "1", name="w", report={},
+                        backbone="blazepose-heavy")
+    head = Classifier({"name": "w", "version": "1", "dir": str(out), "features": "world", "labels": ["bent", "straight"],
+                       "threshold": None})
+    with pytest.raises(Unsupported, match="world landmarks"):
+        head.classify([[{"name": n, "x": 1.0, "y": 2.0, "score": 0.9} for n in COCO17]])
