@@ -27,8 +27,28 @@ export async function openWebcam(video) {
   }
   video.srcObject = stream;
   video.loop = false;
-  await playing(video);
-  return { kind: 'webcam', name: 'webcam', element: video, ...sizeOf(video), stop: () => stopVideo(video) };
+  const [track] = stream.getVideoTracks();
+  const [origin] = await Promise.all([firstFrameTime(track), playing(video)]);
+  // track and origin: for a loop that reads the camera's frames off its track (loop.js startTrackLoop)
+  return { kind: 'webcam', name: 'webcam', element: video, track, origin, ...sizeOf(video), stop: () => stopVideo(video) };
+}
+
+// The timestamp (µs) of the first frame a new camera track gives, where the browser can read frames
+// off a track (else null): frames read off it later are timed from it, as the <video> times its
+// frames (mediaTime) from the first it shows.
+async function firstFrameTime(track) {
+  if (typeof MediaStreamTrackProcessor !== 'function') return null;
+  const own = track.clone();
+  try {
+    const { value: frame } = await new MediaStreamTrackProcessor({ track: own }).readable.getReader().read();
+    const timestamp = frame?.timestamp ?? null;
+    frame?.close();
+    return timestamp;
+  } catch {
+    return null;
+  } finally {
+    own.stop();
+  }
 }
 
 export async function openFile(file, { video, image }) {
