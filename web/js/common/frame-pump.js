@@ -1,13 +1,50 @@
 // Runs in the pose worker (pose-service.js): a camera's frames straight off its track, from a
 // MediaStreamTrackProcessor's readable the page transferred (loop.js startTrackLoop). Every frame is
 // read as it comes and only the newest is kept (the others are closed at once, so a faster camera
-// costs nothing beyond its capture); next() takes it when the model is free, as a copy.
-//
-// Why a copy: a camera lends a consumer only a few frames at a time (Chromium 156's stopped
+// costs nothing beyond its capture); whenever the model is free the newest is taken, as a copy, read
+// and estimated, and its result goes back with it (watchTrack).
+import { createFrameReader } from './frame-pixels.js';
+
+// The loop on a track's frames: estimate(pixels, timestampMs) -> a promise of {poses, spans, ...}
+// (null once the watch is over); onResult(result with scale, index and spans {idle, read, ...},
+// frame) owns the frame; onFailure(err) once, if it fails. -> {stop()}.
+export function watchTrack(readable, { estimate, onResult, onFailure }) {
+  const pump = createFramePump(readable);
+  const read = createFrameReader(); // the frame shrunk and read here, as the page reads a <video>'s
+  let stopped = false;
+  const stop = () => { stopped = true; pump.stop(); };
+  async function loop() {
+    let free = performance.now(); // when the last estimate ended: the worker idles from then to the next frame
+    for (;;) {
+      const taken = await pump.next();
+      if (!taken) return;
+      const { frame, index } = taken;
+      let result = null;
+      const t0 = performance.now();
+      try {
+        if (!stopped) {
+          const { pixels, scale, timestampMs } = read(frame);
+          const t1 = performance.now();
+          const out = await estimate(pixels, timestampMs);
+          result = out && { ...out, scale, index, spans: { idle: t0 - free, read: t1 - t0, ...out.spans } };
+        }
+      } finally {
+        if (!result || stopped) frame.close();
+      }
+      if (!result || stopped) return;
+      onResult(result, frame);
+      free = performance.now();
+    }
+  }
+  loop().catch((err) => { if (!stopped) onFailure(err); stop(); });
+  return { stop };
+}
+
+// The newest frame read off the stream; next() takes it as a copy. Why a copy: a camera lends a consumer only a few frames at a time (Chromium 156's stopped
 // delivering to a worker that held two open), so the frame the page shows until the next result and
 // the one being estimated would starve the track. Copied (allocationSize() bytes, 0.5 MB for
 // 576 x 576 I420) the camera's frame is closed at once.
-export function createFramePump(readable) {
+function createFramePump(readable) {
   const reader = readable.getReader();
   let newest = null; // {frame: VideoFrame, index}, not yet taken
   let read = 0; // frames read off the track so far (the index of the newest)

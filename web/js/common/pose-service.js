@@ -4,8 +4,7 @@
 import { bareRate } from './bare-rate.js';
 import { loadBackbone } from './backbones.js';
 import { useBackend } from './backend.js';
-import { createFramePump } from './frame-pump.js';
-import { createFrameReader } from './frame-pixels.js';
+import { watchTrack } from './frame-pump.js';
 import { FROM_WORKER, TO_WORKER } from './pose-messages.js';
 
 // Frames arrive as int32 RGB pixels read on the page (common/frame-pixels.js); each is wrapped once
@@ -47,42 +46,7 @@ export async function serve(scope) {
     return job;
   };
 
-  // A camera track's frames (TO_WORKER.WATCH): the newest estimated whenever the model is free, each
-  // result posted with its frame (transferred: the page draws it under the skeletons).
-  let watching = null; // {id, pump, share}
-  async function watch(current) {
-    const read = createFrameReader(); // the frame shrunk and read here, as frame-pixels.js reads on the page
-    let free = performance.now(); // when the last estimate ended: the worker idles from then to the next frame
-    for (;;) {
-      const taken = await current.pump.next();
-      if (!taken) return;
-      const { frame, index } = taken;
-      let out = null;
-      try {
-        out = await enqueue(async () => {
-          if (current !== watching) return null;
-          const t0 = performance.now();
-          const { pixels, scale, timestampMs } = read(frame);
-          const t1 = performance.now();
-          const result = await estimateOn(pixels, { timestampMs, shareTmFeatures: current.share });
-          return { ...result, scale, spans: { idle: t0 - free, read: t1 - t0, ...result.spans } };
-        });
-      } catch (err) {
-        frame.close();
-        if (current === watching) unwatch(current.id);
-        scope.postMessage({ type: FROM_WORKER.POSES, id: current.id, message: err?.message ?? String(err) });
-        return;
-      }
-      free = performance.now();
-      if (!out) { frame.close(); return; }
-      scope.postMessage({ type: FROM_WORKER.POSES, id: current.id, ...out, frame, index }, [frame]);
-    }
-  }
-  function unwatch(id) {
-    if (!watching || (id !== undefined && watching.id !== id)) return;
-    watching.pump.stop();
-    watching = null;
-  }
+  let watching = null; // the camera track's frames being estimated (TO_WORKER.WATCH): {id, share, watch}
 
   const handlers = Object.freeze({
     async [TO_WORKER.LOAD]({ backbone, multi }) {
@@ -102,16 +66,29 @@ export async function serve(scope) {
       return { features, inferences: d.inferences };
     }),
     [TO_WORKER.WATCH]({ readable, shareTmFeatures }, id) {
-      unwatch();
-      watching = { id, pump: createFramePump(readable), share: shareTmFeatures };
-      watch(watching);
+      watching?.watch.stop();
+      const current = { id, share: shareTmFeatures };
+      current.watch = watchTrack(readable, {
+        // in the queue, so a new backbone never loads mid-estimate
+        estimate: (pixels, timestampMs) => enqueue(() => (watching !== current ? null
+          : estimateOn(pixels, { timestampMs, shareTmFeatures: current.share }))),
+        onResult: (result, frame) => scope.postMessage({ type: FROM_WORKER.POSES, id, ...result, frame }, [frame]),
+        onFailure(err) {
+          if (watching === current) watching = null;
+          scope.postMessage({ type: FROM_WORKER.POSES, id, message: err?.message ?? String(err) });
+        },
+      });
+      watching = current;
       return null;
     },
     [TO_WORKER.SHARE]({ shareTmFeatures }) {
       if (watching) watching.share = shareTmFeatures;
       return null;
     },
-    [TO_WORKER.UNWATCH]({ watch: id }) { unwatch(id); return null; },
+    [TO_WORKER.UNWATCH]({ watch: id }) {
+      if (watching?.id === id) { watching.watch.stop(); watching = null; }
+      return null;
+    },
     [TO_WORKER.RESET]() { detector?.reset(); return null; },
     [TO_WORKER.DISPOSE]() { detector?.dispose(); detector = null; return null; },
     [TO_WORKER.BARE_RATE]: ({ pixels, seconds }) => using(pixels, (frame) => bareRate(loaded(), frame, seconds)),

@@ -142,11 +142,13 @@ async function remoteDetector({ call, watch }, backbone, { multi = false } = {})
     // for each estimate, onError(err) once if it fails. -> stop().
     watch(readable, { onResult, onError }) {
       let sharing = detector.shareTmFeatures;
-      let stop = null;
-      stop = watch({ readable, shareTmFeatures: sharing }, [readable], (data) => {
+      const stop = watch({ readable, shareTmFeatures: sharing }, [readable], (data) => {
         if (data.message !== undefined) { stop(); onError(new Error(data.message)); return; }
-        let latencyMs = 0;
-        for (const [name, ms] of Object.entries(data.spans)) { spans.add(`worker ${name}`, ms); latencyMs += ms; }
+        let latencyMs = 0; // from taking the frame to the result (the worker's idle time before it apart)
+        for (const [name, ms] of Object.entries(data.spans)) {
+          spans.add(`worker ${name}`, ms);
+          if (name !== 'idle') latencyMs += ms;
+        }
         detector.inferences = data.inferences;
         shared = data.features;
         if (detector.shareTmFeatures !== sharing) { // the classifier changed it (live/classify.js)
