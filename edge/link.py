@@ -4,7 +4,8 @@ model is active), over one Socket.IO websocket, as web/js/live/stream.js does fo
 A sender thread commits the outbox and sends its oldest events every <= 250 ms as one batch with
 an acknowledgement; only an acknowledged batch leaves the outbox. While the server is down the
 client reconnects with back-off (0.5 s doubling to 5 s) and then resends everything, oldest first.
-A refused device token is fatal: reconnecting would be refused again.
+A refused device token is fatal: reconnecting would be refused again; so is a token revoked while
+connected (the server's `refused`, at its next heartbeat).
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class Link:
         self.sio.on("connect", self._connected, namespace="/pose")
         self.sio.on("disconnect", self._disconnected, namespace="/pose")
         self.sio.on("connect_error", self._connect_error, namespace="/pose")
+        self.sio.on("refused", self._refused, namespace="/pose")
         self.sio.on("model_activated", lambda spec: self.on_model(spec), namespace="/live")
         self.sio.on("model_cleared", lambda *_: self.on_model(None), namespace="/live")
         self._thread = threading.Thread(target=self._pump, name="edge-sender", daemon=True)
@@ -67,6 +69,13 @@ class Link:
         if message and "token" in message:  # the server's words for an unknown or revoked token
             self.refused = message
             threading.Thread(target=self.sio.disconnect, daemon=True).start()  # stop reconnecting
+
+    def _refused(self, payload=None):
+        """The token was revoked while connected: stop (the node exits 3); unsent events stay in the outbox."""
+        message = payload.get("message") if isinstance(payload, dict) else None
+        self.refused = str(message or "the device token was revoked")
+        self.stats["last_error"] = self.refused
+        threading.Thread(target=self.sio.disconnect, daemon=True).start()
 
     def start(self, wait_s: float | None = None, abort: threading.Event | None = None) -> None:
         """Connect (retrying with back-off until wait_s passes, forever with None, or until `abort`

@@ -27,10 +27,11 @@ def create_app(config: dict | None = None) -> Flask:
     wings = (samples, models, stream, api_v1)
     for wing in wings:  # tables, routes and Socket.IO handlers
         wing.init_app(app)
-    db.create_tables(app)
-    auth.init_app(app)
-    models.start(app)
-    stream.start(app)
+    with db.startup_lock(app):  # one process at a time makes what a new database lacks
+        db.create_tables(app)
+        auth.init_app(app)
+        models.start(app)
+        stream.start(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(static.bp)
     app.after_request(_security_headers)

@@ -215,7 +215,9 @@ def login():
         raise Invalid("expected {username: string, password: string}")
     check_password_text(body["password"])
     key = (body["username"][:64].encode("utf-8", "backslashreplace").decode(), request.remote_addr or "")
-    if logins.throttled(current_app, key):
+    with db.engine().connect() as conn:
+        refused = logins.throttled(conn, key)
+    if refused:
         audit.warning("login for %r from %s refused: too many failures", key[0], key[1])
         return jsonify(error="too many failed logins; try again in a minute"), 429
     row = None
@@ -224,7 +226,8 @@ def login():
             row = conn.execute(select(users).where(users.c.username == body["username"])).first()
     # As long for an unknown name as for a wrong password: the timing tells nothing.
     if not logins.check_password(row.password_hash if row else None, body["password"]):
-        logins.record_failure(current_app, key)
+        with db.engine().begin() as conn:
+            logins.record_failure(conn, key)
         audit.warning("failed login for %r from %s", key[0], key[1])
         return jsonify(error="wrong username or password"), 401
     audit.info("%s (%s) logged in from %s", row.username, row.role, key[1])

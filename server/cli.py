@@ -45,12 +45,14 @@ def _serve(args: argparse.Namespace) -> int:
     from .api_v1.job_runner import requeue_dead
     from .models.training_runs import fail_dead
     from .stream.history import start_retention
+    from .stream.ingest import refuse_revoked
     from .stream.label_log import close_orphan_sessions
 
     start_retention(app)
     # Beat in the database; what worker processes that died left (client sessions, video jobs,
     # training runs) is closed, queued again or failed by the live ones.
-    instances.start(app, sweeps=[close_orphan_sessions, requeue_dead, fail_dead])
+    # Edge nodes whose device token was revoked meanwhile are refused.
+    instances.start(app, sweeps=[close_orphan_sessions, requeue_dead, fail_dead], checks=[refuse_revoked])
     from . import api_v1
 
     api_v1.serve(app)

@@ -32,6 +32,7 @@ POSE = "/pose"
 LABELS = event(POSE, "labels")
 SET_NAME = event(POSE, "set_name")
 SKELETON = event(POSE, "skeleton")
+REFUSED = event(POSE, "refused")
 DASHBOARD = "/dashboard"
 SNAPSHOT = event(DASHBOARD, "snapshot")
 UPDATE = event(DASHBOARD, "update")

@@ -1,8 +1,9 @@
 """Device tokens: how an edge node (`posecast edge`) proves to /pose that an admin let it in.
 
 `posecast devices add NAME` makes a token, shows it once and keeps only its sha256
-(secret_tokens.py); `revoke` ends it at the node's next connect; `list` shows names and states. A node
-that connects with a token is listed on dashboards as an edge client; a page sends none.
+(secret_tokens.py); `revoke` ends it: refused at connect, and a node connected with it is told and
+cut off within two heartbeats (stream/ingest.py `refuse_revoked`); `list` shows names and states. A
+node that connects with a token is listed on dashboards as an edge client; a page sends none.
 """
 from __future__ import annotations
 
@@ -62,7 +63,18 @@ def verify(conn, token: str) -> str:
     if row is None or not hmac.compare_digest(row.token_sha256, digest):
         raise Invalid("unknown device token: an admin makes one with `posecast devices add NAME`")
     if row.revoked_at is not None:
-        raise Invalid(f"the device token of {row.name!r} was revoked: an admin gives a new one with "
-                      f"`posecast devices add {row.name}`")
+        raise Invalid(revoked_message(row.name))
     conn.execute(update(devices).where(devices.c.id == row.id).values(last_used_at=now_ms()))
     return row.name
+
+
+def revoked_message(name: str) -> str:
+    return f"the device token of {name!r} was revoked: an admin gives a new one with `posecast devices add {name}`"
+
+
+def valid_digests(conn, digests: set[str]) -> set[str]:
+    """Which of these token hashes still let a device in (not revoked, not replaced by a new token)."""
+    if not digests:
+        return set()
+    return set(conn.execute(select(devices.c.token_sha256).where(
+        devices.c.token_sha256.in_(sorted(digests)), devices.c.revoked_at.is_(None))).scalars())

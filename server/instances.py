@@ -96,15 +96,16 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def start(app, sweeps=()) -> None:
+def start(app, sweeps=(), checks=()) -> None:
     """Beat now (before serving), then in a background task; each `sweep(conn, dead_ids)` gets
-    the dead instances' ids to close what they left open."""
+    the dead instances' ids to close what they left open; each `check(app, conn)` runs at every
+    beat (what this process holds that the database says has ended, e.g. a revoked device)."""
     with db.engine_of(app).begin() as conn:
         beat(conn, app)
-    socketio.start_background_task(_loop, app, tuple(sweeps))
+    socketio.start_background_task(_loop, app, tuple(sweeps), tuple(checks))
 
 
-def _loop(app, sweeps) -> None:
+def _loop(app, sweeps, checks) -> None:
     period = app.config["HEARTBEAT_S"]
     steady_since = time.monotonic()  # beating without a gap since then
     failing = False
@@ -129,8 +130,20 @@ def _loop(app, sweeps) -> None:
             if failing:
                 log.warning("heartbeat: the database answers again")
             failing = False
+            _run_checks(app, checks)
         except Exception as exc:  # the database is away: keep trying, judge nobody meanwhile
             if not failing:
                 log.warning("heartbeat failed (%s); retrying every %s s", exc.__class__.__name__, period)
             failing = True
             steady_since = time.monotonic() + period
+
+
+def _run_checks(app, checks) -> None:
+    """Each in a transaction of its own, after the beat: a failing check must not stop the beats
+    (other processes would judge this one dead)."""
+    for check in checks:
+        try:
+            with db.engine_of(app).begin() as conn:
+                check(app, conn)
+        except Exception:
+            log.exception("heartbeat check %s failed", getattr(check, "__name__", check))

@@ -2,19 +2,19 @@
 
 The signed cookie only carries a random session id; the session itself is a row here, so logging
 out, changing a password or removing a user ends it at once, even for a copy of the cookie. A
-failed login costs the same time whether the user exists or not, and the table of recent failures
-is bounded (entries expire after the window; at most MAX_TRACKED keys)."""
+failed login costs the same time whether the user exists or not. Recent failures are rows too, so
+every server process counts the same ones (a guesser cannot spread tries over the workers behind
+nginx); rows older than the window go with each new failure, so the table stays small."""
 from __future__ import annotations
 
 import secrets
-import time
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Table, delete, insert, select
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, String, Table, delete, func, insert, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from core.clock import utcnow
+from core.clock import now_ms, utcnow
 
 from . import db
 
@@ -25,9 +25,17 @@ login_sessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+login_failures = Table(
+    "login_failures", db.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False),  # as typed (cut to 64), not only real users'
+    Column("address", String(64), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),  # wall clock: shared by every process
+    Index("ix_login_failures_key", "username", "address", "at_ms"),
+)
+
 # A few wrong passwords per name and address per minute, then wait: slows guessing, not users.
 MAX_FAILURES, FAILURE_WINDOW_S = 5, 60.0
-MAX_TRACKED = 10_000
 
 
 def start(conn, user_id: int) -> str:
@@ -82,29 +90,17 @@ def check_password(password_hash: str | None, password: str) -> bool:
     return check_password_hash(password_hash, password)
 
 
-def _failures(app) -> dict[tuple[str, str], list[float]]:
-    return app.extensions.setdefault("posecast.login_failures", {})
+def throttled(conn, key: tuple[str, str], now: int | None = None) -> bool:
+    """Has this (name, address) failed MAX_FAILURES times within the window, in any process?"""
+    since = (now_ms() if now is None else now) - int(FAILURE_WINDOW_S * 1000)
+    count = conn.execute(select(func.count()).select_from(login_failures).where(
+        login_failures.c.username == key[0][:64], login_failures.c.address == key[1][:64],
+        login_failures.c.at_ms > since)).scalar_one()
+    return count >= MAX_FAILURES
 
 
-def throttled(app, key) -> bool:
-    now = time.monotonic()
-    failures = _failures(app)
-    recent = [t for t in failures.get(key, []) if now - t < FAILURE_WINDOW_S]
-    if recent:
-        failures[key] = recent
-    else:
-        failures.pop(key, None)
-    return len(recent) >= MAX_FAILURES
-
-
-def record_failure(app, key) -> None:
-    """Remember a failed login; the table never holds more than MAX_TRACKED keys."""
-    now = time.monotonic()
-    failures = _failures(app)
-    failures.setdefault(key, []).append(now)
-    del failures[key][:-MAX_FAILURES]
-    if len(failures) > MAX_TRACKED:
-        for k in [k for k, times in failures.items() if now - times[-1] >= FAILURE_WINDOW_S]:
-            del failures[k]
-        while len(failures) > MAX_TRACKED:  # still full of fresh failures: forget the oldest
-            del failures[next(iter(failures))]
+def record_failure(conn, key: tuple[str, str], now: int | None = None) -> None:
+    """Remember a failed login; every failure older than the window goes at the same time."""
+    now = now_ms() if now is None else now
+    conn.execute(delete(login_failures).where(login_failures.c.at_ms <= now - int(FAILURE_WINDOW_S * 1000)))
+    conn.execute(insert(login_failures).values(username=key[0][:64], address=key[1][:64], at_ms=now))

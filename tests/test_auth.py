@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from sqlalchemy import func, select
 
 from server import auth, create_app, db
 from server.sockets import socketio
@@ -242,12 +243,35 @@ def test_login_takes_as_long_for_an_unknown_user(anon):
     assert unknown > 0.5 * known, (known, unknown)
 
 
-def test_the_failed_login_table_is_bounded(app):
+def test_failed_logins_expire_and_their_table_stays_small(app):
     from server import logins
 
-    for i in range(logins.MAX_TRACKED + 2000):
-        logins.record_failure(app, (f"name-{i}", "10.0.0.1"))
-    assert len(app.extensions["posecast.login_failures"]) <= logins.MAX_TRACKED
+    key, window = ("admin", "10.0.0.1"), int(logins.FAILURE_WINDOW_S * 1000)
+    with db.engine_of(app).begin() as conn:
+        for i in range(logins.MAX_FAILURES):
+            logins.record_failure(conn, key, now=1_000_000 + i)
+        assert logins.throttled(conn, key, now=1_000_000 + window - 1)
+        assert not logins.throttled(conn, key, now=1_000_000 + 2 * window)
+        assert not logins.throttled(conn, ("admin", "10.0.0.2"), now=1_000_000 + window - 1)
+        logins.record_failure(conn, ("someone", "10.0.0.3"), now=1_000_000 + 2 * window)  # the old ones go
+        assert conn.execute(select(func.count()).select_from(logins.login_failures)).scalar_one() == 1
+
+
+def test_failures_in_one_server_process_count_in_every_other(any_db_app):
+    """Two processes on one database (two apps here): tries spread over the workers behind nginx
+    are counted together."""
+    from server import logins
+
+    other = create_app({**{k: any_db_app.config[k] for k in ("INSTANCE_PATH", "MODELS_DIR", "DATABASE_URL")},
+                        "ASYNC_MODE": "threading", "TESTING": True, **ADMIN_CONFIG})
+    first, second = any_db_app.test_client(), other.test_client()
+    for client in (first, second):
+        client.environ_base["HTTP_X_CSRF_TOKEN"] = client.get("/api/me").get_json()["csrf_token"]
+    for i in range(logins.MAX_FAILURES):
+        r = (first, second)[i % 2].post("/api/login", json={"username": "admin", "password": "wrong-password"})
+        assert r.status_code == 401
+    for client in (first, second):
+        assert client.post("/api/login", json={"username": "admin", "password": ADMIN[1]}).status_code == 429
 
 
 def test_a_non_ascii_csrf_token_is_a_403(anon):

@@ -29,7 +29,7 @@ log = logging.getLogger("posecast.jobs")
 
 
 def start(app) -> None:
-    with db.engine_of(app).begin() as conn:
+    with db.startup_lock(app), db.engine_of(app).begin() as conn:
         db.ensure_column(conn, jobs, "instance_id")
         restarted = requeue_orphans(conn)
     if restarted:

@@ -16,8 +16,8 @@ from flask_socketio import ConnectionRefusedError, disconnect  # noqa: A004
 from core.checks import Invalid
 from core.clock import now_ms
 
-from .. import auth, db, devices
-from ..contract import LABELS, POSE, SET_NAME, SKELETON
+from .. import auth, db, devices, secret_tokens
+from ..contract import LABELS, POSE, REFUSED, SET_NAME, SKELETON
 from ..sockets import socketio
 from . import label_log, pose_checks, services
 
@@ -51,12 +51,30 @@ def on_connect(auth_payload=None):
     kind = "edge" if device else "page"
     with db.engine().begin() as conn:
         session_id = label_log.open_session(conn, client, request.remote_addr, request.headers.get("User-Agent"))
-    _connections()[request.sid] = {**client, "session_id": session_id, "kind": kind, "device": device}
+    _connections()[request.sid] = {**client, "session_id": session_id, "kind": kind, "device": device,
+                                   "token_sha256": secret_tokens.digest(token) if device else None}
     services.of(current_app).hub.connected(client["client_id"], client["name"], session_id, kind=kind)
 
 
 def token_sent(auth_payload) -> bool:
     return isinstance(auth_payload, dict) and auth_payload.get("token") is not None
+
+
+def refuse_revoked(app, conn) -> None:
+    """At each heartbeat (instances.py): an edge node of this process whose device token was revoked
+    or replaced since it connected is told why (`refused`) and its batches are refused from then on
+    (retry: they stay in its outbox); still connected at the next heartbeat, it is cut off."""
+    held = {sid: info for sid, info in list(services.of(app).connections.items()) if info.get("device")}
+    valid = devices.valid_digests(conn, {info["token_sha256"] for info in held.values()})
+    for sid, info in held.items():
+        if info["token_sha256"] in valid:
+            continue
+        if info.get("refused"):  # told a heartbeat ago: close its connection (every namespace)
+            socketio.server.eio.disconnect(socketio.server.manager.eio_sid_from_sid(sid, POSE))
+            continue
+        info["refused"] = devices.revoked_message(info["device"])
+        app.logger.warning("edge node %r: device token revoked; refusing it", info["device"])
+        socketio.emit(REFUSED, {"message": info["refused"]}, to=sid, namespace=POSE)
 
 
 @socketio.on("disconnect", namespace=POSE)
@@ -93,6 +111,8 @@ def store_labels(sid: str, payload) -> dict:
     info = _connections().get(sid)
     if info is None:
         return {"ok": False, "error": "not connected", "retry": True}
+    if info.get("refused"):
+        return {"ok": False, "error": info["refused"], "retry": True}
     cfg = current_app.config
     try:
         batch = pose_checks.validate_batch(payload, cfg["BATCH_MAX_EVENTS"])
