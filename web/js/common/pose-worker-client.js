@@ -140,9 +140,11 @@ async function remoteDetector({ call, watch }, backbone, { multi = false } = {})
     // MediaStreamTrackProcessor's stream (transferred), is read there; onResult(poses, {picture:
     // the VideoFrame estimated (the callee owns it), index: its count on the stream, latencyMs})
     // for each estimate, onError(err) once if it fails. -> stop().
-    watch(readable, { onResult, onError }) {
+    // frames: that stream, or a MessagePort to a worker reading it (frame-reader-worker.js).
+    watch(frames, { onResult, onError }) {
       let sharing = detector.shareTmFeatures;
-      const stop = watch({ readable, shareTmFeatures: sharing }, [readable], (data) => {
+      const source = frames instanceof MessagePort ? { port: frames } : { readable: frames };
+      const stop = watch({ ...source, shareTmFeatures: sharing }, [frames], (data) => {
         if (data.message !== undefined) { stop(); onError(new Error(data.message)); return; }
         let latencyMs = 0; // from taking the frame to the result (the worker's idle time before it apart)
         for (const [name, ms] of Object.entries(data.spans)) {
