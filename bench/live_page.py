@@ -12,13 +12,16 @@ Raw rate: on the page's thread, estimate() back to back on the page's <video> sh
 Loop rate: the live page as a user sees it (estimate, tracking, smoothing, drawing), estimates per
 second over a window; `worker` is the default page (the camera's frames straight from its track to
 the pose worker, which estimates the newest whenever its model is free; each estimated frame drawn
-on the overlay, the <video> not displayed), `frames off the <video>` the page with ?capture=video
+on the overlay, the <video> not displayed), `a frame reader` the page with ?capture=track-reader (the
+same frames read by a worker of their own, one ahead of the pose worker), `frames off the <video>`
+the page with ?capture=video
 (each frame read on the page's thread in its video frame callback, two in the worker: one
 estimating, the next waiting), `worker, one in flight` the page with ?capture=video&inflight=1,
 `<video> shown` the page with ?display=video (the <video> composited at the camera's rate under a
 transparent overlay, frames read off it), `main` the page with ?worker=0 (one frame in flight,
 read whole).
-CPU: during the worker's loop windows (default, ?capture=video and ?display=video), the share of a core each group
+CPU: during the worker's loop windows (default, ?capture=track-reader, ?capture=video and
+?display=video), the share of a core each group
 of Chromium's threads ran (Linux schedstat, bench/chromium_threads.py): the pose worker, the page's
 thread, its other threads, the GPU process.
 Spans: where each estimate's time goes in the worker's loop (window.posecast.timing, ms per

@@ -28,22 +28,32 @@ export async function openWebcam(video) {
   video.srcObject = stream;
   video.loop = false;
   const [track] = stream.getVideoTracks();
-  const [origin] = await Promise.all([firstFrameTime(track), playing(video)]);
+  const [origin] = await Promise.all([trackOrigin(track, video), playing(video)]);
   // track and origin: for a loop that reads the camera's frames off its track (loop.js startTrackLoop)
   return { kind: 'webcam', name: 'webcam', element: video, track, origin, ...sizeOf(video), stop: () => stopVideo(video) };
 }
 
-// The timestamp (µs) of the first frame a new camera track gives, where the browser can read frames
-// off a track (else null): frames read off it later are timed from it, as the <video> times its
-// frames (mediaTime) from the first it shows.
-async function firstFrameTime(track) {
-  if (typeof MediaStreamTrackProcessor !== 'function') return null;
+// The time (µs, on the clock of a VideoFrame's timestamp read off the track) from which the <video>
+// times the camera's frames (mediaTime: from the camera's first frame, which the page may never
+// see), where the browser can read frames off a track; else null. Frames read off the track later
+// are timed from it alike (loop.js startTrackLoop), so a frame has the same mediaTime either way.
+// The <video>'s first frame callback gives that time on the page's clock (captureTime − mediaTime);
+// frames read off the track at once give the offset between the two clocks (less the frames'
+// delivery: the smallest of a few, a millisecond or two).
+async function trackOrigin(track, video) {
+  if (typeof MediaStreamTrackProcessor !== 'function' || !video.requestVideoFrameCallback) return null;
+  const shown = new Promise((resolve) => { video.requestVideoFrameCallback((_now, meta) => resolve(meta)); });
   const own = track.clone();
   try {
-    const { value: frame } = await new MediaStreamTrackProcessor({ track: own }).readable.getReader().read();
-    const timestamp = frame?.timestamp ?? null;
-    frame?.close();
-    return timestamp;
+    const reader = new MediaStreamTrackProcessor({ track: own }).readable.getReader();
+    let ahead = Infinity; // a frame's timestamp (ms) less when this page read it (ms)
+    for (let i = 0; i < 2; i += 1) {
+      const { value: frame } = await reader.read();
+      ahead = Math.min(ahead, frame.timestamp / 1000 - performance.now());
+      frame.close();
+    }
+    const { captureTime, mediaTime } = await shown;
+    return captureTime === undefined ? null : Math.round((captureTime - mediaTime * 1000 + ahead) * 1000);
   } catch {
     return null;
   } finally {

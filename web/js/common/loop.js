@@ -82,8 +82,8 @@ export function trackLoopSupported() {
 // straight to the pose worker (watch: a worker detector's, pose-worker-client.js), which reads them,
 // keeps the newest and estimates it whenever its model is free; this thread neither wakes at the
 // camera's rate nor reads pixels, it only handles results, each with its frame as `picture` (which
-// onResult then owns). frame.mediaTime is the frame's time since origin (the track's first frame's
-// timestamp in µs, camera.js), as a <video> times its frames from the first it shows.
+// onResult then owns). frame.mediaTime is the frame's time since origin (µs on the timestamps'
+// clock, camera.js trackOrigin): the <video>'s mediaTime of the same frame.
 // With reader, the frames are read in a worker of their own (frame-reader-worker.js) instead of
 // the pose worker.
 export function startTrackLoop(track, { origin, watch, onResult, onError, reader = false }) {
