@@ -11,7 +11,7 @@ PROC = Path("/proc")
 
 # (process type, thread name) -> group, first match wins; "" matches any.
 GROUPS = (
-    ("renderer", "DedicatedWorker", "pose worker"),  # and the frame reader's, with ?capture=track-reader
+    ("renderer", "DedicatedWorker", "pose worker"),
     ("renderer", "chromium", "page's thread"),
     ("renderer", "", "page's other threads"),  # raster pool, compositor, video frames, IO
     ("gpu-process", "", "GPU process"),  # the display compositor (VizCompositorThread) mostly

@@ -12,17 +12,14 @@ Raw rate: on the page's thread, estimate() back to back on the page's <video> sh
 Loop rate: the live page as a user sees it (estimate, tracking, smoothing, drawing), estimates per
 second over a window; `worker` is the default page (the camera's frames straight from its track to
 the pose worker, which estimates the newest whenever its model is free; each estimated frame drawn
-on the overlay, the <video> not displayed), `a frame reader` the page with ?capture=track-reader (the
-same frames read by a worker of their own, one ahead of the pose worker), `frames off the <video>`
-the page with ?capture=video
-(each frame read on the page's thread in its video frame callback, two in the worker: one
+on the overlay, the <video> not displayed), `frames off the <video>` the page with
+?capture=video (each frame read on the page's thread in its video frame callback, two in the worker: one
 estimating, the next waiting), `worker, one in flight` the page with ?capture=video&inflight=1,
 `<video> shown` the page with ?display=video (the <video> composited at the camera's rate under a
 transparent overlay, frames read off it), `main` the page with ?worker=0 (one frame in flight,
 read whole).
-CPU: during the worker's loop windows (default, ?capture=track-reader, ?capture=video and
-?display=video), the share of a core each group
-of Chromium's threads ran (Linux schedstat, bench/chromium_threads.py): the pose worker, the page's
+CPU: during the worker's loop windows (default, ?capture=video and ?display=video), the share
+of a core each group of Chromium's threads ran (Linux schedstat, bench/chromium_threads.py): the pose worker, the page's
 thread, its other threads, the GPU process.
 Spans: where each estimate's time goes in the worker's loop (window.posecast.timing, ms per
 estimate): the model in the worker, the worker idle between two frames, reading the frame there
@@ -144,11 +141,9 @@ def loop_window(page, url: str, seconds: float) -> dict:
 
 
 # Loop windows: kind -> the address's query beside the backbone.
-LOOP_WINDOWS = {"worker": "", "reader": "&capture=track-reader", "videocap": "&capture=video", "worker1": "&capture=video&inflight=1",
+LOOP_WINDOWS = {"worker": "", "videocap": "&capture=video", "worker1": "&capture=video&inflight=1",
                 "video": "&display=video", "main": "&worker=0"}
-CPU_WINDOWS = (("worker", "frame drawn, frames from the track"),
-               ("reader", "frame drawn, frames from the track, read in a worker of their own"),
-               ("videocap", "frame drawn, frames off the <video>"), ("video", "<video> shown"))
+CPU_WINDOWS = (("worker", "frame drawn, frames from the track"), ("videocap", "frame drawn, frames off the <video>"), ("video", "<video> shown"))
 
 
 def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, rounds: int, *, rates: bool,
@@ -193,8 +188,7 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
            for kind, _ in CPU_WINDOWS if windows[kind]}
     return {
         "backbone": backbone, "fps": fps,
-        "loop_worker_per_s": med("worker", "rate"), "loop_reader_per_s": med("reader", "rate"),
-        "loop_video_capture_per_s": med("videocap", "rate"),
+        "loop_worker_per_s": med("worker", "rate"), "loop_video_capture_per_s": med("videocap", "rate"),
         "loop_worker_one_in_flight_per_s": med("worker1", "rate"),
         "loop_video_shown_per_s": med("video", "rate"), "cpu_percent": cpu,
         "loop_main_per_s": med("main", "rate"),
@@ -205,8 +199,7 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
         "first_pose_warm_main_ms": med("main", "first_pose_ms"),
         "raw_per_s": statistics.median(windows["raw"]) if rates else None,
         "bare_per_s": statistics.median(windows["bare"]) if rates else None,
-        "spans_worker_ms": spans_of("worker"), "spans_reader_ms": spans_of("reader"),
-        "spans_video_capture_ms": spans_of("videocap"), "threads": threads, "windows": windows, "requests_outside_loopback": outside, "page_errors": errors,
+        "spans_worker_ms": spans_of("worker"), "spans_video_capture_ms": spans_of("videocap"), "threads": threads, "windows": windows, "requests_outside_loopback": outside, "page_errors": errors,
     }
 
 
@@ -219,11 +212,11 @@ def table(results: list[dict], load: str) -> str:
     """A Markdown table for the README: ratios per backbone and camera rate."""
     rates = {r["backbone"]: r for r in results if r["bare_per_s"] is not None}
     lines = [
-        f"| backbone | camera | bare /s | raw /s | loop /s | loop / bare | loop / raw | target | loop, a frame reader /s "
+        f"| backbone | camera | bare /s | raw /s | loop /s | loop / bare | loop / raw | target "
         f"| loop, frames off the <video> /s "
         f"| loop, one in flight /s | loop, <video> shown /s | loop, page's thread /s | late worst / p99 ms "
         f"| page's thread: late worst / p99 ms | first pose cold / warm |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         base = rates.get(r["backbone"], {})
@@ -234,7 +227,7 @@ def table(results: list[dict], load: str) -> str:
         lines.append(
             f"| {r['backbone']} | {r['fps']} fps | {_f(bare)} | {_f(raw)} | {_f(loop)} | "
             f"{_f(loop and bare and loop / bare, '.2f')} | {_f(loop and raw and loop / raw, '.2f')} | {met} (≥ {_f(goal)}) | "
-            f"{_f(r['loop_reader_per_s'])} | {_f(r['loop_video_capture_per_s'])} | {_f(r['loop_worker_one_in_flight_per_s'])} | "
+            f"{_f(r['loop_video_capture_per_s'])} | {_f(r['loop_worker_one_in_flight_per_s'])} | "
             f"{_f(r['loop_video_shown_per_s'])} | {_f(r['loop_main_per_s'])} | "
             f"{_f(r['late_worst_worker_ms'], '.0f')} / {_f(r['late_p99_worker_ms'], '.0f')} | "
             f"{_f(r['late_worst_main_ms'], '.0f')} / {_f(r['late_p99_main_ms'], '.0f')} | "
@@ -258,7 +251,6 @@ def spans_table(results: list[dict]) -> str:
     for r in results:
         bare = rates.get(r["backbone"], {}).get("bare_per_s")
         for key, frames, rate in (("spans_worker_ms", "from the track", r["loop_worker_per_s"]),
-                                  ("spans_reader_ms", "from the track, a reader", r["loop_reader_per_s"]),
                                   ("spans_video_capture_ms", "off the <video>", r["loop_video_capture_per_s"])):
             if not rate:
                 continue
@@ -274,7 +266,7 @@ def cpu_table(results: list[dict]) -> str:
     groups = [name for *_, name in chromium_threads.GROUPS]
     lines = ["| backbone | camera | page | loop /s | " + " | ".join(groups) + " | all but the pose worker |",
              "| --- | --- | --- | --- |" + " --- |" * (len(groups) + 1)]
-    rate_of = {"worker": "loop_worker_per_s", "reader": "loop_reader_per_s", "videocap": "loop_video_capture_per_s", "video": "loop_video_shown_per_s"}
+    rate_of = {"worker": "loop_worker_per_s", "videocap": "loop_video_capture_per_s", "video": "loop_video_shown_per_s"}
     for r in results:
         for kind, label in CPU_WINDOWS:
             shares = r["cpu_percent"].get(kind)
@@ -318,7 +310,6 @@ def main(argv=None) -> int:
                         loads.append(os.getloadavg()[0])
                         r = results[-1]
                         print(f"{backbone} @ {fps} fps: loop {_f(r['loop_worker_per_s'])}/s in the worker "
-                              f"({_f(r['loop_reader_per_s'])}/s with a frame reader), "
                               f"({_f(r['loop_video_capture_per_s'])}/s with frames off the <video>, "
                               f"{_f(r['loop_worker_one_in_flight_per_s'])}/s with one frame in flight, "
                               f"{_f(r['loop_video_shown_per_s'])}/s with the <video> shown), "

@@ -5,7 +5,7 @@
 // and estimated, and its result goes back with it (watchTrack).
 import { createFrameReader } from './frame-pixels.js';
 
-// The loop on a track's frames: frames (readFrames or framesFrom) gives them read; estimate(pixels,
+// The loop on a track's frames: frames (readFrames) gives them read; estimate(pixels,
 // timestampMs) -> a promise of {poses, spans, ...} (null once the watch is over); onResult(result
 // with scale, index and spans {idle, read, ...}, frame) owns the frame; onFailure(err) once, if it
 // fails. -> {stop()}.
@@ -17,8 +17,8 @@ export function watchTrack(frames, { estimate, onResult, onFailure }) {
     for (;;) {
       const taken = await frames.next();
       if (!taken) return;
-      const { frame, index, pixels, scale, timestampMs, readMs, readHere } = taken;
-      const idle = performance.now() - free - (readHere ? readMs : 0);
+      const { frame, index, pixels, scale, timestampMs, readMs } = taken;
+      const idle = performance.now() - free - readMs;
       let result = null;
       try {
         const out = stopped ? null : await estimate(pixels, timestampMs);
@@ -36,7 +36,7 @@ export function watchTrack(frames, { estimate, onResult, onFailure }) {
 }
 
 // A stream's newest frame read here, shrunk (frame-pixels.js), when next() asks: {frame, index,
-// pixels, scale, timestampMs, readMs, readHere: true}, or null once stopped.
+// pixels, scale, timestampMs, readMs}, or null once stopped.
 export function readFrames(readable) {
   const pump = createFramePump(readable);
   const read = createFrameReader();
@@ -45,40 +45,18 @@ export function readFrames(readable) {
       const taken = await pump.next();
       if (!taken) return null;
       const t0 = performance.now();
-      return { ...taken, ...read(taken.frame), readMs: performance.now() - t0, readHere: true };
+      return { ...taken, ...read(taken.frame), readMs: performance.now() - t0 };
     },
     stop: () => pump.stop(),
   };
 }
 
-// The same from a worker of their own (frame-reader-worker.js) at the other end of port: the next
-// frame is asked for as soon as one is taken, so it is read there while this one is estimated here.
-export function framesFrom(port) {
-  const replies = []; // resolve functions of the questions asked, in order
-  let ahead = null; // the next frame, asked for
-  let stopped = false;
-  port.onmessage = ({ data }) => replies.shift()?.(data);
-  const ask = () => new Promise((resolve) => { replies.push(resolve); port.postMessage('next'); });
-  return {
-    async next() {
-      const taken = await (ahead ?? ask());
-      ahead = taken && !stopped ? ask() : null;
-      if (stopped) taken?.frame.close();
-      return stopped ? null : taken;
-    },
-    stop() {
-      stopped = true;
-      ahead?.then((taken) => taken?.frame.close());
-      port.postMessage('stop');
-    },
-  };
-}
-
-// The newest frame read off the stream; next() takes it as a copy. Why a copy: a camera lends a consumer only a few frames at a time (Chromium 156's stopped
-// delivering to a worker that held two open), so the frame the page shows until the next result and
-// the one being estimated would starve the track. Copied (allocationSize() bytes, 0.5 MB for
-// 576 x 576 I420) the camera's frame is closed at once.
-export function createFramePump(readable) {
+// The newest frame read off the stream; next() takes it as a copy. Why a copy: a camera lends a
+// consumer only a few frames at a time (Chromium 156's stopped delivering to a worker that held two
+// open), so the frame the page shows until the next result and the one being estimated would
+// starve the track. Copied (allocationSize() bytes, 0.5 MB for 576 x 576 I420; 0.7 ms) the
+// camera's frame is closed at once.
+function createFramePump(readable) {
   const reader = readable.getReader();
   let newest = null; // {frame: VideoFrame, index}, not yet taken
   let read = 0; // frames read off the track so far (the index of the newest)

@@ -69,8 +69,6 @@ export function startVideoLoop(video, { estimate, onResult, onError, depth = 1, 
   return { stop() { stopped = true; } };
 }
 
-const READER_URL = '/js/common/frame-reader-worker.js';
-
 // Whether frames can go from a camera's track straight to the pose worker (startTrackLoop): the
 // page makes a MediaStreamTrackProcessor and transfers its stream (Chromium 94+; where the
 // processor exists only in workers, or not at all, the page reads frames off the <video>).
@@ -84,22 +82,12 @@ export function trackLoopSupported() {
 // camera's rate nor reads pixels, it only handles results, each with its frame as `picture` (which
 // onResult then owns). frame.mediaTime is the frame's time since origin (µs on the timestamps'
 // clock, camera.js trackOrigin): the <video>'s mediaTime of the same frame.
-// With reader, the frames are read in a worker of their own (frame-reader-worker.js) instead of
-// the pose worker.
-export function startTrackLoop(track, { origin, watch, onResult, onError, reader = false }) {
+export function startTrackLoop(track, { origin, watch, onResult, onError }) {
   let stopped = false;
   const own = track.clone(); // stopped with the loop: that ends the processor's stream in the worker
   const { readable } = new MediaStreamTrackProcessor({ track: own });
-  let frames = readable;
-  let readerWorker = null;
-  if (reader) {
-    const channel = new MessageChannel();
-    readerWorker = new Worker(READER_URL, { type: 'module' });
-    readerWorker.postMessage({ readable, port: channel.port1 }, [readable, channel.port1]);
-    frames = channel.port2;
-  }
-  const stop = () => { stopped = true; own.stop(); readerWorker?.terminate(); };
-  const unwatch = watch(frames, {
+  const stop = () => { stopped = true; own.stop(); };
+  const unwatch = watch(readable, {
     onResult(poses, { picture, index, latencyMs }) {
       if (stopped) { picture.close(); return; }
       const frame = { mediaTime: (picture.timestamp - origin) / 1e6, presentedFrames: index };

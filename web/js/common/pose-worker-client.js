@@ -140,11 +140,9 @@ async function remoteDetector({ call, watch }, backbone, { multi = false } = {})
     // MediaStreamTrackProcessor's stream (transferred), is read there; onResult(poses, {picture:
     // the VideoFrame estimated (the callee owns it), index: its count on the stream, latencyMs})
     // for each estimate, onError(err) once if it fails. -> stop().
-    // frames: that stream, or a MessagePort to a worker reading it (frame-reader-worker.js).
-    watch(frames, { onResult, onError }) {
+    watch(readable, { onResult, onError }) {
       let sharing = detector.shareTmFeatures;
-      const source = frames instanceof MessagePort ? { port: frames } : { readable: frames };
-      const stop = watch({ ...source, shareTmFeatures: sharing }, [frames], (data) => {
+      const stop = watch({ readable, shareTmFeatures: sharing }, [readable], (data) => {
         if (data.message !== undefined) { stop(); onError(new Error(data.message)); return; }
         let latencyMs = 0; // from taking the frame to the result (the worker's idle time before it apart)
         for (const [name, ms] of Object.entries(data.spans)) {

@@ -28,8 +28,7 @@ export function readSettings(search = window.location.search) {
     // capture=video reads a webcam's frames off the <video> on the page's thread instead of sending
     // them from the camera's track straight to the pose worker (live/page.js captureOf; the bench
     // compares them)
-    // (track-reader: read in a worker of their own instead of the pose worker)
-    capture: ['track', 'track-reader', 'video'].includes(q.get('capture')) ? q.get('capture') : DEFAULTS.capture,
+    capture: ['track', 'video'].includes(q.get('capture')) ? q.get('capture') : DEFAULTS.capture,
   };
 }
 

@@ -75,9 +75,8 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
     const hooks = { estimate: (el, picture) => detector.estimate(el, picture), onResult, onError };
     const capture = captureOf(source);
     state.set({ capture });
-    if (capture !== 'video' && capture !== 'image') {
-      loop = startTrackLoop(source.track, { origin: source.origin, watch: detector.watch, onResult, onError,
-        reader: capture === 'track-reader' });
+    if (capture === 'track') {
+      loop = startTrackLoop(source.track, { origin: source.origin, watch: detector.watch, onResult, onError });
     } else {
       loop = source.kind === 'image' ? estimateOnce(source.element, hooks)
         : startVideoLoop(source.element, { ...hooks, depth: settings.inflight ?? detector.depth ?? 1,
@@ -86,14 +85,13 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
   }
 
   // How the loop takes the source's frames: 'track', a camera's straight to the pose worker (no
-  // <video> in the path; loop.js startTrackLoop; 'track-reader', read in a worker of their own)
-  // where the browser, the worker and the address allow it; otherwise 'video', off the <video> on
-  // this thread; 'image', a still.
+  // <video> in the path; loop.js startTrackLoop) where the browser, the worker and the address allow
+  // it; otherwise 'video', off the <video> on this thread; 'image', a still.
   function captureOf(src) {
     if (src.kind === 'image') return 'image';
-    const track = settings.capture !== 'video' && settings.display === 'frame' && src.origin != null
+    const track = settings.capture === 'track' && settings.display === 'frame' && src.origin != null
       && typeof detector.watch === 'function' && trackLoopSupported();
-    return track ? settings.capture : 'video';
+    return track ? 'track' : 'video';
   }
 
   async function setBackbone(name) {
