@@ -6,20 +6,29 @@ computes `pose` in web/js/common/features.js and `keypoints` in web/js/live/clas
   keypoints under MIN_SCORE masked rather than trusted (97 floats; tables in web/pose-tables.json).
 - `keypoints`: the 17 COCO keypoints normalised for position and size, plus their
   scores (51 floats). Both work with any backbone's COCO-17 keypoints (BlazePose's subset included).
+- `world` (BlazePose only): `keypoints` plus what BlazePose's world landmarks (3-D, metres) say
+  that a camera's position does not change: 10 joint-angle cosines and the 17 points in the body's
+  own frame (112 floats; tables in web/pose-tables.json world_features). Its models merge members
+  that look at two views of it (VIEWS): one without the body frame, one with it (README, the
+  sixth study).
 - `tm`: Teachable Machine's 14,739 PoseNet heatmap scores and offsets.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .tables import COCO17, POSE_FEATURES, TRAIN_BACKBONE  # noqa: F401 (TRAIN_BACKBONE re-exported)
+from .tables import BACKBONES, COCO17, POSE_FEATURES, TRAIN_BACKBONE, WORLD_FEATURES  # noqa: F401 (TRAIN_BACKBONE re-exported)
 
-KINDS = ("pose", "keypoints", "tm")
+KINDS = ("pose", "keypoints", "world", "tm")
 # `keypoints` won on yoga5's leave-one-subject-out folds with every MoveNet and BlazePose backbone
 # (BlazePose heavy 0.93 against `pose`'s 0.86: `pose` masks the landmarks BlazePose marks occluded,
 # whose predicted positions still carry the pose; bench/training.py, README Training).
 DEFAULT_KIND = "keypoints"
-KEYPOINT_KINDS = ("pose", "keypoints")  # computed from keypoints, so any backbone and augmentation
+KEYPOINT_KINDS = ("pose", "keypoints", "world")  # computed from keypoints, so augmented in training
+# Kinds that need BlazePose's world landmarks besides the keypoints: inputs (N, 17, 6) of x, y,
+# score (image pixels) and the world x, y, z (metres, origin mid-hips, image axes).
+WORLD_KINDS = ("world",)
+WORLD_LAYOUT = "blazepose33"  # the backbones whose poses carry world landmarks
 # Models merged into one (training/model.py merge): the study measured up to 5; more only cost time.
 MAX_ENSEMBLE = 10
 KEYPOINT_FEATURES = 3 * len(COCO17)
@@ -34,6 +43,21 @@ POSE_BLOCKS = {
     "angles": slice(3 * len(COCO17), 3 * len(COCO17) + 2 * len(_ANGLES)),
     "distances": slice(3 * len(COCO17) + 2 * len(_ANGLES), POSE_FEATURES_N),
 }
+_WORLD_ANGLES = np.array([[_INDEX[n] for n in t] for t in WORLD_FEATURES["angles"]])
+_TORSO_THIGH = np.array([[_INDEX[n] for n in p] for p in WORLD_FEATURES["torso_thigh"]])
+_WORLD_N_ANGLES = len(_WORLD_ANGLES) + len(_TORSO_THIGH)
+WORLD_FEATURES_N = KEYPOINT_FEATURES + _WORLD_N_ANGLES + 3 * len(COCO17)
+WORLD_BLOCKS = {
+    "keypoints": slice(0, KEYPOINT_FEATURES),
+    "angles": slice(KEYPOINT_FEATURES, KEYPOINT_FEATURES + _WORLD_N_ANGLES),
+    "body": slice(KEYPOINT_FEATURES + _WORLD_N_ANGLES, WORLD_FEATURES_N),
+}
+# The feature blocks each member of a merged model looks at: member i the view i % 3, so a model
+# merges at least one of each (ensemble_problem). On yoga5 the 2-D keypoints miss girl3's chairs
+# filmed from above, the 3-D angles fix girl2's cobras filmed from her feet, the body frame the
+# chairs, and each 3-D view costs what another fixes: merged, the three beat each one (README, the
+# sixth study).
+VIEWS = {"world": (("keypoints",), ("keypoints", "angles"), ("keypoints", "angles", "body"))}
 # PoseNet 257 px at output stride 16: a 17 x 17 grid of 17 heatmaps and 34 offsets.
 TM_GRID = 17
 TM_FEATURES = TM_GRID * TM_GRID * (len(COCO17) + 2 * len(COCO17))  # 14,739: Teachable Machine's input
@@ -46,6 +70,9 @@ def ensemble_problem(kind: str, ensemble, name: str = "ensemble") -> str | None:
         return f"{name} must be a whole number from 1 to {MAX_ENSEMBLE}"
     if ensemble > 1 and kind not in KEYPOINT_KINDS:
         return f"{name} {ensemble}: must be 1, or more for {' and '.join(KEYPOINT_KINDS)} features, not {kind}"
+    views = len(VIEWS.get(kind, ((),)))
+    if ensemble % views:
+        return f"{name} {ensemble}: {kind} features merge one model per view ({views}), so a multiple of {views}"
     return None
 
 
@@ -56,6 +83,11 @@ KEYPOINT_SPEC = {
     "centre": f"midpoint of the hips when both score >= {MIN_SCORE}, else the score-weighted mean",
     "scale": f"largest distance from the centre among keypoints scoring >= {MIN_SCORE}",
 }
+
+
+WORLD_SPEC = {**KEYPOINT_SPEC, "world_features": WORLD_FEATURES,
+              "blocks": {k: [v.start, v.stop] for k, v in WORLD_BLOCKS.items()},
+              "views": [list(v) for v in VIEWS["world"]]}
 
 
 POSE_SPEC = {"names": list(COCO17), "table": "web/pose-tables.json pose_features",
@@ -70,7 +102,27 @@ def same_pose_table(kind: str, normalisation) -> bool:
 
 
 def size_of(kind: str) -> int:
-    return {"pose": POSE_FEATURES_N, "keypoints": KEYPOINT_FEATURES, "tm": TM_FEATURES}[kind]
+    return {"pose": POSE_FEATURES_N, "keypoints": KEYPOINT_FEATURES, "world": WORLD_FEATURES_N, "tm": TM_FEATURES}[kind]
+
+
+def input_columns(kind: str) -> int:
+    """Columns per keypoint of a keypoint kind's inputs: x, y, score (and the world x, y, z)."""
+    return 6 if kind in WORLD_KINDS else 3
+
+
+def view_columns(kind: str) -> list[np.ndarray | None]:
+    """The feature columns each view of a merged model sees (VIEWS); [None] (all) for other kinds."""
+    if kind not in VIEWS:
+        return [None]
+    return [np.concatenate([np.arange(size_of(kind))[WORLD_BLOCKS[b]] for b in view]) for view in VIEWS[kind]]
+
+
+def backbone_problem(kind: str, backbone: str) -> str | None:
+    """Why `backbone`'s poses cannot give `kind` features, or None."""
+    if kind in WORLD_KINDS and BACKBONES.get(backbone, {}).get("layout") != WORLD_LAYOUT:
+        names = ", ".join(b for b, spec in BACKBONES.items() if spec.get("layout") == WORLD_LAYOUT)
+        return f"{kind} features need BlazePose's world landmarks (3-D), which {backbone} does not give: use {names}"
+    return None
 
 
 def keypoint_array(keypoints: list[dict]) -> np.ndarray:
@@ -123,8 +175,72 @@ def keypoint_matrix(kps: np.ndarray) -> np.ndarray:
 
 
 def matrix(kind: str, kps: np.ndarray) -> np.ndarray:
-    """Feature rows of a keypoint kind from (N, 17, 3) keypoints."""
+    """Feature rows of a keypoint kind from (N, 17, 3) keypoints ((N, 17, 6) with the world landmarks
+    for WORLD_KINDS)."""
+    kps = np.asarray(kps)
+    if kps.ndim != 3 or kps.shape[2] != input_columns(kind):
+        raise ValueError(f"{kind} features take (N, {len(COCO17)}, {input_columns(kind)}) keypoints, got {kps.shape}"
+                         + (" (without world landmarks: a BlazePose backbone gives them)" if kind in WORLD_KINDS else ""))
+    if kind == "world":
+        return world_matrix(kps)
     return pose_matrix(kps) if kind == "pose" else keypoint_matrix(kps)
+
+
+def _unit(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors along the last axis, and whether each had a length (zero vectors stay zero)."""
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.where(n > 1e-9, n, 1.0), n[..., 0] > 1e-9
+
+
+def world_matrix(kps: np.ndarray) -> np.ndarray:
+    """(N, 17, 6) keypoints with world landmarks -> (N, 112) `world` vectors: `keypoints`, then the
+    3-D angle cosines and the points in the body's frame (web/js/common/features.js makeWorldVector
+    does the same for one pose, step for step)."""
+    kps = np.asarray(kps, dtype=np.float64)
+    if not np.isfinite(kps).all():
+        raise ValueError("keypoints contain NaN or infinity")
+    w = kps[..., 3:6]
+    a, b, c = _WORLD_ANGLES.T
+    u, ok_u = _unit(w[:, a] - w[:, b])
+    v, ok_v = _unit(w[:, c] - w[:, b])
+    cos = (u * v).sum(-1) * ok_u * ok_v
+    lh, rh, ls, rs = (_INDEX[n] for n in ("left_hip", "right_hip", "left_shoulder", "right_shoulder"))
+    hip, up = (w[:, lh] + w[:, rh]) / 2, (w[:, ls] + w[:, rs]) / 2 - (w[:, lh] + w[:, rh]) / 2
+    torso, ok_t = _unit(up)
+    h, k = _TORSO_THIGH.T
+    thigh, ok_h = _unit(w[:, k] - w[:, h])
+    torso_thigh = (torso[:, None] * thigh).sum(-1) * ok_h * ok_t[:, None]
+    # The body's frame: x from the left hip to the right, y up the torso made orthogonal to x, z = x cross y.
+    x, ok_x = _unit(w[:, rh] - w[:, lh])
+    y, ok_y = _unit(up - (up * x).sum(-1, keepdims=True) * x)
+    z = np.cross(x, y)
+    rel = w - hip[:, None]
+    length = np.linalg.norm(up, axis=-1)
+    ok = ok_x & ok_y & (length > 1e-6)
+    scale = np.where(ok, 1 / np.where(ok, length, 1.0), 0.0)[:, None]
+    body = [(rel * axis[:, None]).sum(-1) * scale for axis in (x, y, z)]
+    return np.concatenate([keypoint_matrix(kps[..., :3]), cos, torso_thigh, *body], axis=1).astype(np.float32)
+
+
+def pose_inputs(kind: str, pose) -> np.ndarray:
+    """A runtime/ pose (.keypoints, .extra) -> its (17, input_columns(kind)) input row."""
+    if kind not in WORLD_KINDS:
+        return keypoint_array(pose.keypoints)
+    world = (getattr(pose, "extra", None) or {}).get("world")
+    if world is None:
+        raise ValueError(f"{kind} features need BlazePose's world landmarks, which this pose does not carry")
+    return world_array(pose.keypoints, world)
+
+
+def world_array(keypoints: list[dict], world) -> np.ndarray:
+    """A pose's keypoints [{name, x, y, score}] and its world landmarks, one (x, y, z) per keypoint in
+    the same order (runtime/ BlazePose's extra["world"]) or [{name, x, y, z}] (the page's keypoints3D)
+    -> (17, 6)."""
+    if len(world) != len(keypoints):
+        raise ValueError(f"{len(world)} world landmarks for {len(keypoints)} keypoints")
+    rows = [(p["x"], p["y"], p["z"]) if isinstance(p, dict) else tuple(p) for p in world]
+    by_name = {k["name"]: r for k, r in zip(keypoints, rows)}
+    return np.concatenate([keypoint_array(keypoints), np.array([by_name[n] for n in COCO17], dtype=np.float64)], axis=1)
 
 
 def keypoint_vector(keypoints: list[dict]) -> np.ndarray:

@@ -25,6 +25,8 @@ BLAZEPOSE33: tuple = tuple(tables()["layouts"]["blazepose33"]["keypoints"])
 EDGES: tuple = tuple(tuple(e) for e in tables()["edges"])
 # The "pose" feature vector's tables (angle triples, distance pairs, left/right pairs).
 POSE_FEATURES: dict = tables()["pose_features"]
+# The "world" feature vector's 3-D tables (angle triples, torso-thigh pairs; BlazePose's world landmarks).
+WORLD_FEATURES: dict = tables()["world_features"]
 
 
 def keypoint_names(backbone: str) -> tuple:

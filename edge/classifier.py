@@ -30,6 +30,9 @@ class Classifier:
                               "with `posecast train` (pose or keypoints features)")
         if self.kind not in features.KEYPOINT_KINDS:
             raise Unsupported(f"unknown feature kind {self.kind!r}")
+        if self.kind in features.WORLD_KINDS:  # the tracked people (edge/pipeline.py Person) keep 2-D keypoints only
+            raise Unsupported(f"{spec.get('name')} uses {self.kind} features (BlazePose's world landmarks), which the "
+                              "edge node does not pass to its classifier yet: activate a pose or keypoints model")
         self.head = PoseClassifier(spec.get("name"), self.kind, spec.get("normalisation"), model_json, shards,
                                    spec["labels"], spec.get("threshold"), table_hint=": update the edge node")
         self.labels, self.threshold, self.predict = self.head.labels, self.head.threshold, self.head.predict

@@ -44,6 +44,9 @@ class Classifier:
         under the model's rejection threshold is the label `unknown`, as on the page."""
         if self.kind == "tm":
             raise Unsupported("a Teachable Machine model classifies the whole image (classify_tm)")
+        if self.kind in features.WORLD_KINDS:
+            raise Unsupported(f"a {self.kind} model needs BlazePose's world landmarks besides the keypoints: "
+                              "the page and the edge node classify with it")
         if not keypoint_lists:
             return []
         kps = np.stack([features.keypoint_array(k) for k in keypoint_lists])

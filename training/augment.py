@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from core.features import matrix
+from core.features import input_columns, matrix
 from core.tables import COCO17, POSE_FEATURES
 
 _INDEX = {n: i for i, n in enumerate(COCO17)}
@@ -36,16 +36,21 @@ NONE = Augment(copies=0)
 
 
 def mirror(kps: np.ndarray) -> np.ndarray:
-    """(N, 17, 3) -> the same poses seen in a mirror: x negated, left and right swapped."""
+    """(N, 17, 3) -> the same poses seen in a mirror: x negated, left and right swapped; (N, 17, 6)
+    with world landmarks: their x negated too (the image's x axis is theirs)."""
     out = kps[:, MIRROR].copy()
     out[..., 0] = -out[..., 0]
+    if out.shape[-1] > 3:
+        out[..., 3] = -out[..., 3]
     return out
 
 
 def augment(kps: np.ndarray, y: np.ndarray, aug: Augment, chiral: np.ndarray | None = None,
             seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(N, 17, 3) keypoints and their class indices -> the originals plus aug.copies altered copies
-    of each. chiral: a bool per class; those classes are never mirrored."""
+    of each. chiral: a bool per class; those classes are never mirrored. (N, 17, 6) with world
+    landmarks: only mirroring changes those (a turned, stretched or jittered image, or a dropped
+    keypoint, is the same body in 3-D)."""
     kps = np.asarray(kps, dtype=np.float64)
     if aug.copies <= 0 or not len(kps):
         return kps, y
@@ -81,7 +86,8 @@ def mirror_columns(kind: str) -> tuple[np.ndarray, np.ndarray]:
     and right swapped: centre, size, angles and distances all do). Found on random poses, some
     keypoints unseen; raises ValueError if a column has no such source."""
     rng = np.random.default_rng(0)
-    kps = np.concatenate([rng.uniform(0, 640, (64, len(COCO17), 2)), rng.uniform(0, 1, (64, len(COCO17), 1))], axis=2)
+    kps = np.concatenate([rng.uniform(0, 640, (64, len(COCO17), 2)), rng.uniform(0, 1, (64, len(COCO17), 1)),
+                          rng.normal(0, 0.5, (64, len(COCO17), input_columns(kind) - 3))], axis=2)
     kps[:8, _INDEX["left_hip"], 2] = 0.0  # some without the hips' centre
     own, seen = matrix(kind, kps).astype(np.float64), matrix(kind, mirror(kps)).astype(np.float64)
     source, sign = np.zeros(own.shape[1], int), np.zeros(own.shape[1], np.float32)

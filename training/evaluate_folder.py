@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.features import keypoint_array
+from core.features import pose_inputs
 from core.samples import IMAGE_SUFFIXES
 
 from .data import DatasetError, Sample, subject_of
@@ -77,7 +77,7 @@ class Poses:
         if not poses:
             return None, None
         main = max(poses, key=lambda p: p.score)  # the page's mostConfident
-        return main.keypoints, self.model.rows(keypoint_array(main.keypoints)[None])[0]
+        return main.keypoints, self.model.rows(pose_inputs(self.model.kind, main)[None])[0]
 
 
 def evaluate(model: Exported, samples: list[Sample], poses: Poses | None = None, progress=None) -> list[Result]:

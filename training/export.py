@@ -1,5 +1,5 @@
 """Export a trained classifier to TF.js: Teachable Machine's pose format (tm features) or an
-ml5.neuralNetwork-loadable set (keypoint kinds: pose, keypoints), each with posecast's own metadata
+ml5.neuralNetwork-loadable set (keypoint kinds: pose, keypoints, world), each with posecast's own metadata
 (posecast.json: which features the page computes, the rejection threshold, the evaluation)."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 
 from core.tables import POSE_FEATURES
 
-from .features import KEYPOINT_SPEC, POSE_SPEC, size_of
+from .features import KEYPOINT_SPEC, POSE_SPEC, WORLD_SPEC, size_of
 
 TFJS_VERSION = "4.22.0"
 TM_VERSION = "0.8.6"  # the version of the real Teachable Machine exports we read and write
@@ -59,7 +59,7 @@ def to_float16(topology: dict, blob: bytes) -> bytes:
 def _normalisation(kind: str):
     if kind == "pose":  # the table itself travels with the model: it stays right if the page's changes
         return {**POSE_SPEC, "pose_features": POSE_FEATURES}
-    return KEYPOINT_SPEC if kind == "keypoints" else "none (raw PoseNet outputs)"
+    return {"keypoints": KEYPOINT_SPEC, "world": WORLD_SPEC}.get(kind, "none (raw PoseNet outputs)")
 
 
 def export(model, classes: list[str], kind: str, out_dir: Path, *, name: str, report: dict,

@@ -4,8 +4,8 @@ are defined once in core/features.py (the server and the pages compute the same 
 
 Keypoint kinds (`pose`, `keypoints`) keep the raw keypoints, (N, 17, 3) of x, y, score in image
 pixels, the COCO-17 names picked from whatever layout the backbone gives (BlazePose's 33 include
-them): training augments them before computing the vectors. `tm` gives its 14,739 features and
-needs PoseNet."""
+them): training augments them before computing the vectors. `world` keeps BlazePose's world
+landmarks beside them, (N, 17, 6). `tm` gives its 14,739 features and needs PoseNet."""
 from __future__ import annotations
 
 import functools
@@ -13,8 +13,8 @@ import functools
 import numpy as np
 
 from core.features import (DEFAULT_KIND, KEYPOINT_KINDS, KEYPOINT_SPEC, KINDS, POSE_SPEC,  # noqa: F401 (re-exported)
-                           TM_FEATURES, TRAIN_BACKBONE, keypoint_array, keypoint_vector, matrix, pose_vector,
-                           size_of)
+                           TM_FEATURES, TRAIN_BACKBONE, WORLD_KINDS, WORLD_SPEC, backbone_problem, keypoint_array,
+                           keypoint_vector, matrix, pose_inputs, pose_vector, size_of)
 
 NO_POSE = np.zeros((17, 3))  # every score 0: the vectors mask all of it, as the page does
 
@@ -59,30 +59,39 @@ def extract(samples, kind: str, estimator, progress=None) -> np.ndarray:
     return extract_all(samples, estimator, progress, kinds=(kind,))[kind]
 
 
-def keypoints_of(poses) -> np.ndarray:
-    """The most confident person's COCO-17 keypoints (17, 3), or NO_POSE when none was found."""
+def keypoints_of(poses, world: bool = False) -> np.ndarray:
+    """The most confident person's COCO-17 keypoints (17, 3), or NO_POSE when none was found;
+    world: with its world landmarks (17, 6; zeros when none was found)."""
     if not poses:
-        return NO_POSE.copy()
-    return keypoint_array(max(poses, key=lambda p: p.score).keypoints)
+        return np.zeros((17, 6)) if world else NO_POSE.copy()
+    return pose_inputs(WORLD_KINDS[0] if world else "keypoints", max(poses, key=lambda p: p.score))
 
 
-def model_inputs(estimator, image: np.ndarray, tm: bool = False) -> tuple:
-    """One image's rows: (the keypoints (17, 3), PoseNet's TM features or None). Runs wherever
-    the estimator is (in a worker process with an extractor())."""
-    return keypoints_of(estimator.estimate(image)), (estimator.outputs(image).tm_features() if tm else None)
+def model_inputs(estimator, image: np.ndarray, tm: bool = False, world: bool = False) -> tuple:
+    """One image's rows: (the keypoints (17, 3) or (17, 6), PoseNet's TM features or None). Runs
+    wherever the estimator is (in a worker process with an extractor())."""
+    return keypoints_of(estimator.estimate(image), world), (estimator.outputs(image).tm_features() if tm else None)
 
 
-def extract_all(samples, estimator, progress=None, kinds=KINDS) -> dict:
-    """One pass of the backbone over the images, every kind's inputs from it: {kind: array}.
+def extract_all(samples, estimator, progress=None, kinds=None) -> dict:
+    """One pass of the backbone over the images, every kind's inputs from it: {kind: array}
+    (kinds: by default every kind, but `world` only from a backbone with world landmarks).
     `estimator`: load_backbone()'s (here) or extractor()'s (worker processes; same keypoints).
     Keypoints come from estimate(), what the page sees of a held pose (its first frame, then the
     refined crop); tm features from PoseNet's full-frame outputs, as Teachable Machine computes them.
     Images are decoded here (TensorFlow's decoder, as everywhere in training) and sent to the workers."""
     from .posenet import load_image
 
+    if kinds is None:
+        kinds = tuple(k for k in KINDS if k not in WORLD_KINDS or not backbone_problem(k, estimator.backbone))
     if "tm" in kinds and estimator.backbone != "posenet":
         raise ValueError(f"tm features come from PoseNet only, not {estimator.backbone}")
-    rows = estimator.map(functools.partial(model_inputs, tm="tm" in kinds), (load_image(s.path) for s in samples))
+    world = any(k in WORLD_KINDS for k in kinds)
+    problem = world and backbone_problem(next(k for k in kinds if k in WORLD_KINDS), estimator.backbone)
+    if problem:
+        raise ValueError(problem)
+    rows = estimator.map(functools.partial(model_inputs, tm="tm" in kinds, world=world),
+                         (load_image(s.path) for s in samples))
     keypoints, tm = [], []
     for i, (kps, tm_row) in enumerate(rows):
         keypoints.append(kps)
@@ -90,8 +99,8 @@ def extract_all(samples, estimator, progress=None, kinds=KINDS) -> dict:
             tm.append(tm_row)
         if progress:
             progress(i + 1, len(samples))
-    kps = np.stack(keypoints) if keypoints else np.zeros((0, 17, 3))
-    result = {k: kps for k in kinds if k in KEYPOINT_KINDS}
+    kps = np.stack(keypoints) if keypoints else np.zeros((0, 17, 6 if world else 3))
+    result = {k: kps if k in WORLD_KINDS else kps[..., :3] for k in kinds if k in KEYPOINT_KINDS}
     if "tm" in kinds:
         result["tm"] = np.stack(tm) if tm else np.zeros((0, TM_FEATURES), np.float32)
     return result

@@ -59,6 +59,18 @@ def mirrored(model, kind: str, columns: tuple[np.ndarray, np.ndarray], n_classes
     return out
 
 
+def widened(model, kind: str, columns: np.ndarray, n_inputs: int, n_classes: int):
+    """A keypoint MLP trained on some feature columns -> the same MLP taking all n_inputs columns,
+    with zero weights on those it never saw: what it computes is unchanged, and merge() can put it
+    beside members that look at other columns (core/features.py VIEWS)."""
+    weights = model.get_weights()
+    k1 = np.zeros((n_inputs, weights[0].shape[1]), np.float32)
+    k1[columns] = weights[0]
+    out = build(kind, n_inputs, n_classes)
+    out.set_weights([k1, *weights[1:]])
+    return out
+
+
 def merge(models: list, kind: str, n_inputs: int, n_classes: int):
     """Keypoint MLPs trained apart (other seeds) -> one Sequential of the same layer types whose
     output is the softmax of their mean logits: an ensemble that exports, loads in TF.js and ml5

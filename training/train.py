@@ -8,12 +8,12 @@ from collections import Counter
 
 import numpy as np
 
-from core.features import KEYPOINT_KINDS, ensemble_problem, matrix, size_of
+from core.features import KEYPOINT_KINDS, ensemble_problem, input_columns, matrix, size_of, view_columns
 
 from . import evaluate
 from .augment import NONE, Augment, augment, mirror_columns
 from .data import DatasetError
-from .model import build, merge, mirrored
+from .model import build, merge, mirrored, widened
 from .recipe import PLAIN, Recipe, mixed_batches, weight_averaging
 
 DEFAULT_AUGMENT = Augment()
@@ -63,8 +63,10 @@ def fit(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *, aug: Augment
     def counting(i):  # the epochs run on over the members: member 2 of 3 at 60 epochs is epoch 61-120 of 180
         return on_epoch and (lambda e, n, logs: on_epoch(i * n + e, members * n, logs))
 
+    views = view_columns(kind)  # member i looks at view i % len(views) (core/features.py VIEWS)
     fitted = [_fit_one(kind, x, y, n_classes, aug=aug, chiral=chiral, epochs=epochs, batch_size=batch_size,
-                       seed=seed + i, validation=validation, on_epoch=counting(i), recipe=recipe) for i in range(members)]
+                       seed=seed + i, validation=validation, on_epoch=counting(i), recipe=recipe,
+                       columns=views[i % len(views)]) for i in range(members)]
     models = [m for m, _ in fitted]
     if mirror_averaged(recipe, chiral):
         models += [mirrored(m, kind, mirror_columns(kind), n_classes) for m in models]
@@ -78,18 +80,23 @@ def mirror_averaged(recipe: Recipe, chiral) -> bool:
 
 
 def _fit_one(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *, aug: Augment, chiral, epochs: int,
-             batch_size: int, seed: int, validation, on_epoch, recipe: Recipe):
+             batch_size: int, seed: int, validation, on_epoch, recipe: Recipe, columns: np.ndarray | None = None):
     """One model; keypoint kinds are returned in the plain build (the recipe's training-only layers
-    and penalties left out, weights the same)."""
+    and penalties left out, weights the same). columns (keypoint kinds): the feature columns it
+    looks at; it is trained on those and returned taking every column (zero weights on the others)."""
     import tf_keras as keras
 
     rows, ys = _rows(kind, x, y, aug, chiral, seed)
     keypoint = kind in KEYPOINT_KINDS
+    width = rows.shape[1]
+    if columns is not None:
+        rows = rows[:, columns]
     model = build(kind, rows.shape[1], n_classes, seed=seed, recipe=recipe)
     val = None
     if validation is not None:
         vx, vy = validation
-        val = (_rows(kind, vx, vy, NONE, None, seed)[0], keras.utils.to_categorical(vy, n_classes))
+        vrows = _rows(kind, vx, vy, NONE, None, seed)[0]
+        val = (vrows if columns is None else vrows[:, columns], keras.utils.to_categorical(vy, n_classes))
 
     class Progress(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -107,6 +114,8 @@ def _fit_one(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, *, aug: Au
         plain = build(kind, rows.shape[1], n_classes)
         plain.set_weights(model.get_weights())
         model = plain
+    if columns is not None and rows.shape[1] != width:
+        model = widened(model, kind, columns, width, n_classes)
     return model, history
 
 
@@ -133,6 +142,10 @@ def train(inputs: np.ndarray, labels: list[str], groups: list[str], kind: str, *
     one) is that many trained with seeds seed, seed + 1, ... and merged (fit's members)."""
     if not np.isfinite(inputs).all():
         raise DatasetError("features contain NaN or infinity")
+    if kind in KEYPOINT_KINDS and (inputs.ndim != 3 or inputs.shape[2] != input_columns(kind)):
+        raise DatasetError(f"{kind} features take {input_columns(kind)} numbers per keypoint, the inputs have "
+                           f"shape {inputs.shape}" + (": extract them with a BlazePose backbone (its world landmarks)"
+                                                      if input_columns(kind) > 3 else ""))
     classes = sorted(set(labels))
     if len(classes) < 2:
         raise DatasetError("need at least 2 classes")

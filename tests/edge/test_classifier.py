@@ -77,3 +77,9 @@ def test_damaged_exports_are_refused():
         classifier.Classifier(spec_of(DEFAULT), conv, shards)
     with pytest.raises(classifier.Unsupported, match="url"):
         classifier.load({**spec_of(DEFAULT), "url": "/models/../secret"}, lambda p: b"")
+
+
+def test_world_models_are_refused_with_a_reason():
+    _, model_json, shards = load_default()
+    with pytest.raises(classifier.Unsupported, match="world landmarks"):
+        classifier.Classifier(spec_of(DEFAULT, features="world"), model_json, shards)

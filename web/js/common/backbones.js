@@ -271,6 +271,8 @@ function bodyPoseDetector(options, net) {
         id: p.id,
         score: p.score ?? 0,
         keypoints: p.keypoints.map((k) => ({ x: k.x, y: k.y, score: k.score ?? 0, name: k.name })),
+        // BlazePose's world landmarks (metres, origin mid-hips): what `world` models classify with
+        ...(p.keypoints3D && { keypoints3D: p.keypoints3D.map((k) => ({ x: k.x, y: k.y, z: k.z, name: k.name })) }),
       }));
     },
     // MultiPose keeps only tracker state, which tolerates a new source; single-pose models crop

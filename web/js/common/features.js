@@ -45,3 +45,55 @@ export function makePoseVector(table, names) {
     return out;
   };
 }
+
+// The `world` vector's 3-D part, step for step as core/features.py world_matrix computes it after
+// the 51 `keypoints` floats: from BlazePose's keypoints3D (metres, origin mid-hips), the cosine of
+// each angle triple's 3-D angle and of the torso-thigh angles, then the 17 points in the body's
+// own frame over the torso's length. table: web/pose-tables.json's world_features (or the copy a
+// model carries). makeWorldVector(table, names) -> pose => number[] | null (null: no keypoints3D,
+// a backbone other than BlazePose).
+export function makeWorldVector(table, names) {
+  const index = new Map(names.map((n, i) => [n, i]));
+  const at = (n) => index.get(n);
+  const angles = table.angles.map((t) => t.map(at));
+  const thighs = table.torso_thigh.map((p) => p.map(at));
+  const [lh, rh, ls, rs] = ['left_hip', 'right_hip', 'left_shoulder', 'right_shoulder'].map(at);
+  const sub = (a, b) => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+  const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+  const mid = (a, b) => [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2, (a[2] + b[2]) / 2];
+  // [unit vector, whether it had a length]: a zero vector stays zero, as its cosines do.
+  const unit = (v) => {
+    const n = Math.hypot(...v);
+    return n > 1e-9 ? [v.map((c) => c / n), true] : [v, false];
+  };
+
+  return function worldVector(pose) {
+    if (!pose.keypoints3D) return null;
+    const byName = new Map(pose.keypoints3D.map((k) => [k.name, [k.x, k.y, k.z]]));
+    const w = names.map((n) => byName.get(n) ?? [0, 0, 0]);
+    const out = [];
+    for (const [a, b, c] of angles) {
+      const [u, okU] = unit(sub(w[a], w[b]));
+      const [v, okV] = unit(sub(w[c], w[b]));
+      out.push(okU && okV ? dot(u, v) : 0);
+    }
+    const hip = mid(w[lh], w[rh]);
+    const up = sub(mid(w[ls], w[rs]), hip);
+    const [torso, okT] = unit(up);
+    for (const [h, k] of thighs) {
+      const [thigh, okH] = unit(sub(w[k], w[h]));
+      out.push(okH && okT ? dot(torso, thigh) : 0);
+    }
+    // The body's frame: x from the left hip to the right, y up the torso made orthogonal to x, z = x cross y.
+    const [x, okX] = unit(sub(w[rh], w[lh]));
+    const along = dot(up, x);
+    const [y, okY] = unit([up[0] - along * x[0], up[1] - along * x[1], up[2] - along * x[2]]);
+    const z = [x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]];
+    const length = Math.hypot(...up);
+    const scale = okX && okY && length > 1e-6 ? 1 / length : 0;
+    for (const axis of [x, y, z]) {
+      for (const p of w) out.push(dot(sub(p, hip), axis) * scale);
+    }
+    return out;
+  };
+}

@@ -1,7 +1,7 @@
 // The active pose classifier: a TF.js layers model exported by `posecast train` (pose or keypoint
 // features) or Teachable Machine (tm features, needs PoseNet).
 import tables from '/pose-tables.json' with { type: 'json' };
-import { makePoseVector } from '../common/features.js';
+import { makePoseVector, makeWorldVector } from '../common/features.js';
 import { COCO_KEYPOINTS, mostConfident } from '../common/skeleton.js';
 
 // The label a pose gets when the model's top probability is under its rejection threshold
@@ -31,8 +31,16 @@ export function keypointVector(pose) {
 
 const MAX_PEOPLE = 6;
 
-// The function that turns a pose into the model's input row.
+// The function that turns a pose into the model's input row (null: this backbone cannot give it).
 function vectorFor(spec) {
+  if (spec.features === 'world') {
+    // BlazePose's world landmarks (keypoints3D) beside the keypoints; the table travels with the model.
+    const world = makeWorldVector(spec.normalisation?.world_features ?? tables.world_features, COCO_KEYPOINTS);
+    return (pose) => {
+      const rest = world(pose);
+      return rest && [...keypointVector(pose), ...rest];
+    };
+  }
   if (spec.features !== 'pose') return keypointVector;
   // The table the model was trained with travels in its metadata; older exports use the page's.
   return makePoseVector(spec.normalisation?.pose_features ?? tables.pose_features, COCO_KEYPOINTS);
@@ -62,6 +70,7 @@ export async function loadClassifier(spec) {
       } else {
         people = [main, ...poses.filter((p) => p !== main)].slice(0, MAX_PEOPLE);
         rows = people.map(vector);
+        if (rows.some((row) => !row)) return null; // world features without BlazePose's keypoints3D
       }
       const width = rows[0].length;
       const output = tf.tidy(() => model.predict(tf.tensor2d(rows.flat(), [rows.length, width])));
