@@ -76,7 +76,7 @@ class Node:
             return received[path]
 
         try:
-            loaded = classifiers.load(spec, fetch or from_server)
+            loaded = classifiers.load(spec, fetch or from_server, self.args.backbone)
         except (classifiers.Unsupported, OSError, ValueError, KeyError, TypeError) as exc:
             self.model_error = f"cannot run model {spec.get('name')} v{spec.get('version')}: {exc}"
             self.log(self.model_error)

@@ -10,6 +10,7 @@ from flask import current_app, request
 from sqlalchemy import select
 
 from core.checks import NAME, Invalid
+from core.features import backbone_problem
 from core.tables import BACKBONES, DEFAULT_BACKBONE
 from poseio.images import FORMATS, BadImage, probe
 
@@ -102,6 +103,9 @@ def options() -> dict:
     backbone = params.get("backbone") or (model or {}).get("backbone") or DEFAULT_BACKBONE
     if backbone not in BACKBONES:
         raise Invalid(f"backbone must be one of {', '.join(BACKBONES)}")
+    problem = model and backbone_problem(model["features"], backbone)
+    if problem:  # before any work: a video job would fail at its first frame
+        raise Invalid(f"model {model['name']}: {problem}")
     # As the page: one person unless asked (PoseNet's multi-person decoding finds more, less well),
     # but MoveNet MultiPose is always multi-person.
     multi = BACKBONES[backbone].get("multi") == "always"
