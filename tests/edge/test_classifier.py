@@ -120,3 +120,24 @@ def test_world_models_are_refused_on_a_backbone_without_world_landmarks(world_mo
     with pytest.raises(classifier.Unsupported, match="world landmarks.*--backbone movenet-lightning"):
         world_classifier(world_model[1], backbone="movenet-lightning")
     assert world_classifier(world_model[1], backbone="blazepose-full").kind == "world"
+
+
+def test_a_node_kept_on_a_backbone_without_world_landmarks_says_its_world_model_labels_nothing(world_model, edge_ready,
+                                                                                               tmp_path):
+    """The model's backbone cannot load here (a newer server's, unknown to this node): the node goes
+    on with the pose model it runs and says that the world model classifies nothing on it."""
+    import argparse
+
+    import runtime
+    from edge.node import Node
+    from edge.pipeline import Pipeline
+
+    args = argparse.Namespace(backbone=None, executor="openvino", precision="f32", threads=None, max_people=None,
+                              model=None, state_dir=tmp_path)
+    logged = []
+    node = Node(args, log=logged.append)
+    node.classifier = world_classifier(world_model[1])
+    node.classifier.spec["backbone"] = "blazepose-ultra"
+    current = Pipeline(runtime.load("movenet-lightning", executor="openvino"))
+    assert node._pipeline_for(current) is current
+    assert "going on with movenet-lightning, on which w3d classifies nothing: world features need" in logged[-1]
