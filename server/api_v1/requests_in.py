@@ -103,9 +103,6 @@ def options() -> dict:
     backbone = params.get("backbone") or (model or {}).get("backbone") or DEFAULT_BACKBONE
     if backbone not in BACKBONES:
         raise Invalid(f"backbone must be one of {', '.join(BACKBONES)}")
-    problem = model and backbone_problem(model["features"], backbone)
-    if problem:  # before any work: a video job would fail at its first frame
-        raise Invalid(f"model {model['name']}: {problem}")
     # As the page: one person unless asked (PoseNet's multi-person decoding finds more, less well),
     # but MoveNet MultiPose is always multi-person.
     multi = BACKBONES[backbone].get("multi") == "always"
@@ -127,3 +124,16 @@ def _number(raw, name, default, lo, hi, whole=False):
     if not math.isfinite(value) or not lo <= value <= hi:
         raise Invalid(f"{name} must be from {lo} to {hi}")
     return value
+
+
+def model_problem(opts: dict) -> str | None:
+    """Why the options' model cannot run on their backbone (422, before any work: a video job would
+    fail at its first frame), or None. Teachable Machine models need PoseNet, `world` models
+    BlazePose's world landmarks."""
+    model = opts["model"]
+    if not model:
+        return None
+    if model["features"] == "tm" and opts["backbone"] != "posenet":
+        return f"{model['name']} is a Teachable Machine model: it runs on the posenet backbone only"
+    problem = backbone_problem(model["features"], opts["backbone"])
+    return problem and f"{model['name']}: {problem}"

@@ -106,8 +106,8 @@ def test_the_api_refuses_a_world_model_on_a_backbone_without_world_landmarks(wor
     params = {"model": NAME, "backbone": "movenet-lightning"}
     r = requests.post(f"{world_server.url}/api/v1/infer", params=params, data=needs("images", "pose.jpg").read_bytes(),
                       headers={**world_server.bearer, "Content-Type": "image/jpeg"}, timeout=TIMEOUT)
-    assert r.status_code == 400 and "world landmarks" in r.json()["error"] and "movenet-lightning" in r.json()["error"]
+    assert r.status_code == 422 and "world landmarks" in r.json()["error"] and "movenet-lightning" in r.json()["error"]
     with needs("videos", "tfjs-pose_1.mp4").open("rb") as f:  # a video job: refused before it queues
         r = requests.post(f"{world_server.url}/api/v1/jobs", headers=world_server.bearer, data=params, timeout=60,
                           files={"video": ("dance.mp4", f, "video/mp4")})
-    assert r.status_code == 400 and "world landmarks" in r.json()["error"]
+    assert r.status_code == 422 and "world landmarks" in r.json()["error"]
