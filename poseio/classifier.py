@@ -17,6 +17,16 @@ from core import features
 from core.dense_model import REJECTED_LABEL, PoseClassifier, Unsupported, read_shards  # noqa: F401 (re-exported)
 
 
+def backbone_problem(name: str, kind: str, backbone: str) -> str | None:
+    """Why model `name` (`kind` features) cannot run on `backbone`, or None: a Teachable Machine
+    model needs PoseNet's heatmaps, a `world` model BlazePose's world landmarks. The one rule of
+    run(), `posecast poses` and the API (which answers 422 before any work)."""
+    if kind == "tm" and backbone != "posenet":
+        return f"{name} is a Teachable Machine model: it runs on the posenet backbone only"
+    problem = features.backbone_problem(kind, backbone)
+    return problem and f"{name}: {problem}"
+
+
 class Classifier:
     """spec: {name, version, dir, features, labels, threshold, normalisation?} (the registry's row)."""
 

@@ -6,9 +6,7 @@ import time
 
 import numpy as np
 
-from core import features
-
-from .classifier import Classifier, Unsupported
+from .classifier import Classifier, Unsupported, backbone_problem
 
 
 def _box(pose) -> list[float] | None:
@@ -40,12 +38,10 @@ def run(estimator, rgb: np.ndarray, max_people: int, threshold: float = 0.0,
     """(people, timings_ms). `video`: one pass per frame carrying the crop (estimator.track)."""
     t0 = time.perf_counter()
     tm = classifier is not None and classifier.kind == "tm"
-    problem = classifier is not None and features.backbone_problem(classifier.kind, estimator.backbone)
+    problem = classifier is not None and backbone_problem(classifier.name, classifier.kind, estimator.backbone)
     if problem:
-        raise Unsupported(f"{classifier.name}: {problem}")
+        raise Unsupported(problem)
     if tm:
-        if estimator.backbone != "posenet":
-            raise Unsupported(f"{classifier.name} is a Teachable Machine model: it runs on PoseNet only")
         # Teachable Machine's way: one PoseNet pass on the whole frame gives poses and features.
         outputs = estimator.outputs(rgb)
         from runtime import Pose

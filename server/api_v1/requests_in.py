@@ -10,8 +10,8 @@ from flask import current_app, request
 from sqlalchemy import select
 
 from core.checks import NAME, Invalid
-from core.features import backbone_problem
 from core.tables import BACKBONES, DEFAULT_BACKBONE
+from poseio.classifier import backbone_problem
 from poseio.images import FORMATS, BadImage, probe
 
 from .. import db
@@ -128,12 +128,6 @@ def _number(raw, name, default, lo, hi, whole=False):
 
 def model_problem(opts: dict) -> str | None:
     """Why the options' model cannot run on their backbone (422, before any work: a video job would
-    fail at its first frame), or None. Teachable Machine models need PoseNet, `world` models
-    BlazePose's world landmarks."""
+    fail at its first frame), or None."""
     model = opts["model"]
-    if not model:
-        return None
-    if model["features"] == "tm" and opts["backbone"] != "posenet":
-        return f"{model['name']} is a Teachable Machine model: it runs on the posenet backbone only"
-    problem = backbone_problem(model["features"], opts["backbone"])
-    return problem and f"{model['name']}: {problem}"
+    return model and backbone_problem(model["name"], model["features"], opts["backbone"])

@@ -1,7 +1,9 @@
 """A `world` model (keypoints + BlazePose's world landmarks) wherever poseio classifies: in-process
-(poseio.infer.run on a real photo, a video job's subprocess on the real video) and through the
+(poseio.infer.run on a real photo, a video job on the real video), `posecast poses` and the
 inference API of a live server; a backbone without world landmarks is refused with the reason."""
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ import requests
 
 from core import dense_model, features
 from poseio.classifier import Classifier, Unsupported
+from tests.helpers.paths import ROOT
 from tests.helpers.server import LiveServer
 from tests.helpers.world_model import LABELS, NAME
 
@@ -74,6 +77,21 @@ def test_a_video_job_labels_every_frame_with_a_world_model(world_model, tmp_path
     assert len(frames) >= 100 and len(people) >= 0.9 * len(frames)
     assert all(p["label"] in LABELS and abs(sum(p["probabilities"].values()) - 1) < 1e-5 for p in people)
     assert len({p["label"] for p in people}) > 1 or len({round(p["confidence"], 3) for p in people}) > 10
+
+
+def test_posecast_poses_labels_with_a_world_model_on_blazepose_only(world_model, tmp_path):
+    folder, photo = world_model[1], needs("images", "pose.jpg")
+    command = [sys.executable, "-m", "server", "poses", str(photo), "--model", str(folder), "--quiet"]
+    done = subprocess.run([*command, "--backbone", "blazepose-lite", "--out", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    [frame] = [json.loads(line) for line in (tmp_path / "poses.jsonl").read_text().splitlines()]
+    [local], _ = photo_through_blazepose(folder)
+    assert frame["people"][0]["probabilities"] == pytest.approx(local["probabilities"], abs=1e-4)
+    refused = subprocess.run([*command, "--backbone", "movenet-thunder", "--out", str(tmp_path / "no")], cwd=ROOT,
+                             capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "w3d: world features need BlazePose's world landmarks" in refused.stderr
+    assert not (tmp_path / "no").exists()  # refused before any work
 
 
 @pytest.fixture(scope="module")
