@@ -6,8 +6,7 @@ Supported: Sequential models of Dense (linear, relu, softmax, sigmoid, tanh) and
 (inference: identity), merged members included, on `pose`, `keypoints` or `world` features (the
 last from BlazePose's world landmarks, which edge/pipeline.py's people carry). Teachable Machine
 (`tm`) models need PoseNet's 14,739 heatmap features from the whole frame; they are refused with a
-clear message
-(web/js/live/classify.js runs them only on PoseNet, in the browser).
+clear message (web/js/live/classify.js runs them only on PoseNet, in the browser).
 """
 from __future__ import annotations
 
