@@ -22,7 +22,7 @@ def backbone_problem(name: str, kind: str, backbone: str) -> str | None:
     model needs PoseNet's heatmaps, a `world` model BlazePose's world landmarks. The one rule of
     run(), `posecast poses` and the API (which answers 422 before any work)."""
     if kind == "tm" and backbone != "posenet":
-        return f"{name} is a Teachable Machine model: it runs on the posenet backbone only"
+        return f"{name} is a Teachable Machine model: it runs on PoseNet only (backbone posenet)"
     problem = features.backbone_problem(kind, backbone)
     return problem and f"{name}: {problem}"
 
