@@ -10,17 +10,21 @@ the page runs it: the model with its pre- and post-processing, no capture, no vi
 Raw rate: on the page's thread, estimate() back to back on the page's <video> showing the webcam
 (the model plus reading each frame; what the page's loop did before the worker).
 Loop rate: the live page as a user sees it (estimate, tracking, smoothing, drawing), estimates per
-second over a window; `worker` is the default page (two frames in the worker: one estimating, the
-next waiting; each estimated frame drawn on the overlay, the <video> not displayed), `worker, one
-in flight` the page with ?inflight=1, `<video> shown` the page with ?display=video (the <video>
-composited at the camera's rate under a transparent overlay, as before), `main` the page with
-?worker=0 (one frame in flight, read whole).
-CPU: during the worker's loop windows (default and ?display=video), the share of a core each group
-of Chromium's threads ran (Linux schedstat, bench/chromium_threads.py): the pose worker, the page's
+second over a window; `worker` is the default page (the camera's frames straight from its track to
+the pose worker, which estimates the newest whenever its model is free; each estimated frame drawn
+on the overlay, the <video> not displayed), `frames off the <video>` the page with
+?capture=video (each frame read on the page's thread in its video frame callback, two in the worker: one
+estimating, the next waiting), `worker, one in flight` the page with ?capture=video&inflight=1,
+`<video> shown` the page with ?display=video (the <video> composited at the camera's rate under a
+transparent overlay, frames read off it), `main` the page with ?worker=0 (one frame in flight,
+read whole).
+CPU: during the worker's loop windows (default, ?capture=video and ?display=video), the share
+of a core each group of Chromium's threads ran (Linux schedstat, bench/chromium_threads.py): the pose worker, the page's
 thread, its other threads, the GPU process.
 Spans: where each estimate's time goes in the worker's loop (window.posecast.timing, ms per
-estimate): the model in the worker, the worker idle between two frames, wrapping the pixels in a
-tensor; on the page's thread reading the frame, handling the result and drawing it.
+estimate): the model in the worker, the worker idle between two frames, reading the frame there
+(the default) or on the page's thread (?capture=video), wrapping the pixels in a tensor; on the
+page's thread handling the result and drawing it.
 Responsiveness: during each loop window a 50 ms setTimeout chain runs on the page's thread; how
 late each timer fires is how long input would wait (the worst and the 99th percentile).
 Targets (issue 14): loop >= 0.9 x min(bare, camera fps); first pose warm <= 1 s; delay <= 100 ms.
@@ -136,8 +140,15 @@ def loop_window(page, url: str, seconds: float) -> dict:
     return {**window, "first_pose_ms": first, "cpu": cpu}
 
 
-def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, rounds: int, *, rates: bool) -> dict:
-    """Loop windows (worker, then main thread) and, with `rates`, the raw and bare windows
+# Loop windows: kind -> the address's query beside the backbone.
+LOOP_WINDOWS = {"worker": "", "videocap": "&capture=video", "worker1": "&capture=video&inflight=1",
+                "video": "&display=video", "main": "&worker=0"}
+CPU_WINDOWS = (("worker", "frame drawn, frames from the track"), ("videocap", "frame drawn, frames off the <video>"), ("video", "<video> shown"))
+
+
+def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, rounds: int, *, rates: bool,
+            kinds=tuple(LOOP_WINDOWS)) -> dict:
+    """Loop windows (`kinds` of LOOP_WINDOWS in turn) and, with `rates`, the raw and bare windows
     alternate `rounds` times; medians are reported."""
     with hb.chromium(pw, camera=camera) as browser:
         context = browser.new_context(permissions=["camera"])
@@ -146,13 +157,11 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
         page.page.goto(url)  # cold: nothing cached yet
         page.wait_for("posecast.firstPoseMs !== null", 120)
         cold = page.state("posecast.firstPoseMs")
-        windows: dict[str, list] = {"worker": [], "worker1": [], "video": [], "main": [], "raw": [], "bare": []}
+        windows: dict[str, list] = {kind: [] for kind in (*LOOP_WINDOWS, "raw", "bare")}
         for _ in range(rounds):
             # warm: libraries and weights come from the HTTP cache
-            windows["worker"].append(loop_window(page, url, seconds))
-            windows["worker1"].append(loop_window(page, f"{url}&inflight=1", seconds))
-            windows["video"].append(loop_window(page, f"{url}&display=video", seconds))
-            windows["main"].append(loop_window(page, f"{url}&worker=0", seconds))
+            for kind in kinds:
+                windows[kind].append(loop_window(page, url + LOOP_WINDOWS[kind], seconds))
             if rates:
                 page.page.goto(f"{server.url}/?source=none&backbone=posenet&worker=0")  # no loop on this page
                 page.wait_for("posecast.status === 'ready'", 120)
@@ -163,85 +172,108 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
         context.close()
 
     def med(kind: str, key: str):
-        return statistics.median(w[key] for w in windows[kind])
+        return statistics.median(w[key] for w in windows[kind]) if windows[kind] else None
 
-    threads = {kind: sorted({w["thread"] for w in windows[kind]}) for kind in ("worker", "worker1", "video", "main")}
+    def worst(kind: str):
+        return max(w["worst"] for w in windows[kind]) if windows[kind] else None
+
+    def spans_of(kind: str) -> dict:
+        names = {name for w in windows[kind] for name in w["spans"]}
+        return {name: statistics.median(v) if (v := [w["spans"][name] for w in windows[kind]
+                                                     if w["spans"].get(name) is not None]) else None
+                for name in sorted(names)}
+
+    threads = {kind: sorted({w["thread"] for w in windows[kind]}) for kind in kinds}
     cpu = {kind: {group: statistics.median(w["cpu"][group] for w in windows[kind]) for group in windows[kind][0]["cpu"]}
-           for kind in ("worker", "video")}
-    names = {name for w in windows["worker"] for name in w["spans"]}
-    spans = {name: statistics.median(v) if (v := [w["spans"][name] for w in windows["worker"]
-                                                   if w["spans"].get(name) is not None]) else None
-             for name in sorted(names)}
+           for kind, _ in CPU_WINDOWS if windows[kind]}
     return {
         "backbone": backbone, "fps": fps,
-        "loop_worker_per_s": med("worker", "rate"), "loop_worker_one_in_flight_per_s": med("worker1", "rate"),
+        "loop_worker_per_s": med("worker", "rate"), "loop_video_capture_per_s": med("videocap", "rate"),
+        "loop_worker_one_in_flight_per_s": med("worker1", "rate"),
         "loop_video_shown_per_s": med("video", "rate"), "cpu_percent": cpu,
         "loop_main_per_s": med("main", "rate"),
         "latency_worker_ms": med("worker", "latency"), "latency_main_ms": med("main", "latency"),
-        "late_worst_worker_ms": max(w["worst"] for w in windows["worker"]),
-        "late_p99_worker_ms": med("worker", "p99"),
-        "late_worst_main_ms": max(w["worst"] for w in windows["main"]), "late_p99_main_ms": med("main", "p99"),
+        "late_worst_worker_ms": worst("worker"), "late_p99_worker_ms": med("worker", "p99"),
+        "late_worst_main_ms": worst("main"), "late_p99_main_ms": med("main", "p99"),
         "first_pose_cold_ms": cold, "first_pose_warm_ms": med("worker", "first_pose_ms"),
         "first_pose_warm_main_ms": med("main", "first_pose_ms"),
         "raw_per_s": statistics.median(windows["raw"]) if rates else None,
         "bare_per_s": statistics.median(windows["bare"]) if rates else None,
-        "spans_worker_ms": spans, "threads": threads, "windows": windows, "requests_outside_loopback": outside, "page_errors": errors,
+        "spans_worker_ms": spans_of("worker"), "spans_video_capture_ms": spans_of("videocap"), "threads": threads, "windows": windows, "requests_outside_loopback": outside, "page_errors": errors,
     }
+
+
+def _f(value, fmt: str = ".1f") -> str:
+    """A figure, or "-" for a window the run left out."""
+    return "-" if value is None else format(value, fmt)
 
 
 def table(results: list[dict], load: str) -> str:
     """A Markdown table for the README: ratios per backbone and camera rate."""
     rates = {r["backbone"]: r for r in results if r["bare_per_s"] is not None}
     lines = [
-        f"| backbone | camera | bare /s | raw /s | loop /s | loop / bare | loop / raw | target | loop, one in flight /s "
-        f"| loop, <video> shown /s | loop, page's thread /s | late worst / p99 ms | page's thread: late worst / p99 ms | first pose cold / warm |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"| backbone | camera | bare /s | raw /s | loop /s | loop / bare | loop / raw | target "
+        f"| loop, frames off the <video> /s "
+        f"| loop, one in flight /s | loop, <video> shown /s | loop, page's thread /s | late worst / p99 ms "
+        f"| page's thread: late worst / p99 ms | first pose cold / warm |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
-        base = rates[r["backbone"]]
-        bare, raw, loop = base["bare_per_s"], base["raw_per_s"], r["loop_worker_per_s"]
-        goal = 0.9 * min(bare, r["fps"])
-        met = ("met" if loop >= goal else "missed") if r["backbone"] in TARGETED else "-"
+        base = rates.get(r["backbone"], {})
+        bare, raw, loop = base.get("bare_per_s"), base.get("raw_per_s"), r["loop_worker_per_s"]
+        goal = 0.9 * min(bare, r["fps"]) if bare else None
+        met = ("met" if loop >= goal else "missed") if r["backbone"] in TARGETED and goal and loop else "-"
+        warm = r["first_pose_warm_ms"] and r["first_pose_warm_ms"] / 1000
         lines.append(
-            f"| {r['backbone']} | {r['fps']} fps | {bare:.1f} | {raw:.1f} | {loop:.1f} | {loop / bare:.2f} | "
-            f"{loop / raw:.2f} | {met} (≥ {goal:.1f}) | {r['loop_worker_one_in_flight_per_s']:.1f} | "
-            f"{r['loop_video_shown_per_s']:.1f} | {r['loop_main_per_s']:.1f} | "
-            f"{r['late_worst_worker_ms']:.0f} / {r['late_p99_worker_ms']:.0f} | "
-            f"{r['late_worst_main_ms']:.0f} / {r['late_p99_main_ms']:.0f} | "
-            f"{r['first_pose_cold_ms'] / 1000:.2f} s / {r['first_pose_warm_ms'] / 1000:.2f} s |")
+            f"| {r['backbone']} | {r['fps']} fps | {_f(bare)} | {_f(raw)} | {_f(loop)} | "
+            f"{_f(loop and bare and loop / bare, '.2f')} | {_f(loop and raw and loop / raw, '.2f')} | {met} (≥ {_f(goal)}) | "
+            f"{_f(r['loop_video_capture_per_s'])} | {_f(r['loop_worker_one_in_flight_per_s'])} | "
+            f"{_f(r['loop_video_shown_per_s'])} | {_f(r['loop_main_per_s'])} | "
+            f"{_f(r['late_worst_worker_ms'], '.0f')} / {_f(r['late_p99_worker_ms'], '.0f')} | "
+            f"{_f(r['late_worst_main_ms'], '.0f')} / {_f(r['late_p99_main_ms'], '.0f')} | "
+            f"{r['first_pose_cold_ms'] / 1000:.2f} s / {_f(warm, '.2f')} s |")
     lines.append(f"\nLoad average during the run: {load}.")
     return "\n".join(lines)
 
 
-SPAN_COLUMNS = (("worker model", "model"), ("worker idle", "worker idle"), ("worker tensor", "worker: pixels → tensor"),
-                ("read", "page: read the frame"), ("handle", "page: track, smooth, classify"), ("draw", "page: draw"))
+SPAN_COLUMNS = (("worker model", "model"), ("worker idle", "worker idle"), ("worker read", "worker: read the frame"),
+                ("worker tensor", "worker: pixels → tensor"), ("read", "page: read the frame"),
+                ("handle", "page: track, smooth, classify"), ("draw", "page: draw"))
 
 
 def spans_table(results: list[dict]) -> str:
     """Where each estimate's time goes in the worker's loop (medians of the windows, ms per estimate),
-    beside the bare model's time per estimate."""
+    beside the bare model's time per estimate: frames from the track (the default), then off the
+    <video> (?capture=video)."""
     rates = {r["backbone"]: r for r in results if r["bare_per_s"] is not None}
-    lines = ["| backbone | camera | bare ms | loop ms | " + " | ".join(label for _, label in SPAN_COLUMNS) + " |",
-             "| --- | --- | --- | --- |" + " --- |" * len(SPAN_COLUMNS)]
+    lines = ["| backbone | camera | frames | bare ms | loop ms | " + " | ".join(label for _, label in SPAN_COLUMNS) + " |",
+             "| --- | --- | --- | --- | --- |" + " --- |" * len(SPAN_COLUMNS)]
     for r in results:
-        cells = [f"{v:.1f}" if (v := r["spans_worker_ms"].get(name)) is not None else "-" for name, _ in SPAN_COLUMNS]
-        lines.append(f"| {r['backbone']} | {r['fps']} fps | {1000 / rates[r['backbone']]['bare_per_s']:.1f} | "
-                     f"{1000 / r['loop_worker_per_s']:.1f} | " + " | ".join(cells) + " |")
+        bare = rates.get(r["backbone"], {}).get("bare_per_s")
+        for key, frames, rate in (("spans_worker_ms", "from the track", r["loop_worker_per_s"]),
+                                  ("spans_video_capture_ms", "off the <video>", r["loop_video_capture_per_s"])):
+            if not rate:
+                continue
+            cells = [_f(r[key].get(name)) for name, _ in SPAN_COLUMNS]
+            lines.append(f"| {r['backbone']} | {r['fps']} fps | {frames} | {_f(bare and 1000 / bare)} | "
+                         f"{1000 / rate:.1f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def cpu_table(results: list[dict]) -> str:
     """The share of a core each group of Chromium's threads ran during the worker's loop windows
-    (medians): the frame drawn on the overlay (the page's default) against the <video> shown."""
+    (medians): the page as it is, with frames read off the <video>, and with the <video> shown."""
     groups = [name for *_, name in chromium_threads.GROUPS]
     lines = ["| backbone | camera | page | loop /s | " + " | ".join(groups) + " | all but the pose worker |",
              "| --- | --- | --- | --- |" + " --- |" * (len(groups) + 1)]
+    rate_of = {"worker": "loop_worker_per_s", "videocap": "loop_video_capture_per_s", "video": "loop_video_shown_per_s"}
     for r in results:
-        for kind, label, rate in (("worker", "frame drawn", r["loop_worker_per_s"]),
-                                  ("video", "<video> shown", r["loop_video_shown_per_s"])):
-            shares = r["cpu_percent"][kind]
+        for kind, label in CPU_WINDOWS:
+            shares = r["cpu_percent"].get(kind)
+            if not shares:
+                continue
             rest = sum(v for k, v in shares.items() if k != "pose worker")
-            lines.append(f"| {r['backbone']} | {r['fps']} fps | {label} | {rate:.1f} | "
+            lines.append(f"| {r['backbone']} | {r['fps']} fps | {label} | {r[rate_of[kind]]:.1f} | "
                          + " | ".join(f"{shares[g]:.0f}" for g in groups) + f" | {rest:.0f} |")
     return "\n".join(lines)
 
@@ -254,6 +286,9 @@ def main(argv=None) -> int:
     parser.add_argument("--fps", type=int, nargs="+", default=[30, 60],
                         help="fake camera frame rates, each in turn (webcams deliver 30; bare and raw rates "
                              "are measured with the first)")
+    parser.add_argument("--windows", nargs="+", default=list(LOOP_WINDOWS), choices=list(LOOP_WINDOWS),
+                        help="the loop windows to run, alternating (an A/B of two pages: --windows worker videocap)")
+    parser.add_argument("--no-rates", action="store_true", help="leave out the bare and raw windows")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "live_page.json")
     args = parser.parse_args(argv)
 
@@ -271,13 +306,15 @@ def main(argv=None) -> int:
                 for backbone in args.backbones:
                     for i, fps in enumerate(args.fps):
                         results.append(measure(pw, server, cameras[fps], backbone, fps, args.seconds, args.rounds,
-                                               rates=i == 0))
+                                               rates=i == 0 and not args.no_rates, kinds=args.windows))
                         loads.append(os.getloadavg()[0])
                         r = results[-1]
-                        print(f"{backbone} @ {fps} fps: loop {r['loop_worker_per_s']:.1f}/s in the worker "
-                              f"({r['loop_worker_one_in_flight_per_s']:.1f}/s with one frame in flight, "
-                              f"{r['loop_video_shown_per_s']:.1f}/s with the <video> shown), "
-                              f"{r['loop_main_per_s']:.1f}/s on the page's thread; threads {r['threads']}", flush=True)
+                        print(f"{backbone} @ {fps} fps: loop {_f(r['loop_worker_per_s'])}/s in the worker "
+                              f"({_f(r['loop_video_capture_per_s'])}/s with frames off the <video>, "
+                              f"{_f(r['loop_worker_one_in_flight_per_s'])}/s with one frame in flight, "
+                              f"{_f(r['loop_video_shown_per_s'])}/s with the <video> shown), "
+                              f"{_f(r['loop_main_per_s'])}/s on the page's thread; threads {r['threads']}; "
+                              f"load {os.getloadavg()[0]:.1f}", flush=True)
         finally:
             server.stop()
 

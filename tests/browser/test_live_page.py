@@ -30,6 +30,8 @@ def test_webcam_keypoints_agree_with_golden(playwright_session, live_server, y4m
         state = page.state()
         assert state["source"] == "webcam" and state["backbone"] == backbone
         assert state["thread"] == thread
+        # in the worker, the camera's frames go straight from its track to the worker (live/page.js)
+        assert state["capture"] == ("track" if thread == "worker" else "video")
         # The fake camera plays the clip at its own 30 fps; mediaTime says which frame was shown.
         agreement = golden_agreement(state["history"], golden, fps=30, tolerance=GOLDEN_TOLERANCE_PX)
         print(f"{backbone} ({thread}): {agreement.ratio:.1%} of {agreement.total} keypoints within 28 px of golden")

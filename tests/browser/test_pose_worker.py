@@ -56,21 +56,47 @@ def test_shrunk_frames_give_poses_in_the_source_pixels(playwright_session, live_
         assert page.errors == []
 
 
-# Two frames in the worker (each read in its own frame callback) and one on the page's thread (the
-# next started when a result is handled): both must take each presented frame at most once.
-@pytest.mark.parametrize("query, thread", [("", "worker"), ("&worker=0", "main")])
-def test_worker_loop_estimates_each_frame_once(playwright_session, live_server, y4m, query, thread):
+# The camera's frames straight from its track to the worker (the default: the worker reads each and
+# estimates the newest), two frames in the worker read off the <video> (each in its own frame
+# callback) and one on the page's thread (the next started when a result is handled): each must take
+# each frame at most once.
+@pytest.mark.parametrize("query, thread, capture", [("", "worker", "track"), ("&capture=video", "worker", "video"),
+                                                    ("&worker=0", "main", "video")])
+def test_worker_loop_estimates_each_frame_once(playwright_session, live_server, y4m, query, thread, capture):
     camera = y4m("videos/tfjs-pose_1.mp4", fps=60)
     with hb.chromium(playwright_session, camera=camera) as browser:
         page = hb.open_page(browser, f"{live_server.url}/?backbone=movenet-lightning{query}")
         page.wait_for("posecast.status === 'ready' && posecast.estimates >= 60", 90)
-        assert page.state("posecast.thread") == thread
-        frames = [entry["presentedFrames"] for entry in page.state("posecast.history")]
+        assert (page.state("posecast.thread"), page.state("posecast.capture")) == (thread, capture)
+        history = page.state("posecast.history")
+        frames = [entry["presentedFrames"] for entry in history]
+        times = [entry["mediaTime"] for entry in history]
         assert len(frames) >= 60
         assert all(a < b for a, b in zip(frames, frames[1:])), frames
-        if thread == "worker":
-            # posecast.timing (the bench's spans): each estimate's frame read here, its model run there
-            timing = page.state("posecast.timing")
+        assert all(a < b for a, b in zip(times, times[1:])), times
+        timing = page.state("posecast.timing")
+        if capture == "track":
+            # posecast.timing (the bench's spans): each estimate's frame read in the worker, none here
+            assert timing["worker read"]["n"] >= timing["worker model"]["n"] >= 60, timing
+            assert "read" not in timing, timing
+        elif thread == "worker":
+            # each estimate's frame read here, its model run there
             assert timing["worker model"]["n"] >= 60 and timing["worker model"]["ms"] > 0, timing
             assert timing["read"]["n"] >= timing["worker model"]["n"], timing
         assert page.errors == []
+
+
+def test_without_track_processor_frames_come_off_the_video(playwright_session, live_server, y4m):
+    """A browser that cannot read a camera's track on the page (no MediaStreamTrackProcessor there:
+    Firefox, Safari) reads the webcam's frames off the <video> and still runs the model in the worker."""
+    camera = y4m("videos/tfjs-pose_1.mp4")
+    with hb.chromium(playwright_session, camera=camera) as browser:
+        context = browser.new_context(permissions=["camera"])
+        context.add_init_script("delete globalThis.MediaStreamTrackProcessor;")
+        page = hb.RecordedPage(context.new_page())
+        page.page.goto(f"{live_server.url}/?backbone=movenet-lightning")
+        page.wait_for("posecast.status === 'ready' && posecast.estimates >= 20 && posecast.shown", 90)
+        assert (page.state("posecast.thread"), page.state("posecast.capture")) == ("worker", "video")
+        assert page.state("posecast.timing")["read"]["n"] >= 20
+        assert page.errors == []
+        context.close()

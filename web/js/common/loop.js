@@ -69,6 +69,38 @@ export function startVideoLoop(video, { estimate, onResult, onError, depth = 1, 
   return { stop() { stopped = true; } };
 }
 
+// Whether frames can go from a camera's track straight to the pose worker (startTrackLoop): the
+// page makes a MediaStreamTrackProcessor and transfers its stream (Chromium 94+; where the
+// processor exists only in workers, or not at all, the page reads frames off the <video>).
+export function trackLoopSupported() {
+  return typeof MediaStreamTrackProcessor === 'function';
+}
+
+// The loop without a <video> in the path (README "Performance"): a camera track's frames go
+// straight to the pose worker (watch: a worker detector's, pose-worker-client.js), which reads them,
+// keeps the newest and estimates it whenever its model is free; this thread neither wakes at the
+// camera's rate nor reads pixels, it only handles results, each with its frame as `picture` (which
+// onResult then owns). frame.mediaTime is the frame's time since origin (µs on the timestamps'
+// clock, camera.js trackOrigin): the <video>'s mediaTime of the same frame.
+export function startTrackLoop(track, { origin, watch, onResult, onError }) {
+  let stopped = false;
+  const own = track.clone(); // stopped with the loop: that ends the processor's stream in the worker
+  const { readable } = new MediaStreamTrackProcessor({ track: own });
+  const stop = () => { stopped = true; own.stop(); };
+  const unwatch = watch(readable, {
+    onResult(poses, { picture, index, latencyMs }) {
+      if (stopped) { picture.close(); return; }
+      const frame = { mediaTime: (picture.timestamp - origin) / 1e6, presentedFrames: index };
+      onResult(poses, { frame, latencyMs, picture });
+    },
+    onError(err) {
+      if (!stopped) onError(err);
+      stop();
+    },
+  });
+  return { stop() { stop(); unwatch(); } };
+}
+
 // A still image: one estimate, dropped if the source changes while it runs.
 export function estimateOnce(image, { estimate, onResult, onError }) {
   let stopped = false;

@@ -22,6 +22,7 @@ export function startPoseWorker() {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_URL);
     const pending = new Map(); // request id -> {resolve, reject}
+    const watches = new Map(); // WATCH request id -> fn(message) for each POSES message of that watch
     let lastId = 0;
     let ready = false;
 
@@ -40,12 +41,19 @@ export function startPoseWorker() {
       clearTimeout(timer);
       if (!ready) { worker.terminate(); reject(new Error(message)); }
       failAll(message);
+      for (const fn of watches.values()) fn({ message });
     };
     worker.onmessage = ({ data }) => {
       if (data.type === FROM_WORKER.READY) {
         ready = true;
         clearTimeout(timer);
         resolve(client);
+        return;
+      }
+      if (data.type === FROM_WORKER.POSES) {
+        const fn = watches.get(data.id);
+        if (fn) fn(data);
+        else data.frame?.close(); // a result of a watch stopped meanwhile
         return;
       }
       const p = pending.get(data.id);
@@ -63,8 +71,21 @@ export function startPoseWorker() {
       });
     }
 
+    // A WATCH request (pose-messages.js): onMessage gets each of its POSES messages until the
+    // returned stop() (which asks the worker to stop it).
+    function watch(payload, transfer, onMessage) {
+      lastId += 1;
+      const id = lastId;
+      watches.set(id, onMessage);
+      worker.postMessage({ type: TO_WORKER.WATCH, id, ...payload }, transfer);
+      return () => {
+        if (!watches.delete(id)) return;
+        call(TO_WORKER.UNWATCH, { watch: id }).catch(() => {});
+      };
+    }
+
     const client = Object.freeze({
-      load: (backbone, options) => remoteDetector(call, backbone, options),
+      load: (backbone, options) => remoteDetector({ call, watch }, backbone, options),
       terminate() { worker.terminate(); failAll('the pose worker was stopped'); },
     });
   });
@@ -76,7 +97,7 @@ function scaledBack(poses, [sx, sy]) {
   return poses.map((p) => ({ ...p, keypoints: p.keypoints.map((k) => ({ ...k, x: k.x * sx, y: k.y * sy })) }));
 }
 
-async function remoteDetector(call, backbone, { multi = false } = {}) {
+async function remoteDetector({ call, watch }, backbone, { multi = false } = {}) {
   const info = await call(TO_WORKER.LOAD, { backbone, multi });
   const quiet = (promise) => { promise.catch(() => {}); };
   const read = createFrameReader();
@@ -115,6 +136,29 @@ async function remoteDetector(call, backbone, { multi = false } = {}) {
     // bench/live_page.py: the model alone on this source's current frame, read as the loop reads
     // it, as a tensor, in the worker.
     bareRate: (source, seconds) => handOver(source, TO_WORKER.BARE_RATE, { seconds }).reply,
+    // A camera's frames straight to the worker (loop.js startTrackLoop): readable, a
+    // MediaStreamTrackProcessor's stream (transferred), is read there; onResult(poses, {picture:
+    // the VideoFrame estimated (the callee owns it), index: its count on the stream, latencyMs})
+    // for each estimate, onError(err) once if it fails. -> stop().
+    watch(readable, { onResult, onError }) {
+      let sharing = detector.shareTmFeatures;
+      const stop = watch({ readable, shareTmFeatures: sharing }, [readable], (data) => {
+        if (data.message !== undefined) { stop(); onError(new Error(data.message)); return; }
+        let latencyMs = 0; // from taking the frame to the result (the worker's idle time before it apart)
+        for (const [name, ms] of Object.entries(data.spans)) {
+          spans.add(`worker ${name}`, ms);
+          if (name !== 'idle') latencyMs += ms;
+        }
+        detector.inferences = data.inferences;
+        shared = data.features;
+        if (detector.shareTmFeatures !== sharing) { // the classifier changed it (live/classify.js)
+          sharing = detector.shareTmFeatures;
+          quiet(call(TO_WORKER.SHARE, { shareTmFeatures: sharing }));
+        }
+        onResult(scaledBack(data.poses, data.scale), { picture: data.frame, index: data.index, latencyMs });
+      });
+      return stop;
+    },
   };
   if (info.tmFeatures) {
     detector.tmFeatures = async (source) => {

@@ -3,7 +3,7 @@
 import { BACKBONES, DEFAULT_BACKBONE } from '../common/backbones.js';
 import { BACKENDS } from '../common/backend.js';
 
-const DEFAULTS = Object.freeze({ backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam', worker: true, display: 'frame' });
+const DEFAULTS = Object.freeze({ backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam', worker: true, display: 'frame', capture: 'track' });
 
 export function readSettings(search = window.location.search) {
   const q = new URLSearchParams(search);
@@ -25,6 +25,10 @@ export function readSettings(search = window.location.search) {
     // display=video shows the <video> under a transparent overlay instead of drawing each estimated
     // frame on the overlay (live/view.js; the bench compares them)
     display: q.get('display') === 'video' ? 'video' : DEFAULTS.display,
+    // capture=video reads a webcam's frames off the <video> on the page's thread instead of sending
+    // them from the camera's track straight to the pose worker (live/page.js captureOf; the bench
+    // compares them)
+    capture: ['track', 'video'].includes(q.get('capture')) ? q.get('capture') : DEFAULTS.capture,
   };
 }
 

@@ -4,7 +4,7 @@
 import { BACKBONES } from '../common/backbones.js';
 import { useBackend } from '../common/backend.js';
 import { SourceError, openFile, openWebcam } from '../common/camera.js';
-import { estimateOnce, startVideoLoop } from '../common/loop.js';
+import { estimateOnce, startTrackLoop, startVideoLoop, trackLoopSupported } from '../common/loop.js';
 import { createRenderer, framePicture } from '../common/renderer.js';
 import { reportToServer } from '../common/report.js';
 import { createSpans } from '../common/spans.js';
@@ -73,9 +73,25 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
     detector?.reset();
     if (!detector || !source) { requestRender(); return; }
     const hooks = { estimate: (el, picture) => detector.estimate(el, picture), onResult, onError };
-    loop = source.kind === 'image' ? estimateOnce(source.element, hooks)
-      : startVideoLoop(source.element, { ...hooks, depth: settings.inflight ?? detector.depth ?? 1,
-        keep: settings.display === 'frame' ? framePicture : null });
+    const capture = captureOf(source);
+    state.set({ capture });
+    if (capture === 'track') {
+      loop = startTrackLoop(source.track, { origin: source.origin, watch: detector.watch, onResult, onError });
+    } else {
+      loop = source.kind === 'image' ? estimateOnce(source.element, hooks)
+        : startVideoLoop(source.element, { ...hooks, depth: settings.inflight ?? detector.depth ?? 1,
+          keep: settings.display === 'frame' ? framePicture : null });
+    }
+  }
+
+  // How the loop takes the source's frames: 'track', a camera's straight to the pose worker (no
+  // <video> in the path; loop.js startTrackLoop) where the browser, the worker and the address allow
+  // it; otherwise 'video', off the <video> on this thread; 'image', a still.
+  function captureOf(src) {
+    if (src.kind === 'image') return 'image';
+    const track = settings.capture === 'track' && settings.display === 'frame' && src.origin != null
+      && typeof detector.watch === 'function' && trackLoopSupported();
+    return track ? 'track' : 'video';
   }
 
   async function setBackbone(name) {

@@ -12,7 +12,7 @@ const freezePose = (p) => Object.freeze({
 export function createState() {
   const subscribers = [];
   const store = {
-    status: 'loading', message: '', backbone: null, backend: null, thread: null, source: 'none', sourceName: '',
+    status: 'loading', message: '', backbone: null, backend: null, thread: null, capture: null, source: 'none', sourceName: '',
     fps: 0, latencyMs: 0, estimates: 0, inferences: 0, firstPoseMs: null, poses: Object.freeze([]),
     frame: null, history: [], model: null, classification: null, stream: null, overlay: Object.freeze([]), shown: null,
     timing: () => null,
@@ -26,6 +26,9 @@ export function createState() {
     get backend() { return store.backend; },
     // where the pose model runs: 'worker' (a Web Worker) or 'main' (the page's own thread)
     get thread() { return store.thread; },
+    // how the loop takes frames: 'track' (a camera's, straight to the pose worker), 'video' (off
+    // the <video> on the page's thread) or 'image' (live/page.js captureOf)
+    get capture() { return store.capture; },
     get source() { return store.source; },
     // the picked file's name, or 'webcam'
     get sourceName() { return store.sourceName; },
