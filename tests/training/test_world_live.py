@@ -9,23 +9,14 @@ import pytest
 
 from tests.helpers import browser as hb
 from tests.helpers.server import LiveServer
-from training import export, model as model_lib
-
-LABELS = ["chair", "cobra", "dog", "tree", "warrior"]
+from tests.helpers.world_model import LABELS, export_world_model
 
 
 @pytest.fixture(scope="module")
 def world_model(tmp_path_factory):
-    """An export of kind `world` with random weights (trained ones are not needed to compare two
-    pipelines), its logits spread so that the probabilities move with every input."""
-    model = model_lib.build("world", 112, len(LABELS), members=3)
-    weights = model.get_weights()
-    weights[0] *= 3
-    model.set_weights(weights)
+    """A `world` export on BlazePose heavy (the page's) with random weights (tests/helpers/world_model.py)."""
     root = tmp_path_factory.mktemp("models")
-    folder = export.export(model, LABELS, "world", root / "w3d" / "1", name="w3d", report={"ensemble": 3},
-                           backbone="blazepose-heavy")
-    return root, folder
+    return root, export_world_model(root, backbone="blazepose-heavy")
 
 
 @pytest.fixture(scope="module")
