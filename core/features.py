@@ -224,12 +224,18 @@ def world_matrix(kps: np.ndarray) -> np.ndarray:
 
 def pose_inputs(kind: str, pose) -> np.ndarray:
     """A runtime/ pose (.keypoints, .extra) -> its (17, input_columns(kind)) input row."""
+    return person_inputs(kind, pose.keypoints, (getattr(pose, "extra", None) or {}).get("world"))
+
+
+def person_inputs(kind: str, keypoints: list[dict], world=None) -> np.ndarray:
+    """A person's keypoints [{name, x, y, score}] and world landmarks (world_array's; None when the
+    backbone gives none) -> its (17, input_columns(kind)) input row. Every place that classifies a
+    person (training, the edge node, poseio) builds its rows here."""
     if kind not in WORLD_KINDS:
-        return keypoint_array(pose.keypoints)
-    world = (getattr(pose, "extra", None) or {}).get("world")
+        return keypoint_array(keypoints)
     if world is None:
         raise ValueError(f"{kind} features need BlazePose's world landmarks, which this pose does not carry")
-    return world_array(pose.keypoints, world)
+    return world_array(keypoints, world)
 
 
 def world_array(keypoints: list[dict], world) -> np.ndarray:

@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.request
 
+from core import features
 from core.clock import now_ms
 
 from . import classifier as classifiers
@@ -76,7 +77,7 @@ class Node:
             return received[path]
 
         try:
-            loaded = classifiers.load(spec, fetch or from_server)
+            loaded = classifiers.load(spec, fetch or from_server, self.args.backbone)
         except (classifiers.Unsupported, OSError, ValueError, KeyError, TypeError) as exc:
             self.model_error = f"cannot run model {spec.get('name')} v{spec.get('version')}: {exc}"
             self.log(self.model_error)
@@ -153,9 +154,14 @@ class Node:
             estimator = self.load_estimator(wanted)
         except (FileNotFoundError, ImportError, ValueError) as exc:
             self._unavailable = wanted
+            with self._model_lock:
+                model = self.classifier
+            # a world model on the backbone kept labels nothing (its people carry no world landmarks)
+            problem = current and model and features.backbone_problem(model.kind, current.estimator.backbone)
             self.log(f"cannot load {wanted} on {self.args.executor}: {exc}. Without assets/ or TensorFlow here, "
                      f"copy them from the server: posecast edge --fetch-weights --server URL --backbone {wanted}"
-                     + (f"; going on with {current.estimator.backbone}" if current else ""))
+                     + (f"; going on with {current.estimator.backbone}" if current else "")
+                     + (f", on which {model.spec.get('name')} classifies nothing: {problem}" if problem else ""))
             return current
         if current is not None:
             self.log(f"pose model: {wanted} (the model's backbone)")

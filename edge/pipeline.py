@@ -18,6 +18,9 @@ class Person:
     id: int
     score: float
     keypoints: list[dict]  # [{name, x, y, score}] in frame pixels
+    # BlazePose's world landmarks (runtime/ extra["world"]: metres, one per keypoint), None from other
+    # backbones; not smoothed, as the page passes keypoints3D through (web/js/live/smoothing.js)
+    world: list | None = None
 
 
 def _box(keypoints: list[dict], min_score: float = 0.2):
@@ -68,7 +71,8 @@ class Tracker:
                 self.next_id += 1
                 if box:
                     self.tracks.append({"id": pid, "box": box, "seen": now})
-            out.append(Person(pid, float(pose.score), [dict(k) for k in pose.keypoints]))
+            out.append(Person(pid, float(pose.score), [dict(k) for k in pose.keypoints],
+                              (getattr(pose, "extra", None) or {}).get("world")))
         return out
 
 

@@ -17,6 +17,16 @@ from core import features
 from core.dense_model import REJECTED_LABEL, PoseClassifier, Unsupported, read_shards  # noqa: F401 (re-exported)
 
 
+def backbone_problem(name: str, kind: str, backbone: str) -> str | None:
+    """Why model `name` (`kind` features) cannot run on `backbone`, or None: a Teachable Machine
+    model needs PoseNet's heatmaps, a `world` model BlazePose's world landmarks. The one rule of
+    run(), `posecast poses` and the API (which answers 422 before any work)."""
+    if kind == "tm" and backbone != "posenet":
+        return f"{name} is a Teachable Machine model: it runs on PoseNet only (backbone posenet)"
+    problem = features.backbone_problem(kind, backbone)
+    return problem and f"{name}: {problem}"
+
+
 class Classifier:
     """spec: {name, version, dir, features, labels, threshold, normalisation?} (the registry's row)."""
 
@@ -39,15 +49,17 @@ class Classifier:
         """A Teachable Machine model's label for the whole image, from PoseNet's features."""
         return self._label(self.predict(np.asarray(tm_features, dtype=np.float32)[None])[0])
 
-    def classify(self, keypoint_lists: list[list[dict]]) -> list[dict]:
-        """Each person's COCO-17 keypoints -> {label, confidence, probabilities}; a top probability
+    def classify(self, keypoint_lists: list[list[dict]], worlds: list | None = None) -> list[dict]:
+        """Each person's COCO-17 keypoints (and, for a world model, its world landmarks: runtime/
+        BlazePose's pose.extra["world"]) -> {label, confidence, probabilities}; a top probability
         under the model's rejection threshold is the label `unknown`, as on the page."""
         if self.kind == "tm":
             raise Unsupported("a Teachable Machine model classifies the whole image (classify_tm)")
-        if self.kind in features.WORLD_KINDS:
-            raise Unsupported(f"a {self.kind} model needs BlazePose's world landmarks besides the keypoints: "
-                              "the page and the edge node classify with it")
         if not keypoint_lists:
             return []
-        kps = np.stack([features.keypoint_array(k) for k in keypoint_lists])
+        worlds = worlds if worlds is not None else [None] * len(keypoint_lists)
+        if self.kind in features.WORLD_KINDS and any(w is None for w in worlds):
+            raise Unsupported(f"{self.name} uses {self.kind} features: they need BlazePose's world landmarks "
+                              "besides the keypoints, run it with a BlazePose backbone")
+        kps = np.stack([features.person_inputs(self.kind, k, w) for k, w in zip(keypoint_lists, worlds, strict=True)])
         return [self._label(row) for row in self.predict(features.matrix(self.kind, kps))]

@@ -87,6 +87,7 @@ def main(args: argparse.Namespace) -> int:
     import runtime
 
     from . import draw, video
+    from .classifier import backbone_problem
     from .images import BadImage, decode
     from .infer import run
 
@@ -95,9 +96,13 @@ def main(args: argparse.Namespace) -> int:
         return 2
     paths = collect(args.inputs)
     max_people = args.max_people or (6 if BACKBONES[args.backbone].get("multi") == "always" else 1)
+    classifier = _classifier(args.model)
+    problem = classifier and backbone_problem(classifier.name, classifier.kind, args.backbone)
+    if problem:
+        print(f"posecast poses: {problem}", file=sys.stderr)
+        return 2
     args.out.mkdir(parents=True, exist_ok=True)
     estimator = runtime.load(args.backbone, executor=args.executor)
-    classifier = _classifier(args.model)
     writer = Writer(args.format, lambda name: open(args.out / name, "w", newline=""), args.backbone)
     total = sum(video.info(p)[0] if p.suffix.lower() in VIDEO_SUFFIXES else 1 for p in paths)
     progress, failed = Progress(total, args.quiet), 0

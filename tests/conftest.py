@@ -116,3 +116,12 @@ def any_db_app(request, tmp_path):
         pg = request.getfixturevalue("postgres")
         config["DATABASE_URL"] = pg.fresh_database(f"t{abs(hash(request.node.nodeid)) % 10**12}")
     return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def world_model(tmp_path_factory):
+    """A models folder holding one `world` export on BlazePose lite (tests/helpers/world_model.py)."""
+    from tests.helpers.world_model import export_world_model
+
+    root = tmp_path_factory.mktemp("world-models")
+    return root, export_world_model(root)

@@ -74,9 +74,9 @@ def infer():
         return _error(exc.status, str(exc))
     except LookupError as exc:
         return _error(404, str(exc))
-    model = opts["model"]
-    if model and model["features"] == "tm" and opts["backbone"] != "posenet":
-        return _error(422, f"{model['name']} is a Teachable Machine model: it runs on the posenet backbone only")
+    model, problem = opts["model"], requests_in.model_problem(opts)
+    if problem:
+        return _error(422, problem)
     header = {"op": "infer", "backbone": opts["backbone"], "max_people": opts["max_people"],
               "threshold": opts["threshold"], "max_pixels": current_app.config["INFER_MAX_PIXELS"], "model": model}
     p, tasks = pool(), []

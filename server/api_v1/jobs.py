@@ -89,8 +89,9 @@ def create():
         return _error(exc.status, str(exc))
     except LookupError as exc:
         return _error(404, str(exc))
-    if opts["model"] and opts["model"]["features"] == "tm" and opts["backbone"] != "posenet":
-        return _error(422, f"{opts['model']['name']} is a Teachable Machine model: it runs on posenet only")
+    problem = requests_in.model_problem(opts)
+    if problem:
+        return _error(422, problem)
     upload = request.files.get("video")
     if upload is None or set(request.files) != {"video"}:
         return _error(400, "send one file, as the field `video`")

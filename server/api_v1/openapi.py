@@ -28,6 +28,7 @@ JOB = {"type": "object", "properties": {
     "source": {"type": "string"}, "frames_done": {"type": "integer"}, "frames_total": {"type": "integer"},
     "attempts": {"type": "integer"}, "error": {"type": ["string", "null"]}, "results": {"type": ["string", "null"]}}}
 JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
+BACKBONE_MISMATCH = "the model cannot run on this backbone (Teachable Machine: posenet only; world: BlazePose only)"
 ERROR = {"description": "", "content": {"application/json": {"schema": {
     "type": "object", "properties": {"error": {"type": "string"}}}}}}
 
@@ -75,7 +76,7 @@ SPEC = {
                 "404": _error("no such model"),
                 "413": _error("too many bytes, images or pixels (decompression bombs are refused from the header)"),
                 "415": _error("not a JPEG, PNG or WebP image, or the wrong content type"),
-                "422": _error("the model cannot run on this backbone"),
+                "422": _error(BACKBONE_MISMATCH),
                 "429": _error("this token's rate limit; see Retry-After"),
                 "503": _error("the inference queue is full; see Retry-After"),
             }}},
@@ -86,6 +87,7 @@ SPEC = {
                          "type": "object", "properties": {"video": {"type": "string", "format": "binary"}}}}}},
                      "responses": {"202": {"description": "the job, queued", "content": {"application/json": {"schema": JOB}}},
                                    "413": _error("too large"), "415": _error("not an MP4/MOV, WebM/Matroska or AVI video"),
+                                   "422": _error(BACKBONE_MISMATCH),
                                    "503": _error("too many jobs waiting; see Retry-After")}},
             "get": {"summary": "Your jobs (an admin's: everyone's), newest first",
                     "responses": {"200": {"description": "{jobs: [...]}"}}}},

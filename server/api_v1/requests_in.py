@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from core.checks import NAME, Invalid
 from core.tables import BACKBONES, DEFAULT_BACKBONE
+from poseio.classifier import backbone_problem
 from poseio.images import FORMATS, BadImage, probe
 
 from .. import db
@@ -123,3 +124,10 @@ def _number(raw, name, default, lo, hi, whole=False):
     if not math.isfinite(value) or not lo <= value <= hi:
         raise Invalid(f"{name} must be from {lo} to {hi}")
     return value
+
+
+def model_problem(opts: dict) -> str | None:
+    """Why the options' model cannot run on their backbone (422, before any work: a video job would
+    fail at its first frame), or None."""
+    model = opts["model"]
+    return model and backbone_problem(model["name"], model["features"], opts["backbone"])

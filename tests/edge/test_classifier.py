@@ -8,6 +8,7 @@ import pytest
 
 from core import features
 from edge import classifier
+from edge.pipeline import Person
 from tests.helpers.paths import ROOT
 
 DEFAULT = ROOT / "tfjs_models" / "yoga5" / "1"
@@ -47,8 +48,6 @@ def test_numpy_forward_pass_equals_keras():
 
 
 def test_classify_orders_people_as_the_page_and_rejects_under_the_threshold():
-    from edge.pipeline import Person
-
     model, _, _ = load_default(threshold=0.999)
     names = features.COCO17
     people = [Person(pid, score, [{"name": n, "x": float(x), "y": float(y), "score": float(s)}
@@ -79,7 +78,66 @@ def test_damaged_exports_are_refused():
         classifier.load({**spec_of(DEFAULT), "url": "/models/../secret"}, lambda p: b"")
 
 
-def test_world_models_are_refused_with_a_reason():
-    _, model_json, shards = load_default()
-    with pytest.raises(classifier.Unsupported, match="world landmarks"):
-        classifier.Classifier(spec_of(DEFAULT, features="world"), model_json, shards)
+def world_classifier(folder, backbone=None):
+    model_json = json.loads((folder / "model.json").read_text())
+    shards = [(folder / p).read_bytes() for g in model_json["weightsManifest"] for p in g["paths"]]
+    return classifier.Classifier(spec_of(folder), model_json, shards, backbone)
+
+
+def test_world_models_classify_blazepose_people_with_their_world_landmarks(world_model, video):
+    """Real BlazePose (OpenVINO) on the test video: the tracked person carries the pose's world
+    landmarks and the edge's probabilities are the model's on core/features.py's world row."""
+    import runtime
+    from core import dense_model
+    from edge.pipeline import Pipeline
+    from edge.source import Source
+
+    folder = world_model[1]
+    model = world_classifier(folder)
+    source = Source(str(video))
+    frame = source.read()
+    source.close()
+    pipeline = Pipeline(runtime.load("blazepose-lite", executor="openvino"))
+    [raw] = pipeline.estimate(frame.rgb)
+    [person] = pipeline.follow([raw], frame.t, frame.rgb.shape)
+    assert person.world == raw.extra["world"] and len(person.world) == len(person.keypoints) == 33
+    [result] = model.classify([person])
+    model_json = json.loads((folder / "model.json").read_text())
+    layers = dense_model.load_layers(model_json, dense_model.read_shards(folder, model_json))
+    row = features.matrix("world", features.world_array(person.keypoints, person.world)[None])
+    expected = dense_model.forward(layers, row)[0]
+    assert model.threshold == 0  # no rejection recorded: the label is the top class
+    assert (result["person"], result["label"]) == (1, model.labels[int(expected.argmax())])
+    assert abs(result["confidence"] - expected.max()) <= 1e-6
+    flat = row.copy()
+    flat[:, features.WORLD_BLOCKS["keypoints"].stop:] = 0
+    assert np.abs(dense_model.forward(layers, flat)[0] - expected).max() > 0.02  # the 3-D part counts
+    # without world landmarks (a backbone that gives none) a world model labels nothing, as the page
+    assert model.classify([Person(1, 0.9, person.keypoints)]) == []
+
+
+def test_world_models_are_refused_on_a_backbone_without_world_landmarks(world_model):
+    with pytest.raises(classifier.Unsupported, match="world landmarks.*--backbone movenet-lightning"):
+        world_classifier(world_model[1], backbone="movenet-lightning")
+    assert world_classifier(world_model[1], backbone="blazepose-full").kind == "world"
+
+
+def test_a_node_kept_on_a_backbone_without_world_landmarks_says_its_world_model_labels_nothing(world_model, edge_ready,
+                                                                                               tmp_path):
+    """The model's backbone cannot load here (a newer server's, unknown to this node): the node goes
+    on with the pose model it runs and says that the world model classifies nothing on it."""
+    import argparse
+
+    import runtime
+    from edge.node import Node
+    from edge.pipeline import Pipeline
+
+    args = argparse.Namespace(backbone=None, executor="openvino", precision="f32", threads=None, max_people=None,
+                              model=None, state_dir=tmp_path)
+    logged = []
+    node = Node(args, log=logged.append)
+    node.classifier = world_classifier(world_model[1])
+    node.classifier.spec["backbone"] = "blazepose-ultra"
+    current = Pipeline(runtime.load("movenet-lightning", executor="openvino"))
+    assert node._pipeline_for(current) is current
+    assert "going on with movenet-lightning, on which w3d classifies nothing: world features need" in logged[-1]

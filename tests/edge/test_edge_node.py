@@ -19,8 +19,9 @@ def server(tmp_path, edge_ready):
     server.stop()
 
 
-def expected_labels(server, video, frames, backbone="movenet-lightning"):
-    """The same frames through runtime + edge.pipeline + the active model, in this process."""
+def expected_labels(server, video, frames, backbone="movenet-lightning", models=None):
+    """The same frames through runtime + edge.pipeline + the active model, in this process.
+    models: the server's POSECAST_MODELS_DIR (default the project's tfjs_models)."""
     import runtime
     from edge.classifier import Classifier
     from edge.pipeline import Pipeline
@@ -28,7 +29,7 @@ def expected_labels(server, video, frames, backbone="movenet-lightning"):
     from tests.helpers.paths import ROOT
 
     spec = server.api("GET", "/api/models/active").json()
-    folder = ROOT / "tfjs_models" / spec["name"] / str(spec["version"])
+    folder = (models or ROOT / "tfjs_models") / spec["name"] / str(spec["version"])
     model_json = json.loads((folder / "model.json").read_text())
     shards = [(folder / p).read_bytes() for g in model_json["weightsManifest"] for p in g["paths"]]
     model = Classifier(spec, model_json, shards)
@@ -58,6 +59,35 @@ def test_labels_arrive_and_match_the_python_pipeline(server, video, tmp_path, ba
     assert {e["model"] for e in events} == {"yoga5"} and {e["backbone"] for e in events} == {backbone}
     clients = server.api("GET", "/api/clients").json()["clients"]
     assert [c["name"] for c in clients if c["client_id"] == client_id] == ["edge-test"]
+
+
+def test_a_world_model_labels_with_blazeposes_world_landmarks_and_is_refused_on_movenet(tmp_path, video,
+                                                                                       world_model):
+    """Without --backbone the node runs the world model's BlazePose and its people carry the world
+    landmarks: the labels are the Python pipeline's. Forced onto MoveNet it says why and labels nothing."""
+    root, _ = world_model
+    server = LiveServer(tmp_path, env={"POSECAST_MODELS_DIR": str(root)}).start()
+    try:
+        [model] = server.api("GET", "/api/models").json()["models"]
+        assert (model["features"], model["backbone"]) == ("world", "blazepose-lite")
+        assert server.api("POST", f"/api/models/{model['id']}/activate").status_code == 200
+        frames = FRAMES // 2
+        node = EdgeNode(server, video, tmp_path / "state", "--max-frames", str(frames), backbone=None).start()
+        assert node.wait() == 0, node.log()
+        client_id, next_seq, waiting = node.outbox()
+        events = stored(server, client_id)
+        expected = expected_labels(server, video, frames, "blazepose-lite", models=root)
+        assert waiting == 0 and len(events) == len(expected) >= frames * 0.9, node.log()
+        assert np.abs(np.array([e["confidence"] for e in events]) - [r["confidence"] for r in expected]).max() <= 1e-4
+        assert [(e["label"], e["person"]) for e in events] == [(r["label"], r["person"]) for r in expected]
+        assert {(e["model"], e["backbone"]) for e in events} == {("w3d", "blazepose-lite")}
+
+        forced = EdgeNode(server, video, tmp_path / "forced", "--max-frames", "5").start()  # --backbone movenet
+        assert forced.wait() == 0, forced.log()
+        assert "cannot run model w3d v1: w3d: world features need BlazePose's world landmarks" in forced.log()
+        assert forced.outbox()[1] == 0  # nothing labelled
+    finally:
+        server.stop()
 
 
 def test_server_restart_and_edge_kill_lose_nothing_and_store_nothing_twice(server, video, tmp_path):

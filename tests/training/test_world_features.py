@@ -173,7 +173,7 @@ def test_without_world_landmarks_the_kind_is_refused():
         train.train(kps, labels, groups, "world", epochs=1, ensemble=2)
 
 
-def test_the_servers_own_inference_refuses_a_world_model(tmp_path):
+def test_the_servers_own_inference_refuses_a_world_model_without_world_landmarks(tmp_path):
     from poseio.classifier import Classifier, Unsupported
 
     kps, labels, _ = depth_only_poses(n_per_class=3)

@@ -1,7 +1,7 @@
 """A `world` model on the live page: activating it switches the page to BlazePose heavy, BlazePose's
 keypoints3D reach the classifier (backbones.js -> classify.js -> classifier.js), and the page's
 probabilities are what Python computes from the page's pose (core/features.py world_matrix, the
-exported weights in numpy)."""
+exported weights in numpy), and what the edge node's classifier gives for the same person."""
 import json
 
 import numpy as np
@@ -9,23 +9,14 @@ import pytest
 
 from tests.helpers import browser as hb
 from tests.helpers.server import LiveServer
-from training import export, model as model_lib
-
-LABELS = ["chair", "cobra", "dog", "tree", "warrior"]
+from tests.helpers.world_model import LABELS, export_world_model
 
 
 @pytest.fixture(scope="module")
 def world_model(tmp_path_factory):
-    """An export of kind `world` with random weights (trained ones are not needed to compare two
-    pipelines), its logits spread so that the probabilities move with every input."""
-    model = model_lib.build("world", 112, len(LABELS), members=3)
-    weights = model.get_weights()
-    weights[0] *= 3
-    model.set_weights(weights)
+    """A `world` export on BlazePose heavy (the page's) with random weights (tests/helpers/world_model.py)."""
     root = tmp_path_factory.mktemp("models")
-    folder = export.export(model, LABELS, "world", root / "w3d" / "1", name="w3d", report={"ensemble": 3},
-                           backbone="blazepose-heavy")
-    return root, folder
+    return root, export_world_model(root, backbone="blazepose-heavy")
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +35,9 @@ def test_page_classifies_with_keypoints3d_as_python_does(server, world_model, pl
     from core import dense_model, features
     from training.posenet import load_image
 
+    from edge.classifier import Classifier as EdgeClassifier
+    from edge.pipeline import Person
+
     folder = world_model[1]
     model_json = json.loads((folder / "model.json").read_text())
     layers = dense_model.load_layers(model_json, dense_model.read_shards(folder, model_json))
@@ -53,6 +47,7 @@ def test_page_classifies_with_keypoints3d_as_python_does(server, world_model, pl
         page.wait_for("posecast.status === 'ready'")
         model = next(m for m in server.api("GET", "/api/models").json()["models"] if m["name"] == "w3d")
         assert model["features"] == "world" and model["backbone"] == "blazepose-heavy"
+        edge = EdgeClassifier(model, model_json, dense_model.read_shards(folder, model_json))
         assert server.api("POST", f"/api/models/{model['id']}/activate").ok  # the page follows its backbone
         page.wait_for("posecast.status === 'ready' && posecast.backbone === 'blazepose-heavy'"
                       " && posecast.model && posecast.model.name === 'w3d'", 60)
@@ -74,3 +69,6 @@ def test_page_classifies_with_keypoints3d_as_python_does(server, world_model, pl
                   f"max diff to Python {np.abs(got - expected).max():.1e}")
             assert np.abs(got - expected).max() <= 1e-4
             assert result["best"] == LABELS[int(expected.argmax())]
+            # the edge node's classifier on the page's person (keypoints3D as its world landmarks)
+            [edge_result] = edge.classify([Person(1, 1.0, pose["keypoints"], pose["keypoints3D"])])
+            assert abs(edge_result["confidence"] - got.max()) <= 1e-4 and edge_result["label"] == result["label"]
