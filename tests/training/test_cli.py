@@ -40,6 +40,16 @@ def test_train_command_exports_a_versioned_model(shared_data, tmp_path):
     assert [json.loads(r[1])["backbone"] for r in rows] == ["movenet-lightning", "posenet"]
 
 
+def test_train_command_defaults_to_world_features_where_they_can_be_had():
+    from server.models.train_command import default_features
+
+    assert default_features(None, None, None) == "world"  # an image folder, BlazePose heavy, 3 members
+    assert default_features(None, "blazepose-lite", 6) == "world"
+    assert default_features(None, "movenet-thunder", None) == "keypoints"  # no world landmarks
+    assert default_features(None, None, 1) == "keypoints"  # world members come in threes
+    assert default_features("recorded", None, None) == "keypoints"  # recorded samples keep 2-D keypoints
+
+
 def test_train_command_refuses_bad_input_clearly(tmp_path):
     (tmp_path / "only" / "tree").mkdir(parents=True)
     result = posecast("train", str(tmp_path / "only"), "--models-dir", str(tmp_path / "m"), instance=tmp_path / "i")
