@@ -9,6 +9,10 @@ model trained on Thunder run on Lightning?).
     .venv/bin/python -m bench.training --backbones movenet-thunder,posenet --only pose
     .venv/bin/python -m bench.training --ablations              # also: each feature block / augmentation off
     .venv/bin/python -m bench.training --backbones blazepose-heavy --only keypoints --epochs 120 --ensemble 3
+    .venv/bin/python -m bench.training --backbones blazepose-heavy --only keypoints,world --epochs 120 --ensemble 3
+
+`world` (BlazePose's 3-D view besides the keypoints) runs on the BlazePose backbones only, its
+members in threes (one per view: with --ensemble not a multiple of 3 it trains 3).
 
 Each backbone's keypoints (and PoseNet's TM features) are cached in .cache/bench-training/
 (reruns skip extraction; --fresh extracts again).
@@ -37,7 +41,8 @@ BACKBONES = ("blazepose-heavy", "movenet-thunder", "movenet-lightning", "movenet
 DEFAULT = Augment()
 # (label, kind, augmentation, pose blocks zeroed), run on every backbone: the default first.
 RUNS = [("keypoints + aug", "keypoints", DEFAULT, ()),
-        ("pose + aug", "pose", DEFAULT, ())]
+        ("pose + aug", "pose", DEFAULT, ()),
+        ("world + aug", "world", DEFAULT, ())]
 NO_AUG = [("keypoints, no aug", "keypoints", NONE, ()),
           ("pose, no aug", "pose", NONE, ())]
 ABLATIONS = [("pose + aug, no angles", "pose", DEFAULT, ("angles",)),
@@ -51,7 +56,7 @@ TM_RUN = ("tm (Teachable Machine)", "tm", NONE, ())
 
 
 def extracted(backbone: str, samples, fresh: bool, workers: int | None = None) -> dict | None:
-    """{"keypoints": (N, 17, 3), "tm"?: (N, 14739), "extract_s", "extract_cpu_s", "executor",
+    """{"keypoints": (N, 17, 3), "world"?: (N, 17, 6), "tm"?: (N, 14739), "extract_s", "extract_cpu_s", "executor",
     "workers", "load" (the load average as it ended), "no_pose"}, cached on disk; None when the
     runtime has no such backbone (yet). Extraction runs as `posecast train` runs it:
     features.extractor(), worker processes of one inference thread; extract_cpu_s is the CPU time
@@ -60,15 +65,16 @@ def extracted(backbone: str, samples, fresh: bool, workers: int | None = None) -
     CACHE.mkdir(parents=True, exist_ok=True)
     cache = CACHE / f"yoga5-{backbone}.npz"
     names = [str(s.path.relative_to(s.path.parents[1])) for s in samples]
+    world = not core_features.backbone_problem("world", backbone)
     if cache.exists() and not fresh:
         got = np.load(cache)
-        if list(got["names"]) == names:
+        if list(got["names"]) == names and (not world or "world" in got.files):  # older caches lack it
             return {k: (got[k] if got[k].ndim else got[k].item()) for k in got.files if k != "names"}
     try:
         pool = features.extractor(backbone, workers=workers)
     except ValueError:
         return None
-    kinds = ("keypoints", "tm") if backbone == "posenet" else ("keypoints",)
+    kinds = ("keypoints", "tm") if backbone == "posenet" else ("keypoints", "world") if world else ("keypoints",)
     with pool:
         # warm-up: every worker loads its models (and OpenVINO converts once) before the clock starts
         features.extract_all(samples[:2 * pool.workers], pool, kinds=kinds)
@@ -109,7 +115,7 @@ def run_one(kind, aug, blocks, xs: dict, source: str, labels, groups, epochs, en
     try:
         classes = sorted(set(labels))
         y = np.array([classes.index(label) for label in labels])
-        members = ensemble if kind in features.KEYPOINT_KINDS else 1
+        members = members_of(kind, ensemble)
         opts = dict(aug=aug, chiral=np.zeros(len(classes), bool), epochs=epochs, batch_size=16, seed=0, members=members)
         fold_list = evaluate.folds(labels, groups, seed=0)
         probs = {b: np.zeros((len(y), len(classes))) for b in xs}
@@ -130,6 +136,13 @@ def run_one(kind, aug, blocks, xs: dict, source: str, labels, groups, epochs, en
         return summaries, cv_s, time.perf_counter() - t0
     finally:
         train.matrix = core_features.matrix
+
+
+def members_of(kind: str, ensemble: int) -> int:
+    """How many models a run merges: --ensemble for keypoint kinds (world: in threes), tm one."""
+    if kind not in features.KEYPOINT_KINDS:
+        return 1
+    return ensemble if kind not in core_features.WORLD_KINDS or ensemble % 3 == 0 else 3
 
 
 def main(argv=None) -> int:
@@ -162,7 +175,9 @@ def main(argv=None) -> int:
               f"no pose in {out['no_pose']} images, keypoints scoring >= 0.2: "
               f"{(out['keypoints'][:, :, 2] >= 0.2).mean():.2f}", flush=True)
     keypoints = {b: g["keypoints"] for b, g in got.items()}
-    runs = [(b, *r) for b in got for r in RUNS + (NO_AUG if args.no_aug else []) + (ABLATIONS if args.ablations else [])]
+    worlds = {b: g["world"] for b, g in got.items() if "world" in g}
+    runs = [(b, *r) for b in got for r in RUNS + (NO_AUG if args.no_aug else []) + (ABLATIONS if args.ablations else [])
+            if r[1] != "world" or b in worlds]
     if "posenet" in got:
         runs.append(("posenet", *TM_RUN))
     if args.only:
@@ -171,12 +186,12 @@ def main(argv=None) -> int:
     print(f"{'backbone':<19}{'features':<28}{'img/s':>7}{'CV s':>7}{'train+exp s':>12}{'LOSO mean':>10}{'worst':>16}"
           f"{'reject <':>9}  per class")
     for backbone, label, kind, aug, blocks in runs:
-        xs = {"posenet": got["posenet"]["tm"]} if kind == "tm" else keypoints
+        xs = {"posenet": got["posenet"]["tm"]} if kind == "tm" else worlds if kind == "world" else keypoints
         summaries, cv_s, final_s = run_one(kind, aug, blocks, xs, backbone, labels, groups, args.epochs, args.ensemble)
         val = summaries[backbone]
         cross = {b: round(s["accuracy"], 4) for b, s in summaries.items() if b != backbone}
         rows.append({"backbone": backbone, "run": label, "kind": kind, "augmentation": aug.as_dict(),
-                     "epochs": args.epochs, "ensemble": args.ensemble if kind in features.KEYPOINT_KINDS else 1,
+                     "epochs": args.epochs, "ensemble": members_of(kind, args.ensemble),
                      "zeroed": list(blocks), "extract_s": got[backbone]["extract_s"], "cross_validation_s": cv_s,
                      "train_export_s": final_s, "run_on_other_backbones": cross,
                      **{k: val[k] for k in ("accuracy", "worst_fold", "worst_accuracy", "per_fold", "per_class",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -22,6 +23,9 @@ def flag(raw: str) -> bool:
 
 # name -> (environment variable, default, parser). Defaults that depend on other settings are
 # filled in by resolve().
+# A model name (core/checks.py NAME: letters, digits, _ . -), optionally /VERSION to pin one.
+DEFAULT_MODEL_FORM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(/[1-9][0-9]{0,8})?")
+
 SETTINGS = {
     "HOST": ("POSECAST_HOST", "127.0.0.1", str),
     "PORT": ("POSECAST_PORT", "5000", int),
@@ -104,6 +108,9 @@ def resolve(config: dict) -> dict:
     queue = config.get("MESSAGE_QUEUE")
     if queue and not queue.startswith(QUEUE_SCHEMES):
         raise ConfigError(f"POSECAST_MESSAGE_QUEUE must be a Redis URL ({', '.join(QUEUE_SCHEMES)}...)")
+    default_model = config.get("DEFAULT_MODEL") or ""
+    if default_model and not DEFAULT_MODEL_FORM.fullmatch(default_model):
+        raise ConfigError("POSECAST_DEFAULT_MODEL must be a model name (its newest version) or NAME/VERSION")
     if config.get("HEARTBEAT_S", 5) < 1:
         raise ConfigError("POSECAST_HEARTBEAT_S must be a positive number of seconds")
     if config.get("INFER_EXECUTOR", "openvino") not in ("openvino", "tensorflow"):

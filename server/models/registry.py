@@ -76,8 +76,11 @@ def start(app) -> None:
     default = app.config.get("DEFAULT_MODEL")
     with db.engine_of(app).begin() as conn:
         if default and conn.execute(select(activations.c.id).limit(1)).first() is None:
-            row = conn.execute(select(models.c.id).where(models.c.name == default)
-                               .order_by(models.c.version.desc())).first()
+            name, _, version = default.partition("/")  # NAME (its newest version) or NAME/VERSION
+            query = select(models.c.id).where(models.c.name == name)
+            if version:
+                query = query.where(models.c.version == int(version))
+            row = conn.execute(query.order_by(models.c.version.desc())).first()
             if row:
                 conn.execute(insert(activations).values(model_id=row.id, at=_now()))
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from tests.edge.node import EdgeNode, activate_keypoints_model
+from tests.edge.node import EdgeNode
 from tests.helpers import browser as hb
 from tests.helpers.paths import ROOT, shared
 from tests.helpers.server import LiveServer
@@ -14,7 +14,6 @@ from tests.helpers.server import LiveServer
 @pytest.fixture(scope="module")
 def server(browser_ready, tmp_path_factory):
     srv = LiveServer(tmp_path_factory.mktemp("edge-dash")).start()
-    activate_keypoints_model(srv)  # the node runs MoveNet Lightning (tests/edge/node.py)
     yield srv
     srv.stop()
 

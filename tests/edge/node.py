@@ -71,15 +71,3 @@ def stored(server, client_id: str) -> list[dict]:
         after = page["next_after_id"]
 
 
-# The node's transport tests run it on MoveNet Lightning, where the default yoga5 (world features:
-# BlazePose's 3-D landmarks) labels nothing, as it should (test_edge_node.py's world test): they
-# activate the last keypoints default instead, which runs on any backbone.
-KEYPOINTS_MODEL = ("yoga5", 7)
-
-
-def activate_keypoints_model(server) -> dict:
-    models = server.api("GET", "/api/models").json()["models"]
-    model = next(m for m in models if (m["name"], m["version"]) == KEYPOINTS_MODEL)
-    assert model["features"] == "keypoints"
-    assert server.api("POST", f"/api/models/{model['id']}/activate").status_code == 200
-    return model

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.edge.node import EdgeNode, activate_keypoints_model, stored, wait_until
+from tests.edge.node import EdgeNode, stored, wait_until
 from tests.helpers.paths import ROOT
 from tests.helpers.server import LiveServer
 from tests.helpers.stream import DashboardClient
@@ -24,7 +24,6 @@ def devices(server, *args):
 @pytest.fixture
 def server(tmp_path, edge_ready):
     server = LiveServer(tmp_path).start()
-    activate_keypoints_model(server)
     yield server
     server.stop()
 
@@ -65,7 +64,6 @@ def test_a_token_revoked_while_the_node_runs_stops_it_within_two_heartbeats(tmp_
     after that was refused, not stored, and stays in its outbox."""
     server = LiveServer(tmp_path, env={"POSECAST_HEARTBEAT_S": "1"}).start()
     try:
-        activate_keypoints_model(server)
         token = devices(server, "add", "cam-2").stdout.strip()
         node = EdgeNode(server, video, tmp_path / "state", "--loop", token=token).start()
         wait_until(lambda: (tmp_path / "state" / "outbox.sqlite").exists() and node.outbox()[0]

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.edge.node import EdgeNode, activate_keypoints_model, stored, wait_until
+from tests.edge.node import EdgeNode, stored, wait_until
 from tests.helpers.server import LiveServer
 
 FRAMES = 40
@@ -15,7 +15,6 @@ FRAMES = 40
 @pytest.fixture
 def server(tmp_path, edge_ready):
     server = LiveServer(tmp_path).start()
-    activate_keypoints_model(server)
     yield server
     server.stop()
 

@@ -4,7 +4,7 @@ import shutil
 import pytest
 
 from server import create_app
-from tests.helpers.auth import ADMIN_CONFIG
+from tests.helpers.auth import ADMIN, ADMIN_CONFIG, login
 from server.sockets import socketio
 from tests.helpers.paths import ROOT
 
@@ -46,6 +46,19 @@ def test_scan_registers_exports_and_activates_the_default(client):
     assert (active["name"], active["version"]) == ("yoga5", 2)  # newest version of POSECAST_DEFAULT_MODEL
     assert active["url"] == "/models/yoga5/2/model.json"
     assert client.get(active["url"]).status_code == 200
+
+
+def test_the_default_model_may_name_a_version(tmp_path, models_dir):
+    from server.config import ConfigError
+
+    config = {"INSTANCE_PATH": str(tmp_path / "pinned"), "ASYNC_MODE": "threading", "MODELS_DIR": str(models_dir),
+              **ADMIN_CONFIG}
+    pinned = login(create_app({**config, "DEFAULT_MODEL": "yoga5/1"}).test_client(), *ADMIN)
+    active = pinned.get("/api/models/active").get_json()
+    assert (active["name"], active["version"]) == ("yoga5", 1)  # not the newest
+    for bad in ("yoga5/0", "yoga5/x", "yoga5/1/2", "../yoga5"):
+        with pytest.raises(ConfigError, match="POSECAST_DEFAULT_MODEL"):
+            create_app({**config, "DEFAULT_MODEL": bad})
 
 
 def test_live_page_gets_the_active_model_on_connect_and_on_every_change(app, client):

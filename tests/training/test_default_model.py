@@ -58,7 +58,17 @@ def test_default_model_loads_in_tfjs_and_ml5(live_server, playwright_session):
         assert np.allclose([by_label[c] for c in labels], p, atol=1e-5)
 
 
-def test_live_page_runs_the_default_model_on_its_backbone(live_server, playwright_session, y4m):
+def test_live_page_runs_the_default_model_on_its_backbone(browser_ready, playwright_session, y4m, tmp_path):
+    from tests.helpers.server import LiveServer
+
+    server = LiveServer(tmp_path, env={"POSECAST_DEFAULT_MODEL": "yoga5"}).start()  # the real default
+    try:
+        _live_page_runs_the_default_model(server, playwright_session, y4m)
+    finally:
+        server.stop()
+
+
+def _live_page_runs_the_default_model(live_server, playwright_session, y4m):
     with hb.chromium(playwright_session, camera=y4m("videos/tfjs-pose_1.mp4")) as browser:
         page = hb.open_page(browser, f"{live_server.url}/")
         page.wait_for(f"posecast.model && posecast.model.version === {int(DEFAULT.name)} && posecast.classification", 90)
