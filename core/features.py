@@ -69,7 +69,7 @@ def ensemble_problem(kind: str, ensemble, name: str = "ensemble") -> str | None:
     if not isinstance(ensemble, int) or isinstance(ensemble, bool) or not 1 <= ensemble <= MAX_ENSEMBLE:
         return f"{name} must be a whole number from 1 to {MAX_ENSEMBLE}"
     if ensemble > 1 and kind not in KEYPOINT_KINDS:
-        return f"{name} {ensemble}: must be 1, or more for {' and '.join(KEYPOINT_KINDS)} features, not {kind}"
+        return f"{name} {ensemble}: must be 1, or more for {', '.join(KEYPOINT_KINDS)} features, not {kind}"
     views = len(VIEWS.get(kind, ((),)))
     if ensemble % views:
         return f"{name} {ensemble}: {kind} features merge one model per view ({views}), so a multiple of {views}"
@@ -122,6 +122,15 @@ def backbone_problem(kind: str, backbone: str) -> str | None:
     if kind in WORLD_KINDS and BACKBONES.get(backbone, {}).get("layout") != WORLD_LAYOUT:
         names = ", ".join(b for b, spec in BACKBONES.items() if spec.get("layout") == WORLD_LAYOUT)
         return f"{kind} features need BlazePose's world landmarks (3-D), which {backbone} does not give: use {names}"
+    return None
+
+
+def recorded_problem(kind: str) -> str | None:
+    """Why samples recorded on the trainer page cannot give `kind` features, or None: they keep the
+    2-D keypoints only (no world landmarks)."""
+    if kind in WORLD_KINDS:
+        return (f"{kind} features need BlazePose's world landmarks, which recorded samples do not keep: "
+                "train it from a folder of images (`posecast train FOLDER`)")
     return None
 
 

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from core.checks import NAME
-from core.features import DEFAULT_KIND, KEYPOINT_KINDS, KINDS, TRAIN_BACKBONE, WORLD_KINDS, backbone_problem
+from core.features import (DEFAULT_KIND, KEYPOINT_KINDS, KINDS, TRAIN_BACKBONE, WORLD_KINDS, backbone_problem,
+                           recorded_problem)
 from core.tables import BACKBONES
 from core.paths import PROJECT_ROOT
 
@@ -150,6 +151,8 @@ def run(args) -> int:
     args.ensemble = args.ensemble if args.ensemble is not None else (3 if keypoints else 1)
     try:
         train.check_ensemble(args.features, args.ensemble, "--ensemble")  # before minutes of extraction
+        if args.dataset and recorded_problem(args.features):
+            raise ValueError(recorded_problem(args.features))
         if args.dataset:
             x, labels, groups, dataset_id, backbone = _from_database(settings, args.dataset, args.features,
                                                                      args.backbone)

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, String, Table, insert, select, update
 
 from core.checks import NAME, Invalid
-from core.features import DEFAULT_KIND, KINDS, ensemble_problem
+from core.features import DEFAULT_KIND, KINDS, ensemble_problem, recorded_problem
 from core.samples import check_label
 from core.tables import BACKBONES
 from core.clock import utcnow as _now
@@ -51,7 +51,7 @@ def _row(r) -> dict:
 
 @bp.post("/datasets/<int:dataset_id>/train")
 def start(dataset_id: int):
-    """Start training on a dataset: {features?: 'pose'|'keypoints'|'tm', epochs?: 1..500, ensemble?: 1..10
+    """Start training on a dataset: {features?: 'pose'|'keypoints'|'tm' (not 'world': recorded samples keep 2-D keypoints), epochs?: 1..500, ensemble?: 1..10
     (models trained with other seeds and merged into one, keypoint kinds only; the page's "Best
     accuracy" is 3 of 120 epochs), name?: str, chiral?: [class, ...] (classes whose mirror image is
     another pose: never mirrored), backbone?: the one its samples were recorded with (checked; a
@@ -73,7 +73,7 @@ def start(dataset_id: int):
     chiral = [check_label(c, "chiral class") for c in chiral]
     if not isinstance(epochs, int) or isinstance(epochs, bool) or not 1 <= epochs <= 500:
         raise Invalid("epochs must be a whole number from 1 to 500")
-    problem = ensemble_problem(features, ensemble)
+    problem = recorded_problem(features) or ensemble_problem(features, ensemble)
     if problem:
         raise Invalid(problem)
     with db.engine().begin() as conn:

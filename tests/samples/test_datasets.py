@@ -111,7 +111,8 @@ def test_dataset_names(client, dataset, name, status):
     ({"ensemble": "3"}, 400, "ensemble must be"),
     ({"ensemble": True}, 400, "ensemble must be"),
     ({"ensemble": 2.5}, 400, "ensemble must be"),
-    ({"features": "tm", "ensemble": 3}, 400, "ensemble 3: must be 1, or more for pose and keypoints features, not tm"),
+    ({"features": "tm", "ensemble": 3}, 400, "ensemble 3: must be 1, or more for pose, keypoints, world features, not tm"),
+    ({"features": "world", "ensemble": 3}, 400, "recorded samples do not keep"),
     ({"name": "../x"}, 400, "name"),
 ])
 def test_training_refuses_bad_requests(client, dataset, body, status, error):

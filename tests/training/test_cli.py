@@ -69,6 +69,8 @@ def test_train_command_refuses_bad_input_clearly(tmp_path):
         result = posecast("train", str(tmp_path / "only"), "--features", features, "--ensemble", n,
                           instance=tmp_path / "i")
         assert result.returncode == 2 and error in result.stderr
+    result = posecast("train", "--dataset", "recorded", "--features", "world", instance=tmp_path / "i")
+    assert result.returncode == 2 and "recorded samples do not keep" in result.stderr  # 2-D keypoints only
     assert not (tmp_path / "m").exists()
 
 

@@ -110,11 +110,21 @@ async function remoteDetector({ call, watch }, backbone, { multi = false } = {})
     return { scale, reply: call(type, { pixels, timestampMs, ...payload }, [pixels.data.buffer]) };
   }
   let shared = null; // the last estimate's Teachable Machine features, when it made them
+  let sharing = false; // whether estimates also make them (a Teachable Machine model classifies)
+  let watching = false; // a camera track is read in the worker (watch)
   const detector = {
     multi: info.multi,
     smoothed: info.smoothed,
     inferences: 0,
-    shareTmFeatures: false,
+    // Set by live/classify.js. While the worker reads a camera track, told at once: learnt at the
+    // next result instead, the frames already estimated had no features and classify.js asked
+    // for a second PoseNet pass for each (test_tm_model.py counted two).
+    get shareTmFeatures() { return sharing; },
+    set shareTmFeatures(value) {
+      if (value === sharing) return;
+      sharing = value;
+      if (watching) quiet(call(TO_WORKER.SHARE, { shareTmFeatures: value }));
+    },
     // Frames the loop may hand over at once (common/loop.js): one estimating, the next waiting in
     // the worker. A still image, or a frame whose estimate fails, costs nothing more.
     depth: 2,
@@ -141,8 +151,8 @@ async function remoteDetector({ call, watch }, backbone, { multi = false } = {})
     // the VideoFrame estimated (the callee owns it), index: its count on the stream, latencyMs})
     // for each estimate, onError(err) once if it fails. -> stop().
     watch(readable, { onResult, onError }) {
-      let sharing = detector.shareTmFeatures;
-      const stop = watch({ readable, shareTmFeatures: sharing }, [readable], (data) => {
+      watching = true;
+      const stopWatch = watch({ readable, shareTmFeatures: sharing }, [readable], (data) => {
         if (data.message !== undefined) { stop(); onError(new Error(data.message)); return; }
         let latencyMs = 0; // from taking the frame to the result (the worker's idle time before it apart)
         for (const [name, ms] of Object.entries(data.spans)) {
@@ -151,12 +161,9 @@ async function remoteDetector({ call, watch }, backbone, { multi = false } = {})
         }
         detector.inferences = data.inferences;
         shared = data.features;
-        if (detector.shareTmFeatures !== sharing) { // the classifier changed it (live/classify.js)
-          sharing = detector.shareTmFeatures;
-          quiet(call(TO_WORKER.SHARE, { shareTmFeatures: sharing }));
-        }
         onResult(scaledBack(data.poses, data.scale), { picture: data.frame, index: data.index, latencyMs });
       });
+      const stop = () => { watching = false; stopWatch(); };
       return stop;
     },
   };
