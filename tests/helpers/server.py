@@ -20,9 +20,10 @@ def free_port() -> int:
 
 
 # Browser, edge and cluster tests run pages and nodes on PoseNet and MoveNet, where the default
-# yoga5 (world features: BlazePose's 3-D landmarks) rightly labels nothing: their servers start on
-# the last keypoints default, which runs on any backbone. A test of the default itself passes
-# env={"POSECAST_DEFAULT_MODEL": "yoga5"} (its newest version).
+# yoga5 (world features: BlazePose's 3-D landmarks) rightly labels nothing: servers on the
+# project's tfjs_models start on the last keypoints default, which runs on any backbone (a server
+# given a models folder of its own keeps the newest yoga5 there). A test of the default itself
+# passes env={"POSECAST_DEFAULT_MODEL": "yoga5"} (its newest version).
 TEST_DEFAULT_MODEL = "yoga5/7"
 
 
@@ -36,7 +37,7 @@ class LiveServer:
             "POSECAST_PORT": str(self.port),
             "POSECAST_HOST": "127.0.0.1",
             "POSECAST_INSTANCE_PATH": str(workdir / f"instance-{self.port}"),
-            "POSECAST_DEFAULT_MODEL": TEST_DEFAULT_MODEL,
+            **({} if "POSECAST_MODELS_DIR" in (env or {}) else {"POSECAST_DEFAULT_MODEL": TEST_DEFAULT_MODEL}),
             **ADMIN_ENV,
             **(env or {}),
         }
