@@ -142,7 +142,7 @@ def members_of(kind: str, ensemble: int) -> int:
     """How many models a run merges: --ensemble for keypoint kinds (world: in threes), tm one."""
     if kind not in features.KEYPOINT_KINDS:
         return 1
-    return ensemble if kind not in core_features.WORLD_KINDS or ensemble % 3 == 0 else 3
+    return ensemble if not core_features.ensemble_problem(kind, ensemble) else len(core_features.VIEWS.get(kind, ((),)))
 
 
 def main(argv=None) -> int:

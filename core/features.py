@@ -9,8 +9,8 @@ computes `pose` in web/js/common/features.js and `keypoints` in web/js/live/clas
 - `world` (BlazePose only): `keypoints` plus what BlazePose's world landmarks (3-D, metres) say
   that a camera's position does not change: 10 joint-angle cosines and the 17 points in the body's
   own frame (112 floats; tables in web/pose-tables.json world_features). Its models merge members
-  that look at two views of it (VIEWS): one without the body frame, one with it (README, the
-  sixth study).
+  that look at three views of it (VIEWS): the keypoints, + the angles, + the angles and the body
+  frame (README, the sixth study).
 - `tm`: Teachable Machine's 14,739 PoseNet heatmap scores and offsets.
 """
 from __future__ import annotations

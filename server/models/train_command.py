@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core.checks import NAME
 from core.features import (DEFAULT_KIND, KEYPOINT_KINDS, KINDS, TRAIN_BACKBONE, WORLD_KINDS, backbone_problem,
-                           recorded_problem)
+                           ensemble_problem, recorded_problem)
 from core.tables import BACKBONES
 from core.paths import PROJECT_ROOT
 
@@ -129,7 +129,8 @@ def default_features(dataset: str | None, backbone: str | None, ensemble: int | 
     `keypoints`: README, the sixth study); `keypoints` for a recorded dataset (its samples keep 2-D
     keypoints only), another backbone or a member count that is not a multiple of three."""
     world = WORLD_KINDS[0]
-    if dataset is None and not backbone_problem(world, backbone or TRAIN_BACKBONE) and (ensemble or 3) % 3 == 0:
+    if dataset is None and not backbone_problem(world, backbone or TRAIN_BACKBONE) \
+            and not ensemble_problem(world, ensemble or 3):
         return world
     return DEFAULT_KIND
 
