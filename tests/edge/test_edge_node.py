@@ -100,7 +100,11 @@ def test_server_restart_and_edge_kill_lose_nothing_and_store_nothing_twice(serve
     server.start()
     before = len(stored(server, client_id))
     wait_until(lambda: len(stored(server, client_id)) > before + 10, 90, "labels after the restart")
+    drops = node.log().count("disconnected; events wait")
     server.stop()  # down again, so the kill -9 below surely leaves unacknowledged events behind
+    # counted only once the node saw the drop: an ack sent just before the stop can still arrive
+    # and clear a batch that the outbox held a moment ago
+    wait_until(lambda: node.log().count("disconnected; events wait") > drops, 60, "the node to see the drop")
     wait_until(lambda: node.outbox()[2] >= 5, 60, "events queued while the server is down")
     node.kill()  # kill -9: whatever is unacknowledged stays in its SQLite outbox
     _, next_seq_at_kill, waiting_at_kill = node.outbox()
