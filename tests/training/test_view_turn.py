@@ -2,10 +2,13 @@
 are lifted with its world landmarks' depth, turned as a camera moved higher, lower or around the
 person would see it and projected; the world landmarks turn with them, so no 3-D feature changes,
 and a mirror image turns the other way round."""
+from dataclasses import replace
+
 import numpy as np
 
 from core import features
 from core.tables import COCO17
+from training import train
 from training.augment import NONE, Augment, augment, mirror, turned
 
 THREE_D = slice(features.WORLD_BLOCKS["angles"].start, features.WORLD_FEATURES_N)
@@ -76,3 +79,21 @@ def test_augmentation_turns_world_inputs_only_and_keeps_every_other_draw():
     assert np.array_equal(augment(kps[..., :3], y, plain, seed=7)[0], augment(kps[..., :3], y, view, seed=7)[0])
     assert np.array_equal(augment(kps, y, NONE)[0], kps)
 
+
+def test_world_training_turns_the_camera_by_default_and_other_kinds_do_not():
+    world = train.default_augment("world")
+    assert world.view_pitch_deg > 0 and world.view_yaw_deg > 0
+    assert world == replace(train.DEFAULT_AUGMENT, view_pitch_deg=world.view_pitch_deg,
+                            view_yaw_deg=world.view_yaw_deg)  # and everything else as the others'
+    # members K and B see the camera turned, A (the angles') keeps it; nothing else differs
+    members = [train.member_augment("world", world, i) for i in range(6)]
+    assert [m.view_pitch_deg > 0 and m.view_yaw_deg > 0 for m in members] == [True, False, True] * 2
+    assert all(replace(m, view_pitch_deg=0, view_yaw_deg=0) == replace(world, view_pitch_deg=0, view_yaw_deg=0)
+               for m in members)
+    for kind in ("keypoints", "pose"):
+        assert train.default_augment(kind) == train.DEFAULT_AUGMENT
+        assert train.member_augment(kind, world, 1) == world
+        assert train.turned_views(kind, world) == {}
+    assert train.turned_views("world", world) == {"turned_views": [["keypoints"], ["keypoints", "angles", "body"]]}
+    assert train.turned_views("world", train.DEFAULT_AUGMENT) == {}  # told not to turn: the report says none
+    assert train.DEFAULT_AUGMENT.view_pitch_deg == train.DEFAULT_AUGMENT.view_yaw_deg == 0
