@@ -1,7 +1,8 @@
 """Training-time augmentation of keypoints (before the feature vector is computed), so the model
 sees each pose as other people, cameras and detectors would give it: mirrored (left and right
 keypoints swapped; skipped for classes declared chiral, whose mirror image is another pose), turned
-a little, stretched, jittered, and with keypoints dropped as a detector drops them."""
+a little, stretched, jittered, and with keypoints dropped as a detector drops them; poses with
+world landmarks also as a camera moved higher, lower or around the person would see them (turned)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
