@@ -141,8 +141,14 @@ def loop_window(page, url: str, seconds: float) -> dict:
 
 
 # Loop windows: kind -> the address's query beside the backbone.
-LOOP_WINDOWS = {"worker": "", "videocap": "&capture=video", "worker1": "&capture=video&inflight=1",
+LOOP_WINDOWS = {"worker": "", "track": "&capture=track", "every": "&read=every", "ahead": "&read=ahead",
+                "videocap": "&capture=video", "worker1": "&capture=video&inflight=1",
                 "video": "&display=video", "main": "&worker=0"}
+# What each window's page is, for the A/B table.
+WINDOW_LABELS = {"worker": "frame reader, just in time", "track": "read by the pose worker (?capture=track)",
+                 "every": "frame reader, every frame (?read=every)", "ahead": "frame reader, one ahead (?read=ahead)",
+                 "videocap": "off the <video> (?capture=video)", "worker1": "off the <video>, one in flight",
+                 "video": "<video> shown (?display=video)", "main": "page's thread (?worker=0)"}
 CPU_WINDOWS = (("worker", "frame drawn, frames from the track"), ("videocap", "frame drawn, frames off the <video>"), ("video", "<video> shown"))
 
 
@@ -184,6 +190,10 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
                 for name in sorted(names)}
 
     threads = {kind: sorted({w["thread"] for w in windows[kind]}) for kind in kinds}
+    # every window that ran: rate, responsiveness, spans and CPU (the A/B table)
+    ab = {kind: {"rate": med(kind, "rate"), "p99": med(kind, "p99"), "spans": spans_of(kind),
+                 "cpu": {group: statistics.median(w["cpu"][group] for w in windows[kind]) for group in windows[kind][0]["cpu"]}}
+          for kind in kinds if windows[kind] and kind != "main"}
     cpu = {kind: {group: statistics.median(w["cpu"][group] for w in windows[kind]) for group in windows[kind][0]["cpu"]}
            for kind, _ in CPU_WINDOWS if windows[kind]}
     return {
@@ -199,7 +209,7 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
         "first_pose_warm_main_ms": med("main", "first_pose_ms"),
         "raw_per_s": statistics.median(windows["raw"]) if rates else None,
         "bare_per_s": statistics.median(windows["bare"]) if rates else None,
-        "spans_worker_ms": spans_of("worker"), "spans_video_capture_ms": spans_of("videocap"), "threads": threads, "windows": windows, "requests_outside_loopback": outside, "page_errors": errors,
+        "spans_worker_ms": spans_of("worker"), "spans_video_capture_ms": spans_of("videocap"), "ab": ab, "threads": threads, "windows": windows, "requests_outside_loopback": outside, "page_errors": errors,
     }
 
 
@@ -278,6 +288,30 @@ def cpu_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+AB_SPANS = (("worker model", "model ms"), ("worker idle", "worker idle ms"),
+            ("worker read", "read on the model's thread ms"), ("reader read", "frame reader: read ms"),
+            ("reader busy", "frame reader: all reads ms"), ("worker age", "frame's age at estimate ms"))
+
+
+def ab_table(results: list[dict]) -> str:
+    """Every loop window of the run side by side (medians): estimates per second, where each
+    estimate's time goes (ms per estimate; the frame reader's reads, those overtaken included, and
+    the frame's age from its arrival off the track to its model run), the page's p99 lateness and
+    the CPU of the pose worker, the frame reader and the rest."""
+    lines = ["| backbone | camera | frames | loop /s | " + " | ".join(label for _, label in AB_SPANS)
+             + " | late p99 ms | pose worker % | frame reader % | all but the pose worker % |",
+             "| --- | --- | --- | --- |" + " --- |" * (len(AB_SPANS) + 4)]
+    for r in results:
+        for kind, w in r["ab"].items():
+            cpu = w["cpu"]
+            rest = sum(v for k, v in cpu.items() if k != "pose worker")
+            lines.append(f"| {r['backbone']} | {r['fps']} fps | {WINDOW_LABELS[kind]} | {_f(w['rate'])} | "
+                         + " | ".join(_f(w["spans"].get(name)) for name, _ in AB_SPANS)
+                         + f" | {_f(w['p99'], '.0f')} | {_f(cpu.get('pose worker'), '.0f')} | "
+                         f"{_f(cpu.get(chromium_threads.READER), '.0f')} | {rest:.0f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backbones", nargs="+", default=BACKBONES, choices=BACKBONES)
@@ -325,6 +359,8 @@ def main(argv=None) -> int:
     print(spans_table(results))
     print("\nChromium's threads during the worker's loop (% of one core, median of the windows):\n")
     print(cpu_table(results))
+    print("\nEvery loop window side by side (medians):\n")
+    print(ab_table(results))
     for r in results:
         if r["requests_outside_loopback"] or r["page_errors"]:
             print(f"  {r['backbone']}: requests outside loopback {r['requests_outside_loopback']}, "

@@ -56,11 +56,12 @@ def test_shrunk_frames_give_poses_in_the_source_pixels(playwright_session, live_
         assert page.errors == []
 
 
-# The camera's frames straight from its track to the worker (the default: the worker reads each and
-# estimates the newest), two frames in the worker read off the <video> (each in its own frame
-# callback) and one on the page's thread (the next started when a result is handled): each must take
-# each frame at most once.
-@pytest.mark.parametrize("query, thread, capture", [("", "worker", "track"), ("&capture=video", "worker", "video"),
+# The camera's frames straight from its track to the worker, read by the frame reader while the
+# model runs (the default) or by the pose worker itself (capture=track; it estimates the newest), two
+# frames in the worker read off the <video> (each in its own frame callback) and one on the page's
+# thread (the next started when a result is handled): each must take each frame at most once.
+@pytest.mark.parametrize("query, thread, capture", [("", "worker", "reader"), ("&capture=track", "worker", "track"),
+                                                    ("&capture=video", "worker", "video"),
                                                     ("&worker=0", "main", "video")])
 def test_worker_loop_estimates_each_frame_once(playwright_session, live_server, y4m, query, thread, capture):
     camera = y4m("videos/tfjs-pose_1.mp4", fps=60)
@@ -75,10 +76,16 @@ def test_worker_loop_estimates_each_frame_once(playwright_session, live_server, 
         assert all(a < b for a, b in zip(frames, frames[1:])), frames
         assert all(a < b for a, b in zip(times, times[1:])), times
         timing = page.state("posecast.timing")
-        if capture == "track":
-            # posecast.timing (the bench's spans): each estimate's frame read in the worker, none here
+        if capture == "reader":
+            # posecast.timing (the bench's spans): each estimate's frame read by the frame reader,
+            # none by the pose worker (the model's thread) nor here
+            assert timing["reader read"]["n"] >= timing["worker model"]["n"] >= 60, timing
+            assert timing["reader read"]["ms"] > 0 and timing["worker age"]["n"] >= 60, timing
+            assert "worker read" not in timing and "read" not in timing, timing
+        elif capture == "track":
+            # each estimate's frame read in the pose worker, none here
             assert timing["worker read"]["n"] >= timing["worker model"]["n"] >= 60, timing
-            assert "read" not in timing, timing
+            assert "read" not in timing and "reader read" not in timing, timing
         elif thread == "worker":
             # each estimate's frame read here, its model run there
             assert timing["worker model"]["n"] >= 60 and timing["worker model"]["ms"] > 0, timing

@@ -1,28 +1,42 @@
 // Runs in the pose worker (pose-service.js): a camera's frames straight off its track, from a
 // MediaStreamTrackProcessor's readable the page transferred (loop.js startTrackLoop). Every frame is
 // read as it comes and only the newest is kept (the others are closed at once, so a faster camera
-// costs nothing beyond its capture); whenever the model is free the newest is taken, as a copy, read
-// and estimated, and its result goes back with it (watchTrack).
+// costs nothing beyond its capture); whenever the model is free the newest is taken, read and
+// estimated, and its result goes back with it (watchTrack). The frames come read either from this
+// thread (readFrames: read when the model is free, in series with it) or from the frame reader, a
+// worker of their own the page gave the stream (framesFrom, frame-reader-worker.js: read while the
+// model runs).
 import { createFrameReader } from './frame-pixels.js';
 
-// The loop on a track's frames: frames (readFrames) gives them read; estimate(pixels,
-// timestampMs) -> a promise of {poses, spans, ...} (null once the watch is over); onResult(result
-// with scale, index and spans {idle, read, ...}, frame) owns the frame; onFailure(err) once, if it
-// fails. -> {stop()}.
-export function watchTrack(frames, { estimate, onResult, onFailure }) {
+// Now, in ms, on a clock every worker of the page shares (performance.now() counts from each
+// worker's own start): a frame's arrival in one worker and its estimate in another compare.
+export const sharedNow = () => performance.timeOrigin + performance.now();
+
+// The loop on a track's frames: frames (readFrames or framesFrom) gives them read ({frame, index,
+// pixels, scale, timestampMs, spans, hereMs: ms of this thread next() spent reading});
+// estimate(pixels, timestampMs) -> a promise of {poses, spans, ...} (null once the watch is over);
+// onResult(result with scale, index and spans {idle, age, read or reader's, tensor, model}, frame)
+// owns the frame; onFailure(err) once, if it fails; clock (camera.js's: a frame's timestamp in ms
+// less its capture time on sharedNow's clock) gives the age span: from capture to the estimate.
+// -> {stop()}.
+export function watchTrack(frames, { estimate, onResult, onFailure, clock = null }) {
   let stopped = false;
+  let last = -Infinity; // the timestamp of the last frame estimated: none is estimated twice
   const stop = () => { stopped = true; frames.stop(); };
   async function loop() {
     let free = performance.now(); // when the last estimate ended: the worker idles from then to the next frame
     for (;;) {
       const taken = await frames.next();
       if (!taken) return;
-      const { frame, index, pixels, scale, timestampMs, readMs } = taken;
-      const idle = performance.now() - free - readMs;
+      const { frame, index, pixels, scale, timestampMs, hereMs } = taken;
+      if (frame.timestamp <= last) { frame.close(); continue; } // never twice, never backwards
+      last = frame.timestamp;
+      const spans = { idle: performance.now() - free - hereMs, ...taken.spans }; // idle: waiting for a frame
+      if (clock !== null) spans.age = sharedNow() - (frame.timestamp / 1000 - clock);
       let result = null;
       try {
         const out = stopped ? null : await estimate(pixels, timestampMs);
-        result = out && { ...out, scale, index, spans: { idle, read: readMs, ...out.spans } };
+        result = out && { ...out, scale, index, spans: { ...spans, ...out.spans } };
       } finally {
         if (!result || stopped) frame.close();
       }
@@ -35,8 +49,8 @@ export function watchTrack(frames, { estimate, onResult, onFailure }) {
   return { stop };
 }
 
-// A stream's newest frame read here, shrunk (frame-pixels.js), when next() asks: {frame, index,
-// pixels, scale, timestampMs, readMs}, or null once stopped.
+// A stream's newest frame read on this thread, shrunk (frame-pixels.js), when next() asks, or null
+// once stopped.
 export function readFrames(readable) {
   const pump = createFramePump(readable);
   const read = createFrameReader();
@@ -45,20 +59,83 @@ export function readFrames(readable) {
       const taken = await pump.next();
       if (!taken) return null;
       const t0 = performance.now();
-      return { ...taken, ...read(taken.frame), readMs: performance.now() - t0 };
+      const pixels = read(taken.frame);
+      const readMs = performance.now() - t0;
+      return { ...taken, ...pixels, spans: { read: readMs }, hereMs: readMs };
     },
     stop: () => pump.stop(),
   };
 }
 
-// The newest frame read off the stream; next() takes it as a copy. Why a copy: a camera lends a
-// consumer only a few frames at a time (Chromium 156's stopped delivering to a worker that held two
-// open), so the frame the page shows until the next result and the one being estimated would
+// The same from the frame reader at the other end of port (frame-reader-worker.js), which sends
+// frames read while the model runs: the newest it sent is kept (older ones closed), taken by
+// next() (told to the reader: 'took'), or waited for (told: 'want'). spans: the reader's read of
+// the frame taken, and all its reads since the last frame taken (the frames it sent that were
+// overtaken by newer ones included); next() rejects if the reader fails.
+//
+// Why next() first lets every message already queued in: the model's run yields only to
+// microtasks, so without it the loop took the oldest frame the reader had sent while the model ran,
+// one per estimate, and fell further behind with each (1.5 s at 30 fps).
+export function framesFrom(port) {
+  const queued = createDrain();
+  let held = null; // the newest frame the reader sent, not yet taken
+  let busy = 0; // the reader's read ms since the last frame taken
+  let ended = null; // null while frames may come; then an Error, or true when the stream ended
+  let wake = null;
+  const settle = () => { wake?.(); wake = null; };
+  port.onmessage = ({ data }) => {
+    if (data === null) ended ??= true;
+    else if (data.error) ended = new Error(`the frame reader failed: ${data.error}`);
+    else {
+      busy += data.readMs;
+      if (ended) data.frame.close();
+      else { held?.frame.close(); held = data; }
+    }
+    settle();
+  };
+  return {
+    async next() {
+      await queued(); // the messages the reader sent meanwhile: held is the newest
+      if (!held && !ended) port.postMessage('want');
+      while (!held && !ended) await new Promise((resolve) => { wake = resolve; });
+      if (ended instanceof Error) throw ended;
+      if (!held) return null;
+      const taken = held;
+      held = null;
+      port.postMessage('took');
+      const spans = { 'reader read': taken.readMs, 'reader busy': busy };
+      busy = 0;
+      return { ...taken, spans, hereMs: 0 };
+    },
+    stop() {
+      ended ??= true;
+      held?.frame.close();
+      held = null;
+      port.postMessage('stop');
+      settle();
+    },
+  };
+}
+
+// -> drain(): a promise that settles once the messages already queued on this thread have been
+// handled (a message to itself, queued behind them).
+function createDrain() {
+  const { port1, port2 } = new MessageChannel();
+  const waiting = [];
+  port1.onmessage = () => waiting.shift()?.();
+  return () => new Promise((resolve) => { waiting.push(resolve); port2.postMessage(null); });
+}
+
+// The newest frame read off the stream; next() takes it as a copy ({frame, index, arrivedAt:
+// performance.now() when it came}); peek() says which it is without taking it ({index, arrivedAt} or
+// null); onFrame() after each frame comes, onEnd() once the stream ends. Why a copy: a camera lends
+// a consumer only a few frames at a time (Chromium 156's stopped delivering to a worker that held
+// two open), so the frame the page shows until the next result and the one being estimated would
 // starve the track. Copied (allocationSize() bytes, 0.5 MB for 576 x 576 I420; 0.7 ms) the
 // camera's frame is closed at once.
-function createFramePump(readable) {
+export function createFramePump(readable, { onFrame = () => {}, onEnd = () => {} } = {}) {
   const reader = readable.getReader();
-  let newest = null; // {frame: VideoFrame, index}, not yet taken
+  let newest = null; // {frame: VideoFrame, index, arrivedAt}, not yet taken
   let read = 0; // frames read off the track so far (the index of the newest)
   let last = -Infinity; // the timestamp of the newest frame read: a frame never comes twice
   let wake = null; // next()'s resolve while it waits
@@ -73,21 +150,23 @@ function createFramePump(readable) {
       last = frame.timestamp;
       read += 1;
       newest?.frame.close();
-      newest = { frame, index: read };
+      newest = { frame, index: read, arrivedAt: performance.now() };
       settle();
+      onFrame();
     }
-  })().catch(() => {}).finally(() => { stopped = true; settle(); });
+  })().catch(() => {}).finally(() => { stopped = true; settle(); onEnd(); });
 
   return {
-    // -> the newest frame not yet taken {frame, index} (waiting for one), or null once stopped; the
-    // caller owns the frame (a copy).
+    peek: () => (newest && { index: newest.index, arrivedAt: newest.arrivedAt }),
+    // -> the newest frame not yet taken (waiting for one), or null once stopped; the caller owns
+    // the frame (a copy).
     async next() {
       while (!newest && !stopped) await new Promise((resolve) => { wake = resolve; });
       const taken = stopped ? null : newest;
       newest = null;
       if (!taken) return null;
       try {
-        return { frame: await copyOf(taken.frame), index: taken.index };
+        return { ...taken, frame: await copyOf(taken.frame) };
       } finally {
         taken.frame.close();
       }
