@@ -59,7 +59,7 @@ export function readFrames(readable) {
       const taken = await pump.next();
       if (!taken) return null;
       const t0 = performance.now();
-      const pixels = read(taken.frame);
+      const pixels = read(taken.frame, taken.planes);
       const readMs = performance.now() - t0;
       return { ...taken, ...pixels, spans: { read: readMs }, hereMs: readMs };
     },
@@ -67,66 +67,44 @@ export function readFrames(readable) {
   };
 }
 
-// The same from the frame reader at the other end of port (frame-reader-worker.js), which sends
-// frames read while the model runs: the newest it sent is kept (older ones closed), taken by
-// next() (told to the reader: 'took'), or waited for (told: 'want'). spans: the reader's read of
-// the frame taken, and all its reads since the last frame taken (the frames it sent that were
-// overtaken by newer ones included); next() rejects if the reader fails.
+// The same from the frame reader at the other end of port (frame-reader-worker.js), which reads
+// frames while the model runs: next() asks it for its newest ('want') and it answers at once with
+// one it has read (or the first it can). spans: the reader's read of that frame, and all its
+// reads since the last frame it sent (frames read and overtaken by newer ones included); next()
+// rejects if the reader fails.
 //
-// Why next() first lets every message already queued in: the model's run yields only to
-// microtasks, so without it the loop took the oldest frame the reader had sent while the model ran,
-// one per estimate, and fell further behind with each (1.5 s at 30 fps).
+// Why ask rather than have the reader send each frame as it is read: a message sent to this
+// thread while its model runs was handled 40-120 ms later, after the model's run and often the
+// next (Chromium 156): the frames estimated were a model run old. Asked once the model is free,
+// the answer comes at once.
 export function framesFrom(port) {
-  const queued = createDrain();
-  let held = null; // the newest frame the reader sent, not yet taken
-  let busy = 0; // the reader's read ms since the last frame taken
+  let answer = null; // next()'s resolve while it waits
   let ended = null; // null while frames may come; then an Error, or true when the stream ended
-  let wake = null;
-  const settle = () => { wake?.(); wake = null; };
   port.onmessage = ({ data }) => {
     if (data === null) ended ??= true;
     else if (data.error) ended = new Error(`the frame reader failed: ${data.error}`);
-    else {
-      busy += data.readMs;
-      if (ended) data.frame.close();
-      else { held?.frame.close(); held = data; }
-    }
-    settle();
+    if (answer) { answer(data?.frame ? data : null); answer = null; } else data?.frame?.close();
   };
   return {
     async next() {
-      await queued(); // the messages the reader sent meanwhile: held is the newest
-      if (!held && !ended) port.postMessage('want');
-      while (!held && !ended) await new Promise((resolve) => { wake = resolve; });
       if (ended instanceof Error) throw ended;
-      if (!held) return null;
-      const taken = held;
-      held = null;
-      port.postMessage('took');
-      const spans = { 'reader read': taken.readMs, 'reader busy': busy };
-      busy = 0;
-      return { ...taken, spans, hereMs: 0 };
+      if (ended) return null;
+      const got = await new Promise((resolve) => { answer = resolve; port.postMessage('want'); });
+      if (ended instanceof Error) throw ended;
+      if (!got) return null;
+      const { readMs, busyMs, ...taken } = got;
+      return { ...taken, spans: { 'reader read': readMs, 'reader busy': busyMs }, hereMs: 0 };
     },
     stop() {
       ended ??= true;
-      held?.frame.close();
-      held = null;
       port.postMessage('stop');
-      settle();
+      answer?.(null);
+      answer = null;
     },
   };
 }
 
-// -> drain(): a promise that settles once the messages already queued on this thread have been
-// handled (a message to itself, queued behind them).
-function createDrain() {
-  const { port1, port2 } = new MessageChannel();
-  const waiting = [];
-  port1.onmessage = () => waiting.shift()?.();
-  return () => new Promise((resolve) => { waiting.push(resolve); port2.postMessage(null); });
-}
-
-// The newest frame read off the stream; next() takes it as a copy ({frame, index, arrivedAt:
+// The newest frame read off the stream; next() takes it as a copy ({frame, planes, index, arrivedAt:
 // performance.now() when it came}); peek() says which it is without taking it ({index, arrivedAt} or
 // null); onFrame() after each frame comes, onEnd() once the stream ends. Why a copy: a camera lends
 // a consumer only a few frames at a time (Chromium 156's stopped delivering to a worker that held
@@ -166,7 +144,7 @@ export function createFramePump(readable, { onFrame = () => {}, onEnd = () => {}
       newest = null;
       if (!taken) return null;
       try {
-        return { ...taken, frame: await copyOf(taken.frame) };
+        return { ...taken, ...await copyOf(taken.frame) };
       } finally {
         taken.frame.close();
       }
@@ -181,13 +159,15 @@ export function createFramePump(readable, { onFrame = () => {}, onEnd = () => {}
   };
 }
 
-// A VideoFrame with the same picture and timestamp in memory of its own.
+// A VideoFrame with the same picture and timestamp in memory of its own, and its planes ({data:
+// Uint8Array, layout}: what frame-pixels.js reads, without drawing the frame).
 async function copyOf(frame) {
-  const data = new ArrayBuffer(frame.allocationSize());
+  const data = new Uint8Array(frame.allocationSize());
   const layout = await frame.copyTo(data);
   const { width, height } = frame.visibleRect;
-  return new VideoFrame(data, {
+  const copy = new VideoFrame(data, {
     format: frame.format, codedWidth: width, codedHeight: height, layout, timestamp: frame.timestamp,
-    displayWidth: frame.displayWidth, displayHeight: frame.displayHeight, transfer: [data],
+    displayWidth: frame.displayWidth, displayHeight: frame.displayHeight, colorSpace: frame.colorSpace,
   });
+  return { frame: copy, planes: { data, layout } };
 }

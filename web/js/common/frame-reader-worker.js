@@ -6,10 +6,11 @@
 //
 // Which frames it reads (policy): 'jit' (the default) reads a frame when it is the last that can
 // be read before the model is free again (predicted from the recent times between the pose
-// worker's takes), so each estimate gets a frame as fresh as reading at the end would give, at
+// worker's asks), so each estimate gets a frame as fresh as reading at the end would give, at
 // about one read per estimate; 'every' reads every frame (freshest, a read per camera frame);
 // 'ahead' reads one as soon as the last was taken (one read per estimate, a model run older).
-// Whatever the policy, a frame is read at once when the pose worker waits for one ('want').
+// The pose worker asks for a frame when its model is free ('want'): it gets the newest read at
+// once, or, when none is, the newest frame is read for it then.
 import { createFrameReader } from './frame-pixels.js';
 import { createFramePump } from './frame-pump.js';
 
@@ -30,35 +31,36 @@ function recent() {
 // Reads readable's frames for the pose worker at port's other end. -> {stop()}.
 function readFor(readable, port, policy) {
   const read = createFrameReader();
-  const gaps = { frames: recent(), takes: recent() }; // ms between frames, between takes
+  const gaps = { frames: recent(), wants: recent() }; // ms between frames, between the pose worker's asks
   const readMs = recent();
   let lastFrameAt = null;
-  let lastTakeAt = null;
+  let lastWantAt = null;
+  let ready = null; // the newest frame read, not yet sent
+  let busy = 0; // ms of reads since the last frame sent
   let reading = false;
   let wanted = false; // the pose worker waits for a frame
-  let sent = false; // a frame was sent since the pose worker last took one
   let stopped = false;
 
-  // Whether the newest frame (arrived at `at`, this thread's ms) is worth reading now.
+  // Whether the newest frame (arrived at `at`) is worth reading now.
   function worthReading(at) {
     if (wanted || policy === 'every') return true;
-    if (policy === 'ahead') return !sent;
-    const [cycle, gap, r] = [gaps.takes.median(), gaps.frames.median(), readMs.median()];
+    if (policy === 'ahead') return !ready;
+    const [cycle, gap, r] = [gaps.wants.median(), gaps.frames.median(), readMs.median()];
     if (cycle === null || gap === null || r === null) return true; // nothing to predict from yet
-    const free = lastTakeAt + cycle; // when the model should be free again
-    // nothing sent yet: read this one unless the next frame can still be read in time; one sent:
+    const free = lastWantAt + cycle; // when the pose worker should ask next
+    // none read yet: read this one unless the next frame can still be read in time; one read:
     // read this newer one only if it will be ready in time
-    return sent ? performance.now() + r <= free : at + gap + r >= free;
+    return ready ? performance.now() + r <= free : at + gap + r >= free;
   }
 
-  // Reads the newest frame if it is worth it; a failure is told to the pose worker (and ends this).
-  const consider = () => {
-    considering().catch((err) => {
-      stopped = true;
-      pump.stop();
-      port.postMessage({ error: err?.message ?? String(err) });
-    });
-  };
+  function send() {
+    const { frame, pixels } = ready;
+    port.postMessage({ ...ready, busyMs: busy }, [frame, pixels.data.buffer]);
+    ready = null;
+    busy = 0;
+    wanted = false;
+  }
+
   async function considering() {
     const newest = pump.peek();
     if (reading || stopped || !newest || !worthReading(newest.arrivedAt)) return;
@@ -67,17 +69,27 @@ function readFor(readable, port, policy) {
       const t0 = performance.now();
       const taken = await pump.next();
       if (!taken || stopped) { taken?.frame.close(); return; }
-      const { pixels, scale, timestampMs } = read(taken.frame);
+      const { frame, index } = taken;
+      const { pixels, scale, timestampMs } = read(frame, taken.planes);
       const ms = performance.now() - t0;
       readMs.add(ms);
-      port.postMessage({ ...taken, pixels, scale, timestampMs, readMs: ms }, [taken.frame, pixels.data.buffer]);
-      sent = true;
-      wanted = false;
+      busy += ms;
+      ready?.frame.close(); // overtaken
+      ready = { frame, index, pixels, scale, timestampMs, readMs: ms };
+      if (wanted) send();
     } finally {
       reading = false;
     }
     consider();
   }
+  // Reads the newest frame if it is worth it; a failure is told to the pose worker (and ends this).
+  const consider = () => {
+    considering().catch((err) => {
+      stopped = true;
+      pump.stop();
+      port.postMessage({ error: err?.message ?? String(err) });
+    });
+  };
 
   const pump = createFramePump(readable, {
     onFrame() {
@@ -89,17 +101,22 @@ function readFor(readable, port, policy) {
     onEnd: () => { if (!stopped) port.postMessage(null); },
   });
 
+  function stop() {
+    stopped = true;
+    ready?.frame.close();
+    ready = null;
+    pump.stop();
+  }
   port.onmessage = ({ data }) => {
-    if (data === 'stop') { stopped = true; pump.stop(); return; }
-    if (data === 'took') {
-      const now = performance.now();
-      if (lastTakeAt !== null) gaps.takes.add(now - lastTakeAt);
-      lastTakeAt = now;
-      sent = false;
-    } else if (data === 'want') wanted = true;
-    consider();
+    if (data === 'stop') { stop(); return; }
+    const now = performance.now(); // 'want': the pose worker's model is free
+    if (lastWantAt !== null) gaps.wants.add(now - lastWantAt);
+    lastWantAt = now;
+    wanted = true;
+    if (ready) send();
+    else consider();
   };
-  return { stop() { stopped = true; pump.stop(); } };
+  return { stop };
 }
 
 // One stream at a time: {readable, port, policy} replaces the one before.
