@@ -141,12 +141,14 @@ def loop_window(page, url: str, seconds: float) -> dict:
 
 
 # Loop windows: kind -> the address's query beside the backbone.
-LOOP_WINDOWS = {"worker": "", "track": "&capture=track", "every": "&read=every", "ahead": "&read=ahead",
+LOOP_WINDOWS = {"worker": "", "canvas": "&pixels=canvas", "reader": "&capture=reader",
+                "every": "&capture=reader&read=every", "ahead": "&capture=reader&read=ahead",
                 "videocap": "&capture=video", "worker1": "&capture=video&inflight=1",
                 "video": "&display=video", "main": "&worker=0"}
 # What each window's page is, for the A/B table.
-WINDOW_LABELS = {"worker": "frame reader, just in time", "track": "read by the pose worker (?capture=track)",
-                 "every": "frame reader, every frame (?read=every)", "ahead": "frame reader, one ahead (?read=ahead)",
+WINDOW_LABELS = {"worker": "read by the pose worker", "canvas": "read by the pose worker, drawn (?pixels=canvas)",
+                 "reader": "frame reader, just in time (?capture=reader)",
+                 "every": "frame reader, every frame (&read=every)", "ahead": "frame reader, one ahead (&read=ahead)",
                  "videocap": "off the <video> (?capture=video)", "worker1": "off the <video>, one in flight",
                  "video": "<video> shown (?display=video)", "main": "page's thread (?worker=0)"}
 CPU_WINDOWS = (("worker", "frame drawn, frames from the track"), ("videocap", "frame drawn, frames off the <video>"), ("video", "<video> shown"))

@@ -50,8 +50,8 @@ export function watchTrack(frames, { estimate, onResult, onFailure, clock = null
 }
 
 // A stream's newest frame read on this thread, shrunk (frame-pixels.js), when next() asks, or null
-// once stopped.
-export function readFrames(readable) {
+// once stopped; canvas: drawn on a canvas rather than read from its planes.
+export function readFrames(readable, { canvas = false } = {}) {
   const pump = createFramePump(readable);
   const read = createFrameReader();
   return {
@@ -59,7 +59,7 @@ export function readFrames(readable) {
       const taken = await pump.next();
       if (!taken) return null;
       const t0 = performance.now();
-      const pixels = read(taken.frame, taken.planes);
+      const pixels = read(taken.frame, canvas ? null : taken.planes);
       const readMs = performance.now() - t0;
       return { ...taken, ...pixels, spans: { read: readMs }, hereMs: readMs };
     },

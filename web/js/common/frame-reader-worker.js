@@ -29,7 +29,7 @@ function recent() {
 }
 
 // Reads readable's frames for the pose worker at port's other end. -> {stop()}.
-function readFor(readable, port, policy) {
+function readFor(readable, port, { policy, canvas }) {
   const read = createFrameReader();
   const gaps = { frames: recent(), wants: recent() }; // ms between frames, between the pose worker's asks
   const readMs = recent();
@@ -70,7 +70,7 @@ function readFor(readable, port, policy) {
       const taken = await pump.next();
       if (!taken || stopped) { taken?.frame.close(); return; }
       const { frame, index } = taken;
-      const { pixels, scale, timestampMs } = read(frame, taken.planes);
+      const { pixels, scale, timestampMs } = read(frame, canvas ? null : taken.planes);
       const ms = performance.now() - t0;
       readMs.add(ms);
       busy += ms;
@@ -119,12 +119,12 @@ function readFor(readable, port, policy) {
   return { stop };
 }
 
-// One stream at a time: {readable, port, policy} replaces the one before.
+// One stream at a time: {readable, port, policy, canvas} replaces the one before.
 function listen(scope) {
   let current = null;
-  scope.onmessage = ({ data: { readable, port, policy } }) => {
+  scope.onmessage = ({ data: { readable, port, ...options } }) => {
     current?.stop();
-    current = readFor(readable, port, policy);
+    current = readFor(readable, port, options);
   };
 }
 

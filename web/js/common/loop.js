@@ -84,7 +84,7 @@ export function trackLoopSupported() {
 // clock, camera.js trackOrigin): the <video>'s mediaTime of the same frame. reader: the frame
 // reader's policy (frame-reader-worker.js), or null for the pose worker to read the frames itself;
 // clock: camera.js's, for the frames' age (the bench's spans).
-export function startTrackLoop(track, { origin, clock = null, watch, onResult, onError, reader = null }) {
+export function startTrackLoop(track, { origin, clock = null, watch, onResult, onError, reader = null, canvas = false }) {
   let stopped = false;
   const own = track.clone(); // stopped with the loop: that ends the processor's stream in the worker
   const { readable } = new MediaStreamTrackProcessor({ track: own });
@@ -92,6 +92,7 @@ export function startTrackLoop(track, { origin, clock = null, watch, onResult, o
   const unwatch = watch(readable, {
     reader,
     clock,
+    canvas,
     onResult(poses, { picture, index, latencyMs }) {
       if (stopped) { picture.close(); return; }
       const frame = { mediaTime: (picture.timestamp - origin) / 1e6, presentedFrames: index };

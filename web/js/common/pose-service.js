@@ -65,11 +65,11 @@ export async function serve(scope) {
       const features = await d.tmFeatures(frame);
       return { features, inferences: d.inferences };
     }),
-    [TO_WORKER.WATCH]({ readable, port, clock, shareTmFeatures }, id) {
+    [TO_WORKER.WATCH]({ readable, port, canvas, clock, shareTmFeatures }, id) {
       watching?.watch.stop();
       const current = { id, share: shareTmFeatures };
       // the frames read here, in series with the model, or by the frame reader at port's other end
-      current.watch = watchTrack(port ? framesFrom(port) : readFrames(readable), {
+      current.watch = watchTrack(port ? framesFrom(port) : readFrames(readable, { canvas }), {
         clock,
         // in the queue, so a new backbone never loads mid-estimate
         estimate: (pixels, timestampMs) => enqueue(() => (watching !== current ? null

@@ -76,25 +76,25 @@ export function startPoseWorker() {
     // gives it the track's stream itself: a stream passed on from the pose worker stalled after two
     // frames (Chromium 156).
     let reader = null;
-    function readerFor(readable, policy, onFailure) {
+    function readerFor(readable, { policy, canvas }, onFailure) {
       reader ??= new Worker(READER_URL, { type: 'module' });
       reader.onerror = (event) => {
         event.preventDefault();
         onFailure({ message: `the frame reader failed: ${event.message || 'no detail'}` });
       };
       const { port1, port2 } = new MessageChannel();
-      reader.postMessage({ readable, port: port1, policy }, [readable, port1]);
+      reader.postMessage({ readable, port: port1, policy, canvas }, [readable, port1]);
       return port2;
     }
 
     // A WATCH request (pose-messages.js) on a track's readable, read in the pose worker or, with
     // policy, by the frame reader: onMessage gets each of its POSES messages until the returned
     // stop() (which asks the worker to stop it).
-    function watch({ readable, policy, ...payload }, onMessage) {
+    function watch({ readable, policy, canvas, ...payload }, onMessage) {
       lastId += 1;
       const id = lastId;
       watches.set(id, onMessage);
-      const frames = policy ? { port: readerFor(readable, policy, onMessage) } : { readable };
+      const frames = policy ? { port: readerFor(readable, { policy, canvas }, onMessage) } : { readable, canvas };
       worker.postMessage({ type: TO_WORKER.WATCH, id, ...frames, ...payload }, [frames.port ?? readable]);
       return () => {
         if (!watches.delete(id)) return;
@@ -173,9 +173,10 @@ async function remoteDetector({ call, watch }, backbone, { multi = false } = {})
     // frame-reader-worker.js) by the frame reader while the model runs; onResult(poses, {picture:
     // the VideoFrame estimated (the callee owns it), index: its count on the stream, latencyMs})
     // for each estimate, onError(err) once if it fails; clock: camera.js's (the frames' age). -> stop().
-    watch(readable, { onResult, onError, reader = null, clock = null }) {
+    // canvas: frames drawn on a canvas to read them rather than read from their planes.
+    watch(readable, { onResult, onError, reader = null, clock = null, canvas = false }) {
       watching = true;
-      const stopWatch = watch({ readable, policy: reader, clock, shareTmFeatures: sharing }, (data) => {
+      const stopWatch = watch({ readable, policy: reader, canvas, clock, shareTmFeatures: sharing }, (data) => {
         if (data.message !== undefined) { stop(); onError(new Error(data.message)); return; }
         let latencyMs = 0; // from taking the frame to the result: its read in the worker, tensor, model
         for (const [name, ms] of Object.entries(data.spans)) {

@@ -3,7 +3,7 @@
 import { BACKBONES, DEFAULT_BACKBONE } from '../common/backbones.js';
 import { BACKENDS } from '../common/backend.js';
 
-const DEFAULTS = Object.freeze({ backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam', worker: true, display: 'frame', capture: 'reader', read: 'jit' });
+const DEFAULTS = Object.freeze({ backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam', worker: true, display: 'frame', capture: 'track', read: 'jit', pixels: 'planes' });
 
 export function readSettings(search = window.location.search) {
   const q = new URLSearchParams(search);
@@ -32,6 +32,9 @@ export function readSettings(search = window.location.search) {
     capture: ['reader', 'track', 'video'].includes(q.get('capture')) ? q.get('capture') : DEFAULTS.capture,
     // read=every or ahead: which frames the frame reader reads (common/frame-reader-worker.js)
     read: ['jit', 'every', 'ahead'].includes(q.get('read')) ? q.get('read') : DEFAULTS.read,
+    // pixels=canvas: a webcam's frames from its track are drawn on a canvas to be read instead of
+    // read from their planes (common/frame-pixels.js; the bench compares them)
+    pixels: q.get('pixels') === 'canvas' ? 'canvas' : DEFAULTS.pixels,
   };
 }
 

@@ -77,7 +77,7 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
     state.set({ capture });
     if (capture === 'reader' || capture === 'track') {
       loop = startTrackLoop(source.track, { origin: source.origin, clock: source.clock, watch: detector.watch, onResult, onError,
-        reader: capture === 'reader' ? settings.read : null });
+        reader: capture === 'reader' ? settings.read : null, canvas: settings.pixels === 'canvas' });
     } else {
       loop = source.kind === 'image' ? estimateOnce(source.element, hooks)
         : startVideoLoop(source.element, { ...hooks, depth: settings.inflight ?? detector.depth ?? 1,
