@@ -11,15 +11,12 @@ PROC = Path("/proc")
 
 # (process type, thread name) -> group, first match wins; "" matches any.
 GROUPS = (
-    ("renderer", "DedicatedWorker", "pose worker"),  # the page's first worker; later ones: READER
+    ("renderer", "DedicatedWorker", "pose worker"),
     ("renderer", "chromium", "page's thread"),
     ("renderer", "", "page's other threads"),  # raster pool, compositor, video frames, IO
     ("gpu-process", "", "GPU process"),  # the display compositor (VizCompositorThread) mostly
     ("", "", "capture, browser, network"),
 )
-# A renderer's workers after its first (the pose worker, started as the page loads): the frame
-# reader (web/js/common/frame-reader-worker.js). Chromium names every worker thread alike.
-READER = "frame reader"
 
 
 def _children() -> dict[int, list[int]]:
@@ -34,17 +31,6 @@ def _children() -> dict[int, list[int]]:
         # "pid (comm) state ppid ...": comm may hold spaces and parentheses
         tree[int(stat.rsplit(")", 1)[1].split()[1])].append(int(entry.name))
     return tree
-
-
-def _name_readers(out: dict) -> None:
-    """Each renderer's pose worker threads after its first (lowest thread id) become READER."""
-    first: dict[int, int] = {}
-    for (pid, tid), (group, _) in out.items():
-        if group == "pose worker":
-            first[pid] = min(tid, first.get(pid, tid))
-    for (pid, tid), (group, run_ns) in list(out.items()):
-        if group == "pose worker" and tid != first[pid]:
-            out[(pid, tid)] = (READER, run_ns)
 
 
 def _group(kind: str, thread: str) -> str:
@@ -74,13 +60,12 @@ def sample() -> dict[tuple[int, int], tuple[str, int]]:
             except (OSError, ValueError, IndexError):
                 continue
             out[(pid, int(task.name))] = (_group(kind, name), run_ns)
-    _name_readers(out)
     return out
 
 
 def busy(before: dict, after: dict, seconds: float) -> dict[str, float]:
     """Per group, the percentage of one core its threads ran between two samples."""
-    shares: dict[str, float] = {name: 0.0 for name in (*(g for *_, g in GROUPS), READER)}
+    shares: dict[str, float] = {name: 0.0 for *_, name in GROUPS}
     for key, (group, run_ns) in after.items():
         shares[group] += (run_ns - before.get(key, (group, 0))[1]) / 1e9 / seconds * 100
     return shares

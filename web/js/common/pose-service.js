@@ -4,7 +4,7 @@
 import { bareRate } from './bare-rate.js';
 import { loadBackbone } from './backbones.js';
 import { useBackend } from './backend.js';
-import { framesFrom, readFrames, watchTrack } from './frame-pump.js';
+import { readFrames, watchTrack } from './frame-pump.js';
 import { FROM_WORKER, TO_WORKER } from './pose-messages.js';
 
 // Frames arrive as int32 RGB pixels read on the page (common/frame-pixels.js); each is wrapped once
@@ -65,11 +65,10 @@ export async function serve(scope) {
       const features = await d.tmFeatures(frame);
       return { features, inferences: d.inferences };
     }),
-    [TO_WORKER.WATCH]({ readable, port, canvas, clock, shareTmFeatures }, id) {
+    [TO_WORKER.WATCH]({ readable, canvas, clock, shareTmFeatures }, id) {
       watching?.watch.stop();
       const current = { id, share: shareTmFeatures };
-      // the frames read here, in series with the model, or by the frame reader at port's other end
-      current.watch = watchTrack(port ? framesFrom(port) : readFrames(readable, { canvas }), {
+      current.watch = watchTrack(readFrames(readable, { canvas }), {
         clock,
         // in the queue, so a new backbone never loads mid-estimate
         estimate: (pixels, timestampMs) => enqueue(() => (watching !== current ? null

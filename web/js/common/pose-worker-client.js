@@ -9,7 +9,6 @@ import { FROM_WORKER, TO_WORKER } from './pose-messages.js';
 import { createSpans } from './spans.js';
 
 const WORKER_URL = '/js/common/pose-worker.js';
-const READER_URL = '/js/common/frame-reader-worker.js';
 const START_TIMEOUT_MS = 60_000; // the libraries and wasm, cold, on a slow machine
 
 // What the worker path needs; without it the page runs the models on its own thread.
@@ -72,30 +71,13 @@ export function startPoseWorker() {
       });
     }
 
-    // The frame reader (frame-reader-worker.js), started by the first watch that wants it. The page
-    // gives it the track's stream itself: a stream passed on from the pose worker stalled after two
-    // frames (Chromium 156).
-    let reader = null;
-    function readerFor(readable, { policy, canvas }, onFailure) {
-      reader ??= new Worker(READER_URL, { type: 'module' });
-      reader.onerror = (event) => {
-        event.preventDefault();
-        onFailure({ message: `the frame reader failed: ${event.message || 'no detail'}` });
-      };
-      const { port1, port2 } = new MessageChannel();
-      reader.postMessage({ readable, port: port1, policy, canvas }, [readable, port1]);
-      return port2;
-    }
-
-    // A WATCH request (pose-messages.js) on a track's readable, read in the pose worker or, with
-    // policy, by the frame reader: onMessage gets each of its POSES messages until the returned
-    // stop() (which asks the worker to stop it).
-    function watch({ readable, policy, canvas, ...payload }, onMessage) {
+    // A WATCH request (pose-messages.js): onMessage gets each of its POSES messages until the
+    // returned stop() (which asks the worker to stop it).
+    function watch(payload, transfer, onMessage) {
       lastId += 1;
       const id = lastId;
       watches.set(id, onMessage);
-      const frames = policy ? { port: readerFor(readable, { policy, canvas }, onMessage) } : { readable, canvas };
-      worker.postMessage({ type: TO_WORKER.WATCH, id, ...frames, ...payload }, [frames.port ?? readable]);
+      worker.postMessage({ type: TO_WORKER.WATCH, id, ...payload }, transfer);
       return () => {
         if (!watches.delete(id)) return;
         call(TO_WORKER.UNWATCH, { watch: id }).catch(() => {});
@@ -104,13 +86,13 @@ export function startPoseWorker() {
 
     const client = Object.freeze({
       load: (backbone, options) => remoteDetector({ call, watch }, backbone, options),
-      terminate() { worker.terminate(); reader?.terminate(); failAll('the pose worker was stopped'); },
+      terminate() { worker.terminate(); failAll('the pose worker was stopped'); },
     });
   });
 }
 
-// The spans of a track's frame from its taking to its result (the worker's idle time, the frame's
-// age and the frame reader's work are before it).
+// The spans of a track's frame from its taking to its result (the worker's idle time and the
+// frame's age are before it).
 const LATENCY_SPANS = new Set(['read', 'tensor', 'model']);
 
 // The worker's poses, in the source's pixels.
@@ -169,18 +151,17 @@ async function remoteDetector({ call, watch }, backbone, { multi = false } = {})
     // it, as a tensor, in the worker.
     bareRate: (source, seconds) => handOver(source, TO_WORKER.BARE_RATE, { seconds }).reply,
     // A camera's frames straight to the worker (loop.js startTrackLoop): readable, a
-    // MediaStreamTrackProcessor's stream (transferred), is read there, or with reader (a policy of
-    // frame-reader-worker.js) by the frame reader while the model runs; onResult(poses, {picture:
+    // MediaStreamTrackProcessor's stream (transferred), is read there; onResult(poses, {picture:
     // the VideoFrame estimated (the callee owns it), index: its count on the stream, latencyMs})
-    // for each estimate, onError(err) once if it fails; clock: camera.js's (the frames' age). -> stop().
-    // canvas: frames drawn on a canvas to read them rather than read from their planes.
-    watch(readable, { onResult, onError, reader = null, clock = null, canvas = false }) {
+    // for each estimate, onError(err) once if it fails; clock: camera.js's (the frames' age);
+    // canvas: the frames drawn on a canvas to be read rather than read from their planes. -> stop().
+    watch(readable, { onResult, onError, clock = null, canvas = false }) {
       watching = true;
-      const stopWatch = watch({ readable, policy: reader, canvas, clock, shareTmFeatures: sharing }, (data) => {
+      const stopWatch = watch({ readable, canvas, clock, shareTmFeatures: sharing }, [readable], (data) => {
         if (data.message !== undefined) { stop(); onError(new Error(data.message)); return; }
         let latencyMs = 0; // from taking the frame to the result: its read in the worker, tensor, model
         for (const [name, ms] of Object.entries(data.spans)) {
-          spans.add(name.startsWith('reader ') ? name : `worker ${name}`, ms);
+          spans.add(`worker ${name}`, ms);
           if (LATENCY_SPANS.has(name)) latencyMs += ms;
         }
         detector.inferences = data.inferences;

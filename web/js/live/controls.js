@@ -3,7 +3,7 @@
 import { BACKBONES, DEFAULT_BACKBONE } from '../common/backbones.js';
 import { BACKENDS } from '../common/backend.js';
 
-const DEFAULTS = Object.freeze({ backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam', worker: true, display: 'frame', capture: 'track', read: 'jit', pixels: 'planes' });
+const DEFAULTS = Object.freeze({ backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam', worker: true, display: 'frame', capture: 'track', pixels: 'planes' });
 
 export function readSettings(search = window.location.search) {
   const q = new URLSearchParams(search);
@@ -25,13 +25,10 @@ export function readSettings(search = window.location.search) {
     // display=video shows the <video> under a transparent overlay instead of drawing each estimated
     // frame on the overlay (live/view.js; the bench compares them)
     display: q.get('display') === 'video' ? 'video' : DEFAULTS.display,
-    // A webcam's frames go from the camera's track straight to the pose worker, read there by the
-    // frame reader, a worker of its own, while the model runs; capture=track has the pose worker
-    // read them itself, capture=video reads them off the <video> on the page's thread (live/page.js
-    // captureOf; the bench compares them)
-    capture: ['reader', 'track', 'video'].includes(q.get('capture')) ? q.get('capture') : DEFAULTS.capture,
-    // read=every or ahead: which frames the frame reader reads (common/frame-reader-worker.js)
-    read: ['jit', 'every', 'ahead'].includes(q.get('read')) ? q.get('read') : DEFAULTS.read,
+    // capture=video reads a webcam's frames off the <video> on the page's thread instead of sending
+    // them from the camera's track straight to the pose worker (live/page.js captureOf; the bench
+    // compares them)
+    capture: ['track', 'video'].includes(q.get('capture')) ? q.get('capture') : DEFAULTS.capture,
     // pixels=canvas: a webcam's frames from its track are drawn on a canvas to be read instead of
     // read from their planes (common/frame-pixels.js; the bench compares them)
     pixels: q.get('pixels') === 'canvas' ? 'canvas' : DEFAULTS.pixels,

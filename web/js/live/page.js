@@ -75,9 +75,9 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
     const hooks = { estimate: (el, picture) => detector.estimate(el, picture), onResult, onError };
     const capture = captureOf(source);
     state.set({ capture });
-    if (capture === 'reader' || capture === 'track') {
-      loop = startTrackLoop(source.track, { origin: source.origin, clock: source.clock, watch: detector.watch, onResult, onError,
-        reader: capture === 'reader' ? settings.read : null, canvas: settings.pixels === 'canvas' });
+    if (capture === 'track') {
+      loop = startTrackLoop(source.track, { origin: source.origin, clock: source.clock, watch: detector.watch,
+        onResult, onError, canvas: settings.pixels === 'canvas' });
     } else {
       loop = source.kind === 'image' ? estimateOnce(source.element, hooks)
         : startVideoLoop(source.element, { ...hooks, depth: settings.inflight ?? detector.depth ?? 1,
@@ -85,15 +85,14 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
     }
   }
 
-  // How the loop takes the source's frames: a camera's straight from its track to the pose worker
-  // (no <video> in the path; loop.js startTrackLoop), read there by the frame reader while the model
-  // runs ('reader') or by the pose worker itself ('track'), where the browser, the worker and the
-  // address allow it; otherwise 'video', off the <video> on this thread; 'image', a still.
+  // How the loop takes the source's frames: 'track', a camera's straight to the pose worker (no
+  // <video> in the path; loop.js startTrackLoop) where the browser, the worker and the address allow
+  // it; otherwise 'video', off the <video> on this thread; 'image', a still.
   function captureOf(src) {
     if (src.kind === 'image') return 'image';
-    const track = settings.capture !== 'video' && settings.display === 'frame' && src.origin != null
+    const track = settings.capture === 'track' && settings.display === 'frame' && src.origin != null
       && typeof detector.watch === 'function' && trackLoopSupported();
-    return track ? settings.capture : 'video';
+    return track ? 'track' : 'video';
   }
 
   async function setBackbone(name) {

@@ -26,9 +26,8 @@ export function createState() {
     get backend() { return store.backend; },
     // where the pose model runs: 'worker' (a Web Worker) or 'main' (the page's own thread)
     get thread() { return store.thread; },
-    // how the loop takes frames: 'reader' or 'track' (a camera's, straight to the pose worker, read
-    // by the frame reader or by the pose worker itself), 'video' (off the <video> on the page's
-    // thread) or 'image' (live/page.js captureOf)
+    // how the loop takes frames: 'track' (a camera's, straight to the pose worker), 'video' (off
+    // the <video> on the page's thread) or 'image' (live/page.js captureOf)
     get capture() { return store.capture; },
     get source() { return store.source; },
     // the picked file's name, or 'webcam'
