@@ -1,6 +1,7 @@
-// Reading a frame for the pose worker, on the page's thread: the source (a video's current frame,
-// shrunk; a still image whole) drawn on a CPU canvas and turned into the int32 RGB pixels TF.js
-// makes a tensor of (as tf.browser.fromPixels would), in a buffer that is transferred, not copied.
+// Reading a frame for the pose worker, on the page's thread (or in the worker, for a camera track's
+// frames: frame-pump.js): the source (a video's current frame, shrunk; a still image whole) drawn
+// on a CPU canvas, or a camera frame's planes converted (frame-yuv.js), into the int32 RGB pixels
+// TF.js makes a tensor of (as tf.browser.fromPixels would), in a buffer that is transferred, not copied.
 // The worker only wraps them in a tensor: all it does per frame is the model. Reading in the
 // worker instead (an ImageBitmap made here, drawn and read back there) cost the worker 1.5-1.8 ms
 // of CPU per frame, which on two cores is what the loop runs short of (README "Performance").
@@ -43,8 +44,8 @@ export function createFrameReader() {
     const width = Math.round(k * w);
     const height = Math.round(k * h);
     const scale = [w / width, h / height];
-    if (planes && source.format === 'I420' && source.visibleRect.x === 0 && source.visibleRect.y === 0
-      && source.displayWidth === w && source.displayHeight === h) {
+    // copyTo's planes hold the visible rectangle: read as they are when it is shown unscaled
+    if (planes && source.format === 'I420' && source.visibleRect.width === w && source.visibleRect.height === h) {
       const data = readI420(planes.data, planes.layout, w, h, width, height, source.colorSpace);
       return { pixels: { data, width, height }, scale, timestampMs };
     }
