@@ -28,26 +28,23 @@ export async function openWebcam(video) {
   video.srcObject = stream;
   video.loop = false;
   const [track] = stream.getVideoTracks();
-  const [{ origin, clock }] = await Promise.all([trackOrigin(track, video), playing(video)]);
-  // track, origin and clock: for a loop that reads the camera's frames off its track (loop.js startTrackLoop)
-  return { kind: 'webcam', name: 'webcam', element: video, track, origin, clock, ...sizeOf(video), stop: () => stopVideo(video) };
+  const [origin] = await Promise.all([trackOrigin(track, video), playing(video)]);
+  // track and origin: for a loop that reads the camera's frames off its track (loop.js startTrackLoop)
+  return { kind: 'webcam', name: 'webcam', element: video, track, origin, ...sizeOf(video), stop: () => stopVideo(video) };
 }
 
-// {origin: the time (µs, on the clock of a VideoFrame's timestamp read off the track) from which the
-// <video> times the camera's frames (mediaTime: from the camera's first frame, which the page may
-// never see), clock: a frame's timestamp (ms) less the time it was captured on the clock the
-// page's workers share (frame-pump.js sharedNow; for the frame's age at its estimate)}, where the
-// browser can read frames off a track; else nulls (then the loop reads the <video>). Frames read
-// off the track later are timed from origin alike (loop.js startTrackLoop), so a frame has the same
-// mediaTime either way.
+// The time (µs, on the clock of a VideoFrame's timestamp read off the track) from which the <video>
+// times the camera's frames (mediaTime: from the camera's first frame, which the page may never
+// see), where the browser can read frames off a track; else null (then the loop reads the <video>).
+// Frames read off the track later are timed from it alike (loop.js startTrackLoop), so a frame has
+// the same mediaTime either way.
 async function trackOrigin(track, video) {
-  const none = { origin: null, clock: null };
-  if (typeof MediaStreamTrackProcessor !== 'function' || !video.requestVideoFrameCallback) return none;
+  if (typeof MediaStreamTrackProcessor !== 'function' || !video.requestVideoFrameCallback) return null;
   const own = track.clone();
   // A page in a background tab presents no frame: null after a while rather than no camera.
-  const late = new Promise((resolve) => { setTimeout(resolve, ORIGIN_WAIT_MS, none); });
+  const late = new Promise((resolve) => { setTimeout(resolve, ORIGIN_WAIT_MS, null); });
   try {
-    return await Promise.race([originOf(own, video).catch(() => none), late]);
+    return await Promise.race([originOf(own, video).catch(() => null), late]);
   } finally {
     own.stop();
   }
@@ -56,23 +53,18 @@ const ORIGIN_WAIT_MS = 3000;
 
 // The <video>'s first frame callback gives that time on the page's clock (captureTime − mediaTime);
 // frames read off the track at once give the offset between the two clocks (a frame's timestamp
-// less when it was read: the smallest of two, which is off by their delivery, a millisecond or two;
-// the largest for clock, the one delivered soonest).
+// less when it was read: the smallest of two, which is off by their delivery, a millisecond or two).
 async function originOf(track, video) {
   const shown = new Promise((resolve) => { video.requestVideoFrameCallback((_now, meta) => resolve(meta)); });
   const reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
-  const ahead = []; // a frame's timestamp (ms) less when this page read it (ms)
+  let ahead = Infinity; // a frame's timestamp (ms) less when this page read it (ms)
   for (let i = 0; i < 2; i += 1) {
     const { value: frame } = await reader.read();
-    ahead.push(frame.timestamp / 1000 - performance.now());
+    ahead = Math.min(ahead, frame.timestamp / 1000 - performance.now());
     frame.close();
   }
   const { captureTime, mediaTime } = await shown;
-  if (captureTime === undefined) return { origin: null, clock: null };
-  return {
-    origin: Math.round((captureTime - mediaTime * 1000 + Math.min(...ahead)) * 1000),
-    clock: Math.max(...ahead) - performance.timeOrigin,
-  };
+  return captureTime === undefined ? null : Math.round((captureTime - mediaTime * 1000 + ahead) * 1000);
 }
 
 export async function openFile(file, { video, image }) {

@@ -5,17 +5,12 @@
 // estimated, and its result goes back with it (watchTrack).
 import { createFrameReader } from './frame-pixels.js';
 
-// Now, in ms, on a clock the page and its workers share (performance.now() counts from each one's
-// start): for a frame's age, with the page's measure of the camera's clock (camera.js).
-export const sharedNow = () => performance.timeOrigin + performance.now();
-
-// The loop on a track's frames: frames (readFrames) gives them read ({frame, index, pixels, scale,
-// timestampMs, readMs}); estimate(pixels, timestampMs) -> a promise of {poses, spans, ...} (null
-// once the watch is over); onResult(result with scale, index and spans {idle, age, read, tensor,
-// model}, frame) owns the frame; onFailure(err) once, if it fails; clock (camera.js's: a frame's
-// timestamp in ms less its capture time on sharedNow's clock) gives the age span: from its capture
-// to its estimate. -> {stop()}.
-export function watchTrack(frames, { estimate, onResult, onFailure, clock = null }) {
+// The loop on a track's frames: frames (readFrames) gives them read ({frame, index, capturedAt,
+// pixels, scale, timestampMs, readMs}); estimate(pixels, timestampMs) -> a promise of {poses,
+// spans, ...} (null once the watch is over); onResult(result with scale, index and spans {idle,
+// age: from the frame's capture to its estimate, read, tensor, model}, frame) owns the frame;
+// onFailure(err) once, if it fails. -> {stop()}.
+export function watchTrack(frames, { estimate, onResult, onFailure }) {
   let stopped = false;
   const stop = () => { stopped = true; frames.stop(); };
   async function loop() {
@@ -23,9 +18,9 @@ export function watchTrack(frames, { estimate, onResult, onFailure, clock = null
     for (;;) {
       const taken = await frames.next();
       if (!taken) return;
-      const { frame, index, pixels, scale, timestampMs, readMs } = taken;
-      const spans = { idle: performance.now() - free - readMs, read: readMs }; // idle: waiting for a frame
-      if (clock !== null) spans.age = sharedNow() - (frame.timestamp / 1000 - clock);
+      const { frame, index, capturedAt, pixels, scale, timestampMs, readMs } = taken;
+      // idle: waiting for a frame
+      const spans = { idle: performance.now() - free - readMs, age: performance.now() - capturedAt, read: readMs };
       let result = null;
       try {
         const out = stopped ? null : await estimate(pixels, timestampMs);
@@ -59,16 +54,22 @@ export function readFrames(readable, { canvas = false } = {}) {
   };
 }
 
-// The newest frame read off the stream; next() takes it as a copy ({frame, planes, index}). Why a
-// copy: a camera lends a consumer only a few frames at a time (Chromium 156's stopped delivering to
-// a worker that held two open), so the frame the page shows until the next result and the one
-// being estimated would starve the track. Copied (allocationSize() bytes, 0.5 MB for 576 x 576 I420; 0.7 ms) the
-// camera's frame is closed at once.
+// The newest frame read off the stream; next() takes it as a copy ({frame, planes, index,
+// capturedAt: when it was captured, on this thread's clock}). Why a copy: a camera lends a consumer
+// only a few frames at a time (Chromium 156's stopped delivering to a worker that held two open),
+// so the frame the page shows until the next result and the one being estimated would starve the
+// track. Copied (allocationSize() bytes, 0.5 MB for 576 x 576 I420; 0.7 ms) the camera's frame is
+// closed at once.
 function createFramePump(readable) {
   const reader = readable.getReader();
   let newest = null; // {frame: VideoFrame, index}, not yet taken
   let read = 0; // frames read off the track so far (the index of the newest)
   let last = -Infinity; // the timestamp of the newest frame read: a frame never comes twice
+  // A frame's timestamp (its capture, on the camera's clock, ms) less when it was read here, the
+  // largest yet: the camera's clock against this thread's, off by the quickest delivery seen (a
+  // millisecond or two, once a frame came promptly; taken from the camera's first two frames
+  // alone, under load, an age once came out at -10 ms)
+  let ahead = -Infinity;
   let wake = null; // next()'s resolve while it waits
   let stopped = false;
 
@@ -79,6 +80,7 @@ function createFramePump(readable) {
       if (done || stopped) { frame?.close(); break; }
       if (frame.timestamp <= last) { frame.close(); continue; }
       last = frame.timestamp;
+      ahead = Math.max(ahead, frame.timestamp / 1000 - performance.now());
       read += 1;
       newest?.frame.close();
       newest = { frame, index: read };
@@ -95,7 +97,7 @@ function createFramePump(readable) {
       newest = null;
       if (!taken) return null;
       try {
-        return { ...taken, ...await copyOf(taken.frame) };
+        return { ...taken, capturedAt: taken.frame.timestamp / 1000 - ahead, ...await copyOf(taken.frame) };
       } finally {
         taken.frame.close();
       }

@@ -153,11 +153,11 @@ async function remoteDetector({ call, watch }, backbone, { multi = false } = {})
     // A camera's frames straight to the worker (loop.js startTrackLoop): readable, a
     // MediaStreamTrackProcessor's stream (transferred), is read there; onResult(poses, {picture:
     // the VideoFrame estimated (the callee owns it), index: its count on the stream, latencyMs})
-    // for each estimate, onError(err) once if it fails; clock: camera.js's (the frames' age);
-    // canvas: the frames drawn on a canvas to be read rather than read from their planes. -> stop().
-    watch(readable, { onResult, onError, clock = null, canvas = false }) {
+    // for each estimate, onError(err) once if it fails; canvas: the frames drawn on a canvas to be
+    // read rather than read from their planes. -> stop().
+    watch(readable, { onResult, onError, canvas = false }) {
       watching = true;
-      const stopWatch = watch({ readable, canvas, clock, shareTmFeatures: sharing }, [readable], (data) => {
+      const stopWatch = watch({ readable, canvas, shareTmFeatures: sharing }, [readable], (data) => {
         if (data.message !== undefined) { stop(); onError(new Error(data.message)); return; }
         let latencyMs = 0; // from taking the frame to the result: its read in the worker, tensor, model
         for (const [name, ms] of Object.entries(data.spans)) {
