@@ -6,12 +6,12 @@ const MATRICES = Object.freeze({ bt709: [0.2126, 0.0722], smpte170m: [0.299, 0.1
 
 // For each output position along an axis of n -> m samples: the two source indices and the
 // weight of the second (pixel centres aligned, as drawImage samples).
-function taps(n, m, scale = 1) {
+function taps(n, m) {
   const i0 = new Int32Array(m);
   const i1 = new Int32Array(m);
   const f = new Float32Array(m);
   for (let i = 0; i < m; i += 1) {
-    const s = Math.min(n - 1, Math.max(0, ((i + 0.5) * n) / m / scale - 0.5));
+    const s = Math.min(n - 1, Math.max(0, ((i + 0.5) * n) / m - 0.5));
     i0[i] = Math.floor(s);
     i1[i] = Math.min(n - 1, i0[i] + 1);
     f[i] = s - i0[i];
