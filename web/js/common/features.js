@@ -3,13 +3,18 @@
 // (web/pose-tables.json's pose_features, or the copy a model carries) and the keypoint names are
 // passed in, so node runs this module as it is.
 
-// makePoseVector(table, names) -> pose => number[] (table.min_score, torso_multiplier, angles, distances).
-export function makePoseVector(table, names) {
+// Both vectors' index set-up: name -> position, the table's angle triples and the torso's corners.
+function layout(table, names) {
   const index = new Map(names.map((n, i) => [n, i]));
   const at = (n) => index.get(n);
-  const angles = table.angles.map((t) => t.map(at));
+  const torso = ['left_hip', 'right_hip', 'left_shoulder', 'right_shoulder'].map(at);
+  return { at, angles: table.angles.map((t) => t.map(at)), torso };
+}
+
+// makePoseVector(table, names) -> pose => number[] (table.min_score, torso_multiplier, angles, distances).
+export function makePoseVector(table, names) {
+  const { at, angles, torso: [lh, rh, ls, rs] } = layout(table, names);
   const pairs = table.distances.map((p) => p.map(at));
-  const [lh, rh, ls, rs] = ['left_hip', 'right_hip', 'left_shoulder', 'right_shoulder'].map(at);
 
   return function poseVector(pose) {
     const byName = new Map(pose.keypoints.map((k) => [k.name, k]));
@@ -53,11 +58,8 @@ export function makePoseVector(table, names) {
 // model carries). makeWorldVector(table, names) -> pose => number[] | null (null: no keypoints3D,
 // a backbone other than BlazePose).
 export function makeWorldVector(table, names) {
-  const index = new Map(names.map((n, i) => [n, i]));
-  const at = (n) => index.get(n);
-  const angles = table.angles.map((t) => t.map(at));
+  const { at, angles, torso: [lh, rh, ls, rs] } = layout(table, names);
   const thighs = table.torso_thigh.map((p) => p.map(at));
-  const [lh, rh, ls, rs] = ['left_hip', 'right_hip', 'left_shoulder', 'right_shoulder'].map(at);
   const sub = (a, b) => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
   const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
   const mid = (a, b) => [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2, (a[2] + b[2]) / 2];
