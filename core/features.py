@@ -125,7 +125,7 @@ def backbone_problem(kind: str, backbone: str) -> str | None:
     return None
 
 
-def default_features(backbone: str | None, ensemble: int | None, world_landmarks: bool = True) -> str:
+def default_features(backbone: str | None, ensemble: int | None, *, world_landmarks: bool = True) -> str:
     """The measured best a run can have: `world` where the poses carry BlazePose's world landmarks
     (an image folder on a backbone that gives them, a recorded dataset whose every sample keeps
     them), merged in threes (LOSO on yoga5 0.973-0.976 over five seeds against 0.953-0.969 for
