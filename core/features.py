@@ -150,7 +150,7 @@ def recorded_problem(kind: str, backbone: str, lacking: int, total: int) -> str 
         return f"the dataset was recorded with {backbone}: {problem}"
     if lacking:
         return (f"{kind} features need BlazePose's world landmarks for every sample, and {lacking} of {total} "
-                f"sample(s) have none (recorded before the trainer page kept them): delete those and record "
+                f"sample(s) have none (recorded or imported before the trainer page kept them): delete those and record "
                 f"them again, or train keypoints features")
     return None
 

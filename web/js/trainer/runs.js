@@ -35,7 +35,9 @@ export function trainingText(training) {
 // worldBackbone: whether the page's backbone gives world landmarks.
 export function defaultFeatures(samples, worldBackbone) {
   const lacking = samples.filter((s) => !s.world).length;
-  if (!samples.length && !worldBackbone) return { features: 'keypoints', why: 'this backbone gives no 3-D landmarks (world features need BlazePose)' };
+  if (!samples.length && !worldBackbone) {
+    return { features: 'keypoints', why: 'this backbone gives no 3-D landmarks (world features need BlazePose)' };
+  }
   if (lacking) {
     return {
       features: 'keypoints',
@@ -43,7 +45,8 @@ export function defaultFeatures(samples, worldBackbone) {
         + '(recorded with another backbone than BlazePose, or before they were kept), so world features cannot train',
     };
   }
-  const why = samples.length ? "every sample keeps BlazePose's 3-D landmarks" : "BlazePose keeps 3-D landmarks with every sample";
+  const why = samples.length ? "every sample keeps BlazePose's 3-D landmarks"
+    : 'BlazePose keeps 3-D landmarks with every sample';
   return { features: WORLD, why: `${why}: world features (the most accurate)` };
 }
 

@@ -28,7 +28,8 @@ export function createSampler({ api, store }) {
     if (using.tmFeatures) sample.tm = float32ToBase64(await using.tmFeatures(element));
     const saved = await api.addSample(store.dataset.id, sample);
     store.samples.push({
-      id: saved.id, label, backbone: store.backbone, world: Boolean(sample.keypoints3D), thumbnail: `/api/samples/${saved.id}/thumbnail`,
+      id: saved.id, label, backbone: store.backbone, world: Boolean(sample.keypoints3D),
+      thumbnail: `/api/samples/${saved.id}/thumbnail`,
     });
     store.recorded += 1;
   }
