@@ -177,6 +177,9 @@ def test_upload_images_and_a_video_per_class_and_relabel(server, playwright_sess
             "() => document.querySelector('#message').textContent.startsWith('tfjs-pose_1.mp4:')", timeout=90000)
         dance = trainer_state(page, "counts.dance")
         assert dance >= 15  # a 4 s clip sampled every 200 ms
+        # images (the still-image fallback's pose included) and video frames keep their world landmarks too
+        samples = server.api("GET", f"/api/datasets/{trainer_state(page, 'dataset.id')}").json()["samples"]
+        assert len(samples) == 3 + dance and all(s["world"] for s in samples)
         # Move one tree sample to "dance".
         page.page.locator('.class-card[data-label="tree"] .thumbs select').first.select_option("dance")
         wait_trainer(page, f"posecastTrainer.counts.tree === 2 && posecastTrainer.counts.dance === {dance + 1}")
