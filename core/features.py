@@ -28,7 +28,7 @@ KEYPOINT_KINDS = ("pose", "keypoints", "world")  # computed from keypoints, so a
 # Kinds that need BlazePose's world landmarks besides the keypoints: inputs (N, 17, 6) of x, y,
 # score (image pixels) and the world x, y, z (metres, origin mid-hips, image axes).
 WORLD_KINDS = ("world",)
-WORLD_LAYOUT = "blazepose33"  # the backbones whose poses carry world landmarks
+WORLD_LAYOUT = WORLD_FEATURES["layout"]  # the backbones whose poses carry world landmarks
 # Models merged into one (training/model.py merge): the study measured up to 5; more only cost time.
 MAX_ENSEMBLE = 10
 KEYPOINT_FEATURES = 3 * len(COCO17)

@@ -44,8 +44,8 @@ const datasets = createDatasets({
 const models = createModels({ rows: $('#model-rows'), rollback: $('#rollback'), api, say });
 const runs = createRuns({
   form: $('#train-form'), status: $('#train-status'), note: $('#features-note'), curves: $('#curves'), store, api,
-  // BlazePose's layout is the one with world landmarks (core/features.py WORLD_LAYOUT)
-  worldBackbone: tables.backbones[store.backbone]?.layout === 'blazepose33',
+  // the layout whose poses carry world landmarks (pose-tables.json world_features.layout)
+  worldBackbone: tables.backbones[store.backbone]?.layout === tables.world_features.layout,
   onModel: () => models.refresh().catch(() => {}), onDone: (run) => report.show(run),
 });
 runs.suggest();
