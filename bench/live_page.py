@@ -11,8 +11,10 @@ Raw rate: on the page's thread, estimate() back to back on the page's <video> sh
 (the model plus reading each frame; what the page's loop did before the worker).
 Loop rate: the live page as a user sees it (estimate, tracking, smoothing, drawing), estimates per
 second over a window; `worker` is the default page (the camera's frames straight from its track to
-the pose worker, which estimates the newest whenever its model is free; each estimated frame drawn
-on the overlay, the <video> not displayed), `frames off the <video>` the page with
+the pose worker, which estimates the newest whenever its model is free, reading it from its I420
+planes; each estimated frame drawn on the overlay, the <video> not displayed), `drawn` the page
+with ?pixels=canvas (each frame from the track drawn on a canvas to be read, as before the planes
+were read), `frames off the <video>` the page with
 ?capture=video (each frame read on the page's thread in its video frame callback, two in the worker: one
 estimating, the next waiting), `worker, one in flight` the page with ?capture=video&inflight=1,
 `<video> shown` the page with ?display=video (the <video> composited at the camera's rate under a
@@ -24,7 +26,10 @@ thread, its other threads, the GPU process.
 Spans: where each estimate's time goes in the worker's loop (window.posecast.timing, ms per
 estimate): the model in the worker, the worker idle between two frames, reading the frame there
 (the default) or on the page's thread (?capture=video), wrapping the pixels in a tensor; on the
-page's thread handling the result and drawing it.
+page's thread handling the result and drawing it; with frames from the track, the frame's age at its
+estimate (from its capture).
+A/B: every loop window that ran side by side (rate, spans, lateness, CPU), e.g. for
+`--windows worker canvas --no-rates`.
 Responsiveness: during each loop window a 50 ms setTimeout chain runs on the page's thread; how
 late each timer fires is how long input would wait (the worst and the 99th percentile).
 Targets (issue 14): loop >= 0.9 x min(bare, camera fps); first pose warm <= 1 s; delay <= 100 ms.
@@ -141,8 +146,12 @@ def loop_window(page, url: str, seconds: float) -> dict:
 
 
 # Loop windows: kind -> the address's query beside the backbone.
-LOOP_WINDOWS = {"worker": "", "videocap": "&capture=video", "worker1": "&capture=video&inflight=1",
-                "video": "&display=video", "main": "&worker=0"}
+LOOP_WINDOWS = {"worker": "", "canvas": "&pixels=canvas", "videocap": "&capture=video",
+                "worker1": "&capture=video&inflight=1", "video": "&display=video", "main": "&worker=0"}
+# What each window's page is, for the A/B table.
+WINDOW_LABELS = {"worker": "from the track, planes read", "canvas": "from the track, drawn (?pixels=canvas)",
+                 "videocap": "off the <video> (?capture=video)", "worker1": "off the <video>, one in flight",
+                 "video": "<video> shown (?display=video)", "main": "page's thread (?worker=0)"}
 CPU_WINDOWS = (("worker", "frame drawn, frames from the track"), ("videocap", "frame drawn, frames off the <video>"), ("video", "<video> shown"))
 
 
@@ -184,6 +193,10 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
                 for name in sorted(names)}
 
     threads = {kind: sorted({w["thread"] for w in windows[kind]}) for kind in kinds}
+    # every window that ran: rate, responsiveness, spans and CPU (the A/B table)
+    ab = {kind: {"rate": med(kind, "rate"), "p99": med(kind, "p99"), "spans": spans_of(kind),
+                 "cpu": {group: statistics.median(w["cpu"][group] for w in windows[kind]) for group in windows[kind][0]["cpu"]}}
+          for kind in kinds if windows[kind] and kind != "main"}
     cpu = {kind: {group: statistics.median(w["cpu"][group] for w in windows[kind]) for group in windows[kind][0]["cpu"]}
            for kind, _ in CPU_WINDOWS if windows[kind]}
     return {
@@ -199,7 +212,7 @@ def measure(pw, server, camera: Path, backbone: str, fps: int, seconds: float, r
         "first_pose_warm_main_ms": med("main", "first_pose_ms"),
         "raw_per_s": statistics.median(windows["raw"]) if rates else None,
         "bare_per_s": statistics.median(windows["bare"]) if rates else None,
-        "spans_worker_ms": spans_of("worker"), "spans_video_capture_ms": spans_of("videocap"), "threads": threads, "windows": windows, "requests_outside_loopback": outside, "page_errors": errors,
+        "spans_worker_ms": spans_of("worker"), "spans_video_capture_ms": spans_of("videocap"), "ab": ab, "threads": threads, "windows": windows, "requests_outside_loopback": outside, "page_errors": errors,
     }
 
 
@@ -238,7 +251,8 @@ def table(results: list[dict], load: str) -> str:
 
 SPAN_COLUMNS = (("worker model", "model"), ("worker idle", "worker idle"), ("worker read", "worker: read the frame"),
                 ("worker tensor", "worker: pixels → tensor"), ("read", "page: read the frame"),
-                ("handle", "page: track, smooth, classify"), ("draw", "page: draw"))
+                ("handle", "page: track, smooth, classify"), ("draw", "page: draw"),
+                ("worker age", "the frame's age at its estimate"))
 
 
 def spans_table(results: list[dict]) -> str:
@@ -275,6 +289,28 @@ def cpu_table(results: list[dict]) -> str:
             rest = sum(v for k, v in shares.items() if k != "pose worker")
             lines.append(f"| {r['backbone']} | {r['fps']} fps | {label} | {r[rate_of[kind]]:.1f} | "
                          + " | ".join(f"{shares[g]:.0f}" for g in groups) + f" | {rest:.0f} |")
+    return "\n".join(lines)
+
+
+AB_SPANS = (("worker model", "model ms"), ("worker idle", "worker idle ms"), ("worker read", "worker: read ms"),
+            ("read", "page: read ms"), ("worker age", "frame's age at estimate ms"))
+
+
+def ab_table(results: list[dict]) -> str:
+    """Every loop window of the run side by side (medians): estimates per second, where each
+    estimate's time goes (ms per estimate, and the frame's age from its capture to its model run:
+    frames from the track only), the page's p99 lateness and the CPU of the pose worker and the
+    rest."""
+    lines = ["| backbone | camera | frames | loop /s | " + " | ".join(label for _, label in AB_SPANS)
+             + " | late p99 ms | pose worker % | all but the pose worker % |",
+             "| --- | --- | --- | --- |" + " --- |" * (len(AB_SPANS) + 3)]
+    for r in results:
+        for kind, w in r["ab"].items():
+            cpu = w["cpu"]
+            rest = sum(v for k, v in cpu.items() if k != "pose worker")
+            lines.append(f"| {r['backbone']} | {r['fps']} fps | {WINDOW_LABELS[kind]} | {_f(w['rate'])} | "
+                         + " | ".join(_f(w["spans"].get(name)) for name, _ in AB_SPANS)
+                         + f" | {_f(w['p99'], '.0f')} | {_f(cpu.get('pose worker'), '.0f')} | {rest:.0f} |")
     return "\n".join(lines)
 
 
@@ -325,6 +361,8 @@ def main(argv=None) -> int:
     print(spans_table(results))
     print("\nChromium's threads during the worker's loop (% of one core, median of the windows):\n")
     print(cpu_table(results))
+    print("\nEvery loop window side by side (medians):\n")
+    print(ab_table(results))
     for r in results:
         if r["requests_outside_loopback"] or r["page_errors"]:
             print(f"  {r['backbone']}: requests outside loopback {r['requests_outside_loopback']}, "

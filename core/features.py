@@ -28,7 +28,7 @@ KEYPOINT_KINDS = ("pose", "keypoints", "world")  # computed from keypoints, so a
 # Kinds that need BlazePose's world landmarks besides the keypoints: inputs (N, 17, 6) of x, y,
 # score (image pixels) and the world x, y, z (metres, origin mid-hips, image axes).
 WORLD_KINDS = ("world",)
-WORLD_LAYOUT = "blazepose33"  # the backbones whose poses carry world landmarks
+WORLD_LAYOUT = WORLD_FEATURES["layout"]  # the backbones whose poses carry world landmarks
 # Models merged into one (training/model.py merge): the study measured up to 5; more only cost time.
 MAX_ENSEMBLE = 10
 KEYPOINT_FEATURES = 3 * len(COCO17)
@@ -125,12 +125,33 @@ def backbone_problem(kind: str, backbone: str) -> str | None:
     return None
 
 
-def recorded_problem(kind: str) -> str | None:
-    """Why samples recorded on the trainer page cannot give `kind` features, or None: they keep the
-    2-D keypoints only (no world landmarks)."""
-    if kind in WORLD_KINDS:
-        return (f"{kind} features need BlazePose's world landmarks, which recorded samples do not keep: "
-                "train it from a folder of images (`posecast train FOLDER`)")
+def default_features(backbone: str | None, ensemble: int | None, *, world_landmarks: bool = True) -> str:
+    """The measured best a run can have: `world` where the poses carry BlazePose's world landmarks
+    (an image folder on a backbone that gives them, a recorded dataset whose every sample keeps
+    them), merged in threes (LOSO on yoga5 0.973-0.976 over five seeds against 0.953-0.969 for
+    `keypoints`: README, the sixth study); `keypoints` for another backbone, samples without world
+    landmarks or a member count that is not a multiple of three. `posecast train` and the
+    trainer page's runs choose by this rule (server/models/training_runs.py, web/js/trainer/runs.js)."""
+    world = WORLD_KINDS[0]
+    if world_landmarks and not backbone_problem(world, backbone or TRAIN_BACKBONE) \
+            and not ensemble_problem(world, ensemble or 3):
+        return world
+    return DEFAULT_KIND
+
+
+def recorded_problem(kind: str, backbone: str, lacking: int, total: int) -> str | None:
+    """Why a recorded dataset cannot give `kind` features, or None: its samples come from
+    `backbone`, and `lacking` of its `total` samples carry no world landmarks (the trainer page
+    keeps BlazePose's with each sample; older samples and other backbones have none)."""
+    if kind not in WORLD_KINDS:
+        return None
+    problem = backbone_problem(kind, backbone)
+    if problem:
+        return f"the dataset was recorded with {backbone}: {problem}"
+    if lacking:
+        return (f"{kind} features need BlazePose's world landmarks for every sample, and {lacking} of {total} "
+                f"sample(s) have none (recorded or imported before the trainer page kept them): delete those and record "
+                f"them again, or train keypoints features")
     return None
 
 

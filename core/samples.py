@@ -10,13 +10,16 @@ import base64
 import numpy as np
 
 from .checks import Invalid, check_label, check_number, fields  # noqa: F401 (check_label re-exported)
-from .features import TM_FEATURES, TRAIN_BACKBONE, keypoint_vector
+from .features import TM_FEATURES, TRAIN_BACKBONE, WORLD_LAYOUT, keypoint_vector
 from .tables import BACKBONES, keypoint_count
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
 MAX_THUMBNAIL = 64 * 1024
 MAX_DIMENSION = 8192
-SAMPLE_FIELDS = ("label", "backbone", "width", "height", "keypoints", "tm", "thumbnail")
+SAMPLE_FIELDS = ("label", "backbone", "width", "height", "keypoints", "keypoints3D", "tm", "thumbnail")
+# BlazePose's world landmarks are metres from the mid-hips: a body lies within a couple of them, so
+# anything past this is no pose (and would swamp the body frame's scale).
+MAX_WORLD_METRES = 10.0
 
 
 def validate_sample(payload) -> dict:
@@ -43,6 +46,7 @@ def validate_sample(payload) -> dict:
         normalised = keypoint_vector(clean).tolist()
     except KeyError as exc:
         raise Invalid(f"keypoints lack {exc.args[0]}") from None
+    world = world_landmarks(payload.get("keypoints3D"), backbone, clean)
     tm = None
     if payload.get("tm") is not None:
         if backbone != "posenet":
@@ -66,7 +70,33 @@ def validate_sample(payload) -> dict:
         if len(thumbnail) > MAX_THUMBNAIL or not thumbnail.startswith(b"\xff\xd8"):
             raise Invalid(f"thumbnail must be a JPEG of at most {MAX_THUMBNAIL} bytes")
     return {"label": label, "backbone": backbone, "width": width, "height": height,
-            "keypoints": clean, "normalised": normalised, "tm": tm, "thumbnail": thumbnail}
+            "keypoints": clean, "normalised": normalised, "world": world, "tm": tm, "thumbnail": thumbnail}
+
+
+def world_landmarks(points, backbone: str, keypoints: list[dict]) -> list[list[float]] | None:
+    """A sample's world landmarks (the page's `keypoints3D`: [{x, y, z, name?, score?}] in metres,
+    one per keypoint and in their order; runtime/ BlazePose's `extra["world"]` as [x, y, z]) -> the
+    stored [[x, y, z], ...], or None when it has none. Only a BlazePose backbone gives them."""
+    if points is None:
+        return None
+    if BACKBONES[backbone].get("layout") != WORLD_LAYOUT:
+        raise Invalid(f"keypoints3D (world landmarks) come from BlazePose backbones only, not {backbone}")
+    if not isinstance(points, list) or len(points) != len(keypoints):
+        raise Invalid(f"keypoints3D must be a list of {len(keypoints)} for {backbone}")
+    rows = []
+    for i, p in enumerate(points):
+        if isinstance(p, list) and len(p) == 3:
+            p = dict(zip("xyz", p))
+        if not isinstance(p, dict) or not {"x", "y", "z"} <= set(p) <= {"name", "x", "y", "z", "score"}:
+            raise Invalid(f"keypoints3D[{i}] must be {{x, y, z}} (name and score optional)")
+        if "name" in p and p["name"] != keypoints[i]["name"]:
+            raise Invalid(f"keypoints3D[{i}] is {str(p['name'])[:32]!r}, not keypoints[{i}]'s "
+                          f"{keypoints[i]['name']!r}: send them in the same order")
+        if "score" in p:
+            check_number(p["score"], f"keypoints3D[{i}].score", 0, 1)
+        rows.append([check_number(p[axis], f"keypoints3D[{i}].{axis}", -MAX_WORLD_METRES, MAX_WORLD_METRES)
+                     for axis in "xyz"])
+    return rows
 
 
 def recorded_backbone(found: set, asked: str | None) -> str:

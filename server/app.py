@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     with db.startup_lock(app):  # one process at a time makes what a new database lacks
         db.create_tables(app)
         auth.init_app(app)
+        samples.start(app)
         models.start(app)
         stream.start(app)
     app.register_blueprint(api.bp)

@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 from core.checks import NAME
-from core.features import (DEFAULT_KIND, KEYPOINT_KINDS, KINDS, TRAIN_BACKBONE, WORLD_KINDS, backbone_problem,
-                           ensemble_problem, recorded_problem)
+from core.features import KEYPOINT_KINDS, KINDS, TRAIN_BACKBONE, default_features
 from core.tables import BACKBONES
 from core.paths import PROJECT_ROOT
 
@@ -123,22 +122,12 @@ def _activate(url: str, name: str, version: int) -> str:
     return f"activated on {url}: every open live page now runs it"
 
 
-def default_features(dataset: str | None, backbone: str | None, ensemble: int | None) -> str:
-    """The measured best a run can have: `world` from an image folder on a backbone with world
-    landmarks, merged in threes (LOSO on yoga5 0.973-0.976 over five seeds against 0.953-0.969 for
-    `keypoints`: README, the sixth study); `keypoints` for a recorded dataset (its samples keep 2-D
-    keypoints only), another backbone or a member count that is not a multiple of three."""
-    world = WORLD_KINDS[0]
-    if dataset is None and not backbone_problem(world, backbone or TRAIN_BACKBONE) \
-            and not ensemble_problem(world, ensemble or 3):
-        return world
-    return DEFAULT_KIND
-
-
 def run(args) -> int:
     import training  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
     from .registry import next_version
     from training import data, export, features, train
+
+    from .train_job import load
 
     settings = _settings()
     name = args.name or (args.dataset or args.data.resolve().name)
@@ -146,17 +135,19 @@ def run(args) -> int:
         print(f"posecast train: invalid model name {name!r}", file=sys.stderr)
         return 2
     dataset_id = None
-    args.features = args.features or default_features(args.dataset, args.backbone, args.ensemble)
-    keypoints = args.features in KEYPOINT_KINDS
-    args.epochs = args.epochs if args.epochs is not None else (120 if keypoints else 60)
-    args.ensemble = args.ensemble if args.ensemble is not None else (3 if keypoints else 1)
     try:
+        if args.dataset:  # its samples say which backbone, and whether they keep world landmarks
+            dataset_id, backbone, lacking = _find_dataset(settings, args.dataset, args.backbone)
+            args.features = args.features or default_features(backbone, args.ensemble, world_landmarks=not lacking)
+        else:
+            args.features = args.features or default_features(args.backbone, args.ensemble)
+        keypoints = args.features in KEYPOINT_KINDS
+        args.epochs = args.epochs if args.epochs is not None else (120 if keypoints else 60)
+        args.ensemble = args.ensemble if args.ensemble is not None else (3 if keypoints else 1)
         train.check_ensemble(args.features, args.ensemble, "--ensemble")  # before minutes of extraction
-        if args.dataset and recorded_problem(args.features):
-            raise ValueError(recorded_problem(args.features))
         if args.dataset:
-            x, labels, groups, dataset_id, backbone = _from_database(settings, args.dataset, args.features,
-                                                                     args.backbone)
+            x, labels, groups, backbone = load(settings["DATABASE_URL"], dataset_id, args.features,
+                                               Path(settings["INSTANCE_PATH"]), backbone)
             data.check([data.Sample(Path(g), label, g) for label, g in zip(labels, groups)])
             print(f"dataset {args.dataset}: {len(labels)} samples, {len(set(labels))} classes, recorded with {backbone}")
         else:
@@ -201,16 +192,18 @@ def run(args) -> int:
     return 0
 
 
-def _from_database(settings: dict, dataset: str, kind: str, backbone: str | None):
-    from sqlalchemy import create_engine, text
+def _find_dataset(settings: dict, dataset: str, backbone: str | None) -> tuple[int, str, int]:
+    """(id, backbone, samples without world landmarks) of a recorded dataset, by name."""
+    from sqlalchemy import create_engine, select
 
-    from .train_job import load
+    from .. import db
+    from ..samples.datasets import backbone_of, datasets, samples, without_world
 
     engine = create_engine(settings["DATABASE_URL"])
-    with engine.connect() as conn:
-        row = conn.execute(text("SELECT id FROM datasets WHERE name = :n"), {"n": dataset}).first()
-    if row is None:
-        raise ValueError(f"no dataset named {dataset!r} in {settings['DATABASE_URL']}")
-    x, labels, groups, recorded = load(settings["DATABASE_URL"], row.id, kind, Path(settings["INSTANCE_PATH"]),
-                                       backbone)
-    return x, labels, groups, row.id, recorded
+    with engine.begin() as conn:  # a database no server has opened since samples kept world landmarks
+        db.metadata.create_all(conn)
+        db.ensure_column(conn, samples, "world")
+        row = conn.execute(select(datasets.c.id).where(datasets.c.name == dataset)).first()
+        if row is None:
+            raise ValueError(f"no dataset named {dataset!r} in {settings['DATABASE_URL']}")
+        return row.id, backbone_of(conn, row.id, backbone), without_world(conn, row.id)[0]

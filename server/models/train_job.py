@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.features import DEFAULT_KIND, KINDS
+from core.features import DEFAULT_KIND, KINDS, WORLD_KINDS, person_inputs, recorded_problem
 from core.samples import recorded_backbone
 
 
@@ -19,7 +19,8 @@ def emit(event: str, **data) -> None:
 
 
 def load(database_url: str, dataset_id: int, kind: str, instance: Path, backbone: str | None = None):
-    """(inputs, labels, groups, backbone) of a dataset's samples."""
+    """(inputs, labels, groups, backbone) of a dataset's samples: (N, 17, 3) keypoints, (N, 17, 6)
+    with their world landmarks for world kinds (every sample must keep them), or tm's features."""
     from sqlalchemy import create_engine, select
 
     from ..samples.datasets import folder as sample_folder, samples
@@ -27,10 +28,8 @@ def load(database_url: str, dataset_id: int, kind: str, instance: Path, backbone
     engine = create_engine(database_url)
     with engine.connect() as conn:
         rows = conn.execute(select(samples.c.id, samples.c.label, samples.c.keypoints, samples.c.has_tm,
-                                   samples.c.backbone)
+                                   samples.c.backbone, samples.c.world)
                             .where(samples.c.dataset_id == dataset_id).order_by(samples.c.id)).all()
-    from core.features import keypoint_array
-
     backbone = recorded_backbone({r.backbone for r in rows}, backbone)
 
     if kind == "tm":
@@ -40,11 +39,20 @@ def load(database_url: str, dataset_id: int, kind: str, instance: Path, backbone
         folder = sample_folder(dataset_id, str(instance))
         x = np.stack([np.fromfile(folder / f"{r.id}.f32", dtype="<f4") for r in rows]) if rows else np.zeros((0, 1))
     else:
-        # Raw keypoints (any backbone's COCO-17 subset): training augments them before the vectors.
-        x = (np.stack([keypoint_array(r.keypoints if isinstance(r.keypoints, list) else json.loads(r.keypoints))
-                       for r in rows]) if rows else np.zeros((0, 17, 3)))
+        problem = recorded_problem(kind, backbone, sum(r.world is None for r in rows), len(rows))
+        if problem:
+            raise ValueError(problem)
+        # Raw keypoints (any backbone's COCO-17 subset), with the world landmarks for world kinds, built
+        # as every other pose's are (core/features.py): training augments them before the vectors.
+        x = (np.stack([person_inputs(kind, _json(r.keypoints), _json(r.world)) for r in rows]) if rows
+             else np.zeros((0, 17, 6 if kind in WORLD_KINDS else 3)))
     # Every recorded sample is its own group, named by its id (train_job maps mistakes back to ids).
     return x, [r.label for r in rows], [str(r.id) for r in rows], backbone
+
+
+def _json(value):
+    """A JSON column's value (some drivers hand back the text)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def main(argv=None) -> int:

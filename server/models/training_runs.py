@@ -10,14 +10,14 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, String, Table, insert, select, update
 
 from core.checks import NAME, Invalid
-from core.features import DEFAULT_KIND, KINDS, ensemble_problem, recorded_problem
+from core.features import DEFAULT_KIND, KINDS, default_features, ensemble_problem, recorded_problem
 from core.samples import check_label
 from core.tables import BACKBONES
 from core.clock import utcnow as _now
 
 from .. import auth, db, instances, jobs
 from ..contract import TRAIN_PROGRESS, TRAINER
-from ..samples.datasets import backbone_of, datasets, samples
+from ..samples.datasets import backbone_of, datasets, samples, without_world
 from ..sockets import socketio
 from . import registry
 
@@ -51,20 +51,22 @@ def _row(r) -> dict:
 
 @bp.post("/datasets/<int:dataset_id>/train")
 def start(dataset_id: int):
-    """Start training on a dataset: {features?: 'pose'|'keypoints'|'tm' (not 'world': recorded samples keep 2-D keypoints), epochs?: 1..500, ensemble?: 1..10
-    (models trained with other seeds and merged into one, keypoint kinds only; the page's "Best
-    accuracy" is 3 of 120 epochs), name?: str, chiral?: [class, ...] (classes whose mirror image is
-    another pose: never mirrored), backbone?: the one its samples were recorded with (checked; a
-    dataset that mixes backbones is refused)}."""
+    """Start training on a dataset: {features?: 'pose'|'keypoints'|'world'|'tm' (world: BlazePose
+    samples that all keep their world landmarks; default: world where it can be had and `ensemble`
+    is a multiple of 3, as `posecast train` chooses, else keypoints), epochs?: 1..500, ensemble?:
+    1..10 (models trained with other seeds and merged into one, keypoint kinds only; world in
+    threes, one per view; the page's "Best accuracy" is 3 of 120 epochs), name?: str, chiral?:
+    [class, ...] (classes whose mirror image is another pose: never mirrored), backbone?: the one
+    its samples were recorded with (checked; a dataset that mixes backbones is refused)}."""
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         raise Invalid("expected a JSON object")
-    features = body.get("features", DEFAULT_KIND)
+    features = body.get("features")
     chiral = body.get("chiral", [])
     epochs = body.get("epochs", 60)
     ensemble = body.get("ensemble", 1)
     backbone = body.get("backbone")
-    if features not in KINDS:
+    if features is not None and features not in KINDS:
         raise Invalid(f"features must be one of {', '.join(KINDS)}")
     if backbone is not None and (not isinstance(backbone, str) or backbone not in BACKBONES):
         raise Invalid(f"backbone must be one of {', '.join(BACKBONES)}")
@@ -73,7 +75,7 @@ def start(dataset_id: int):
     chiral = [check_label(c, "chiral class") for c in chiral]
     if not isinstance(epochs, int) or isinstance(epochs, bool) or not 1 <= epochs <= 500:
         raise Invalid("epochs must be a whole number from 1 to 500")
-    problem = recorded_problem(features) or ensemble_problem(features, ensemble)
+    problem = ensemble_problem(features or DEFAULT_KIND, ensemble)  # before the dataset's default is known
     if problem:
         raise Invalid(problem)
     with db.engine().begin() as conn:
@@ -88,6 +90,11 @@ def start(dataset_id: int):
         if len(counts) < 2 or min(counts.values()) < 2:
             raise Invalid(f"need at least 2 classes with 2 samples each; have {counts or 'none'}")
         backbone = backbone_of(conn, dataset_id, backbone)
+        lacking, total = without_world(conn, dataset_id)
+        features = features or default_features(backbone, ensemble, world_landmarks=not lacking)
+        problem = recorded_problem(features, backbone, lacking, total) or ensemble_problem(features, ensemble)
+        if problem:
+            raise Invalid(problem)
         if conn.execute(select(runs.c.id).where(runs.c.status == "running")).first():
             return jsonify(error="a training run is in progress already"), 409
         params = {"features": features, "backbone": backbone, "epochs": epochs, "ensemble": ensemble, "name": name,

@@ -13,3 +13,10 @@ def init_app(app) -> None:
     app.register_blueprint(datasets.bp)
     app.register_blueprint(zip_import.bp)
     app.register_blueprint(explore.bp)
+
+
+def start(app) -> None:
+    """With the tables there: columns added since a database was made."""
+    from . import datasets
+
+    datasets.start(app)

@@ -36,6 +36,9 @@ samples = Table(
     Column("height", Integer, nullable=False),
     Column("keypoints", JSON, nullable=False),  # [{name, x, y, score}] in source pixels
     Column("normalised", JSON, nullable=False),  # training.features.keypoint_vector of the COCO-17 subset
+    # BlazePose's world landmarks, [[x, y, z], ...] in metres, one per keypoint (the page's
+    # keypoints3D): what `world` models train on. NULL for other backbones and older samples.
+    Column("world", JSON(none_as_null=True)),
     Column("has_tm", Integer, nullable=False, default=0),
     Column("has_thumbnail", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -84,10 +87,10 @@ def get_dataset(dataset_id: int):
         if row is None:
             return _not_found("dataset")
         rows = conn.execute(select(samples.c.id, samples.c.label, samples.c.backbone, samples.c.has_tm,
-                                   samples.c.has_thumbnail).where(samples.c.dataset_id == dataset_id)
-                            .order_by(samples.c.id)).all()
+                                   samples.c.has_thumbnail, samples.c.world.is_not(None).label("has_world"))
+                            .where(samples.c.dataset_id == dataset_id).order_by(samples.c.id)).all()
         return jsonify({**_summary(conn, row), "samples": [
-            {"id": r.id, "label": r.label, "backbone": r.backbone, "tm": bool(r.has_tm),
+            {"id": r.id, "label": r.label, "backbone": r.backbone, "tm": bool(r.has_tm), "world": bool(r.has_world),
              "thumbnail": f"/api/samples/{r.id}/thumbnail" if r.has_thumbnail else None} for r in rows]})
 
 
@@ -102,6 +105,7 @@ def store_samples(conn, dataset_id: int, clean: list[dict], target: Path) -> lis
             sample_id = conn.execute(insert(samples).values(
                 dataset_id=dataset_id, label=sample["label"], backbone=sample["backbone"], width=sample["width"],
                 height=sample["height"], keypoints=sample["keypoints"], normalised=sample["normalised"],
+                world=sample.get("world"),
                 has_tm=int(sample["tm"] is not None), has_thumbnail=int(sample["thumbnail"] is not None),
                 created_at=utcnow())).inserted_primary_key[0]
             target.mkdir(parents=True, exist_ok=True)
@@ -162,6 +166,19 @@ def thumbnail(sample_id: int):
     if row is None:
         return _not_found("thumbnail")
     return send_file(folder(row.dataset_id) / f"{sample_id}.jpg", mimetype="image/jpeg", max_age=3600)
+
+
+def start(app) -> None:
+    """Databases made before samples kept world landmarks get the column (NULL: none)."""
+    with db.engine_of(app).begin() as conn:
+        db.ensure_column(conn, samples, "world")
+
+
+def without_world(conn, dataset_id: int) -> tuple[int, int]:
+    """(samples without world landmarks, samples) of a dataset."""
+    total, lacking = conn.execute(select(func.count(), func.count().filter(samples.c.world.is_(None)))
+                                  .where(samples.c.dataset_id == dataset_id)).one()
+    return lacking, total
 
 
 def job_arguments(description: str):

@@ -1,7 +1,7 @@
 """Import an extracted upload (`<folder>/<class>/<image>`) into a dataset, in its own process:
 the dataset's backbone runs on every image as `posecast train` runs it (runtime/: the page's first
 frame, then the refined crop; the most confident person's keypoints, all unseen when nobody is
-found; with PoseNet also Teachable Machine's features), every sample gets a thumbnail and is
+found; BlazePose's world landmarks; with PoseNet also Teachable Machine's features), every sample gets a thumbnail and is
 validated like a browser's, and all of them are stored in one transaction, or none. Progress goes
 to stdout as JSON lines: {"event": "progress"|"done"|"error", ...}."""
 from __future__ import annotations
@@ -29,24 +29,30 @@ def thumbnail(image) -> str:
 
 
 def model_row(estimator, image, backbone: str) -> dict:
-    """What the backbone gives a sample (in an extraction worker): its keypoints, and with PoseNet
-    Teachable Machine's features, from the whole image as TM does."""
-    row = {"keypoints": keypoints_in(estimator, image, backbone)}
+    """What the backbone gives a sample (in an extraction worker): its keypoints, BlazePose's world
+    landmarks, and with PoseNet Teachable Machine's features, from the whole image as TM does."""
+    row = pose_of(estimator, image, backbone)
     if backbone == "posenet":
         row["tm"] = base64.b64encode(estimator.outputs(image).tm_features().astype("<f4").tobytes()).decode()
     return row
 
 
-def keypoints_in(estimator, image, backbone: str) -> list[dict]:
-    """The most confident person's keypoints in the backbone's layout; all unseen (score 0) when
-    nobody is found, as training counts such an image."""
-    from core.tables import keypoint_names
+def pose_of(estimator, image, backbone: str) -> dict:
+    """The most confident person's keypoints in the backbone's layout and, from a backbone that
+    gives them, its world landmarks (`keypoints3D`, as the page sends them); all unseen (score 0,
+    world landmarks 0) when nobody is found, as training from a folder counts such an image."""
+    from core.features import WORLD_LAYOUT
+    from core.tables import BACKBONES, keypoint_names
 
+    world = BACKBONES[backbone].get("layout") == WORLD_LAYOUT
     poses = estimator.estimate(image)
     if not poses:
-        return [{"name": name, "x": 0.0, "y": 0.0, "score": 0.0} for name in keypoint_names(backbone)]
-    return [{"name": k["name"], "x": k["x"], "y": k["y"], "score": k["score"]}
-            for k in max(poses, key=lambda p: p.score).keypoints]
+        names = keypoint_names(backbone)
+        return {"keypoints": [{"name": name, "x": 0.0, "y": 0.0, "score": 0.0} for name in names],
+                **({"keypoints3D": [[0.0, 0.0, 0.0]] * len(names)} if world else {})}
+    pose = max(poses, key=lambda p: p.score)
+    return {"keypoints": [{"name": k["name"], "x": k["x"], "y": k["y"], "score": k["score"]} for k in pose.keypoints],
+            **({"keypoints3D": pose.extra["world"]} if world else {})}
 
 
 def main(argv=None) -> int:

@@ -40,6 +40,52 @@ def test_frames_cross_at_most_320_px_long(playwright_session, live_server):
         assert scales == [320 / 576, 0.5, 0.25, 1, 1]
 
 
+# A camera frame read both ways: drawn shrunk on a canvas (frame-pixels.js, as a <video>'s frames
+# are read) and from its I420 planes in JavaScript (frame-yuv.js, as the pose worker reads the
+# frames from a camera's track).
+READ_BOTH_WAYS_JS = """async () => {
+  const { createFrameReader } = await import('/js/common/frame-pixels.js');
+  const { readI420 } = await import('/js/common/frame-yuv.js');
+  const stream = await navigator.mediaDevices.getUserMedia({ video: true });
+  const [track] = stream.getVideoTracks();
+  const reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
+  const out = [];
+  for (let i = 0; i < 3; i += 1) {
+    const { value: frame } = await reader.read();
+    const data = new Uint8Array(frame.allocationSize());
+    const layout = await frame.copyTo(data);
+    const drawn = createFrameReader()(frame);
+    const planes = createFrameReader()(frame, { data, layout });
+    const yuv = readI420(data, layout, 576, 576, 320, 320, frame.colorSpace);
+    let sum = 0; let worst = 0; let same = true;
+    for (let j = 0; j < drawn.pixels.data.length; j += 1) {
+      const d = Math.abs(drawn.pixels.data[j] - planes.pixels.data[j]);
+      sum += d; worst = Math.max(worst, d);
+      same &&= yuv[j] === planes.pixels.data[j];
+    }
+    out.push({ format: frame.format, size: [planes.pixels.width, planes.pixels.height], scale: planes.scale,
+               drawnScale: drawn.scale, mean: sum / drawn.pixels.data.length, worst, readFromPlanes: same });
+    frame.close();
+  }
+  track.stop();
+  return out;
+}"""
+
+
+def test_camera_planes_read_as_the_canvas_reads_them(playwright_session, live_server, y4m):
+    camera = y4m("videos/tfjs-pose_1.mp4")
+    with hb.chromium(playwright_session, camera=camera) as browser:
+        page = hb.open_page(browser, f"{live_server.url}/?source=none&backbone=posenet&worker=0", grant_camera=True)
+        page.wait_for("posecast.status === 'ready'")
+        for frame in page.page.evaluate(READ_BOTH_WAYS_JS):
+            assert frame["format"] == "I420" and frame["size"] == [320, 320], frame
+            assert frame["scale"] == frame["drawnScale"] and frame["readFromPlanes"], frame
+            # measured 0.47 levels on average (the canvas rounds its own way); with BT.709's colour
+            # matrix instead of BT.601's 7.6, with full range instead of limited 1.9
+            assert frame["mean"] < 1.0, frame
+        assert page.errors == []
+
+
 def test_shrunk_frames_give_poses_in_the_source_pixels(playwright_session, live_server, shared_data):
     golden = json.loads(shared("keypoints", "pose_1.json").read_text())
     with hb.chromium(playwright_session) as browser:
@@ -58,8 +104,8 @@ def test_shrunk_frames_give_poses_in_the_source_pixels(playwright_session, live_
 
 # The camera's frames straight from its track to the worker (the default: the worker reads each and
 # estimates the newest), two frames in the worker read off the <video> (each in its own frame
-# callback) and one on the page's thread (the next started when a result is handled): each must take
-# each frame at most once.
+# callback) and one on the page's thread (the next started when a result is handled): each must
+# take each frame at most once.
 @pytest.mark.parametrize("query, thread, capture", [("", "worker", "track"), ("&capture=video", "worker", "video"),
                                                     ("&worker=0", "main", "video")])
 def test_worker_loop_estimates_each_frame_once(playwright_session, live_server, y4m, query, thread, capture):
@@ -76,9 +122,13 @@ def test_worker_loop_estimates_each_frame_once(playwright_session, live_server, 
         assert all(a < b for a, b in zip(times, times[1:])), times
         timing = page.state("posecast.timing")
         if capture == "track":
-            # posecast.timing (the bench's spans): each estimate's frame read in the worker, none here
+            # posecast.timing (the bench's spans): each estimate's frame read in the worker, none
+            # here, and its age from its capture, which must be under a second (the camera's clock
+            # measured right) and more than the read
             assert timing["worker read"]["n"] >= timing["worker model"]["n"] >= 60, timing
             assert "read" not in timing, timing
+            age, read = (timing[f"worker {name}"]["ms"] / timing[f"worker {name}"]["n"] for name in ("age", "read"))
+            assert read < age < 1000, timing
         elif thread == "worker":
             # each estimate's frame read here, its model run there
             assert timing["worker model"]["n"] >= 60 and timing["worker model"]["ms"] > 0, timing

@@ -112,7 +112,6 @@ def test_dataset_names(client, dataset, name, status):
     ({"ensemble": True}, 400, "ensemble must be"),
     ({"ensemble": 2.5}, 400, "ensemble must be"),
     ({"features": "tm", "ensemble": 3}, 400, "ensemble 3: must be 1, or more for pose, keypoints, world features, not tm"),
-    ({"features": "world", "ensemble": 3}, 400, "recorded samples do not keep"),
     ({"name": "../x"}, 400, "name"),
 ])
 def test_training_refuses_bad_requests(client, dataset, body, status, error):
@@ -127,3 +126,114 @@ def test_unknown_dataset_and_sample(client):
     assert client.post("/api/datasets/99/train", json={}).status_code == 404
     assert client.delete("/api/samples/99").status_code == 404
     assert client.patch("/api/samples/99", json={"label": "x"}).status_code == 404
+
+
+# BlazePose samples keep the pose's world landmarks (the page's keypoints3D), for `world` models.
+def blazepose_sample(label="tree", **over):
+    from core.tables import BLAZEPOSE33
+
+    body = {"label": label, "backbone": "blazepose-heavy", "width": 640, "height": 480,
+            "keypoints": [{"name": n, "x": 100.0 + 5 * i, "y": 50.0 + 7 * i, "score": 0.9} for i, n in enumerate(BLAZEPOSE33)],
+            "keypoints3D": [{"name": n, "x": 0.01 * i - 0.2, "y": 0.5 - 0.03 * i, "z": 0.002 * i * i - 0.1}
+                            for i, n in enumerate(BLAZEPOSE33)],
+            "thumbnail": THUMB}
+    body.update(over)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+@pytest.fixture
+def db_client(any_db_app):
+    """Logged in as the admin, on SQLite and on the real PostgreSQL server."""
+    from tests.helpers.auth import ADMIN, login
+
+    return login(any_db_app.test_client(), *ADMIN)
+
+
+def stored_world(app) -> list:
+    from sqlalchemy import select
+
+    from server import db
+    from server.samples.datasets import samples
+
+    with app.app_context(), db.engine().connect() as conn:
+        return [r.world for r in conn.execute(select(samples.c.world).order_by(samples.c.id))]
+
+
+def test_blazepose_samples_keep_their_world_landmarks(db_client, any_db_app):
+    ds = db_client.post("/api/datasets", json={"name": "studio"}).get_json()
+    body = blazepose_sample()
+    assert db_client.post(f"/api/datasets/{ds['id']}/samples", json=body).status_code == 201
+    # as runtime/ gives them (an import): [x, y, z] rows, no names
+    rows = [[p["x"], p["y"], p["z"]] for p in body["keypoints3D"]]
+    assert db_client.post(f"/api/datasets/{ds['id']}/samples", json=blazepose_sample(keypoints3D=rows)).status_code == 201
+    assert db_client.post(f"/api/datasets/{ds['id']}/samples", json=blazepose_sample(keypoints3D=None)).status_code == 201
+    assert stored_world(any_db_app) == [rows, rows, None]
+    listed = db_client.get(f"/api/datasets/{ds['id']}").get_json()["samples"]
+    assert [s["world"] for s in listed] == [True, True, False]
+
+
+WORLD_BAD = [
+    ({"backbone": "posenet", "keypoints": sample()["keypoints"]}, "BlazePose backbones only"),
+    ({"backbone": "movenet-thunder", "keypoints": sample()["keypoints"]}, "BlazePose backbones only"),
+    ({"keypoints3D": blazepose_sample()["keypoints3D"][:17]}, "list of 33"),
+    ({"keypoints3D": "0,0,0"}, "list of 33"),
+    ({"keypoints3D": [{"x": 0, "y": 0}] * 33}, "{x, y, z}"),
+    ({"keypoints3D": [{"x": 0, "y": 0, "z": 0, "w": 1}] * 33}, "{x, y, z}"),
+    ({"keypoints3D": [[0, 0]] * 33}, "{x, y, z}"),
+    ({"keypoints3D": [{"x": math.nan, "y": 0, "z": 0}] * 33}, "finite"),
+    ({"keypoints3D": [{"x": 0, "y": 0, "z": "1"}] * 33}, "finite"),
+    ({"keypoints3D": [{"x": 0, "y": 0, "z": 11.0}] * 33}, "keypoints3D[0].z must be between -10.0 and 10.0"),
+    ({"keypoints3D": [{"x": 0, "y": 0, "z": 0, "score": 1.5}] * 33}, "score must be between"),
+    ({"keypoints3D": blazepose_sample()["keypoints3D"][::-1]}, "same order"),
+]
+
+
+@pytest.mark.parametrize("change, error", WORLD_BAD)
+def test_bad_world_landmarks_are_refused_and_nothing_is_stored(client, app, dataset, change, error):
+    body = blazepose_sample(**change)
+    if "keypoints3D" not in change:
+        body["keypoints3D"] = blazepose_sample()["keypoints3D"][:17]
+    r = client.post(f"/api/datasets/{dataset['id']}/samples", json=body)
+    assert r.status_code == 400 and error in r.get_json()["error"]
+    assert client.get(f"/api/datasets/{dataset['id']}").get_json()["counts"] == {}
+    assert stored_world(app) == []
+
+
+def test_a_database_made_before_world_landmarks_gets_the_column(any_db_app):
+    """An existing database keeps its samples (without world landmarks) and takes new ones."""
+    from sqlalchemy import text
+
+    from server import create_app, db
+    from tests.helpers.auth import ADMIN, ADMIN_CONFIG, login
+
+    client = login(any_db_app.test_client(), *ADMIN)
+    ds = client.post("/api/datasets", json={"name": "old"}).get_json()
+    assert client.post(f"/api/datasets/{ds['id']}/samples", json=sample()).status_code == 201
+    with db.engine_of(any_db_app).begin() as conn:
+        conn.execute(text("ALTER TABLE samples DROP COLUMN world"))
+    db.engine_of(any_db_app).dispose()
+    again = create_app({**{k: any_db_app.config[k] for k in
+                           ("INSTANCE_PATH", "MODELS_DIR", "DATABASE_URL", "ASYNC_MODE", "TESTING")}, **ADMIN_CONFIG})
+    client = login(again.test_client(), *ADMIN)
+    assert client.post(f"/api/datasets/{ds['id']}/samples", json=blazepose_sample()).status_code == 201
+    assert [s["world"] for s in client.get(f"/api/datasets/{ds['id']}").get_json()["samples"]] == [False, True]
+
+
+def test_world_training_needs_every_sample_to_keep_world_landmarks(client, dataset):
+    """Refused with the reason and, for a BlazePose dataset, how many samples lack them; nothing starts."""
+    url = f"/api/datasets/{dataset['id']}"
+    for label in ("tree", "tree", "chair", "chair"):
+        client.post(f"{url}/samples", json=sample(label))
+    r = client.post(f"{url}/train", json={"features": "world", "ensemble": 3})
+    assert r.status_code == 400 and "recorded with posenet: world features need BlazePose's world landmarks" \
+        in r.get_json()["error"]
+    other = client.post("/api/datasets", json={"name": "blaze"}).get_json()
+    url = f"/api/datasets/{other['id']}"
+    for label in ("tree", "tree", "chair", "chair"):
+        client.post(f"{url}/samples", json=blazepose_sample(label))
+    r = client.post(f"{url}/train", json={"features": "world", "ensemble": 1})
+    assert r.status_code == 400 and "world features merge one model per view (3)" in r.get_json()["error"]
+    client.post(f"{url}/samples", json=blazepose_sample("chair", keypoints3D=None))
+    r = client.post(f"{url}/train", json={"features": "world", "ensemble": 3})
+    assert r.status_code == 400 and "1 of 5 sample(s) have none" in r.get_json()["error"]
+    assert client.get("/api/runs").get_json()["runs"] == []

@@ -43,11 +43,12 @@ def test_train_command_exports_a_versioned_model(shared_data, tmp_path):
 def test_train_command_defaults_to_world_features_where_they_can_be_had():
     from server.models.train_command import default_features
 
-    assert default_features(None, None, None) == "world"  # an image folder, BlazePose heavy, 3 members
-    assert default_features(None, "blazepose-lite", 6) == "world"
-    assert default_features(None, "movenet-thunder", None) == "keypoints"  # no world landmarks
-    assert default_features(None, None, 1) == "keypoints"  # world members come in threes
-    assert default_features("recorded", None, None) == "keypoints"  # recorded samples keep 2-D keypoints
+    assert default_features(None, None) == "world"  # an image folder, BlazePose heavy, 3 members
+    assert default_features("blazepose-lite", 6) == "world"
+    assert default_features("movenet-thunder", None) == "keypoints"  # no world landmarks
+    assert default_features(None, 1) == "keypoints"  # world members come in threes
+    # a recorded dataset whose samples (some of them) keep no world landmarks
+    assert default_features("blazepose-heavy", None, world_landmarks=False) == "keypoints"
 
 
 def test_train_command_refuses_bad_input_clearly(tmp_path):
@@ -70,7 +71,7 @@ def test_train_command_refuses_bad_input_clearly(tmp_path):
                           instance=tmp_path / "i")
         assert result.returncode == 2 and error in result.stderr
     result = posecast("train", "--dataset", "recorded", "--features", "world", instance=tmp_path / "i")
-    assert result.returncode == 2 and "recorded samples do not keep" in result.stderr  # 2-D keypoints only
+    assert result.returncode == 2 and "no dataset named 'recorded'" in result.stderr
     assert not (tmp_path / "m").exists()
 
 
@@ -104,6 +105,9 @@ def test_train_a_recorded_dataset_and_activate_it_on_the_running_server(tmp_path
         active = call("GET", "/api/models/active")
         assert (active["name"], active["labels"]) == ("recorded", ["chair", "cobra"])
         assert call("GET", "/api/runs")["runs"][0]["params"]["source"] == "recorded"
+        assert call("GET", "/api/runs")["runs"][0]["params"]["features"] == "keypoints"  # PoseNet: no world landmarks
+        world = posecast("train", "--dataset", "recorded", "--features", "world", instance=instance)
+        assert world.returncode == 2 and "recorded with posenet: world features need BlazePose's" in world.stderr
     finally:
         server.stop()
     missing = posecast("train", "--dataset", "nope", instance=instance)

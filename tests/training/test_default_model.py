@@ -21,7 +21,7 @@ def test_default_model_records_its_backbone_and_evaluation():
     from server.models.train_command import default_features
 
     # what `posecast train FOLDER` gives by default (an image folder: world features, README)
-    assert (meta["backbone"], meta["features"]) == (TRAIN_BACKBONE, default_features(None, None, None))
+    assert (meta["backbone"], meta["features"]) == (TRAIN_BACKBONE, default_features(None, None))
     val = report["validation"]
     assert val["method"] == "leave-one-subject-out" and len(val["per_fold"]) == 6
     assert sum(report["counts"]["train"].values()) == 1000

@@ -83,6 +83,10 @@ def test_zip_import_uses_the_default_backbone_and_keeps_a_dataset_on_one(server,
     assert all(s["backbone"] == TRAIN_BACKBONE and not s["tm"] and s["thumbnail"] for s in detail["samples"])
     seen = [p["seen"] for p in server.api("GET", f"/api/datasets/{ds['id']}/explore").json()["points"]]
     assert len(seen) == 6 and min(seen) >= 12, seen  # MoveNet sees these people whole (17 keypoints)
+    # BlazePose's world landmarks are kept too: the dataset gives `world` training the inputs
+    # `posecast train FOLDER` extracts from the same images.
+    assert all(s["world"] for s in detail["samples"])
+    assert_world_inputs_as_from_a_folder(server, ds["id"], shared_data, n=3)
 
     r = server.api("POST", f"/api/datasets/{ds['id']}/import", files={"file": ("set.zip", b"PK")},
                    data={"backbone": "posenet"})
@@ -91,3 +95,21 @@ def test_zip_import_uses_the_default_backbone_and_keeps_a_dataset_on_one(server,
                    data={"backbone": "nope"})
     assert r.status_code == 400 and "backbone must be one of" in r.json()["error"]
     assert server.api("GET", f"/api/datasets/{ds['id']}").json()["counts"] == {"cobra": 3, "tree": 3}
+
+
+def assert_world_inputs_as_from_a_folder(server, dataset_id, shared_data, n):
+    """The dataset's `world` inputs equal the extraction of a folder of the zip's images (imported
+    in sorted order: cobra, then tree)."""
+    import numpy as np
+
+    from server.models.train_job import load
+    from training import data, features
+
+    instance = server.env["POSECAST_INSTANCE_PATH"]
+    x, labels, _, _ = load(f"sqlite:///{instance}/posecast.db", dataset_id, "world", instance)
+    images = [data.Sample(path, label, path.name.split("_")[0]) for label in ("cobra", "tree")
+              for path in sorted((shared_data / "yoga5" / "train" / label).glob("*.jpg"))[:n]]
+    with features.extractor(TRAIN_BACKBONE) as pool:
+        folder = features.extract(images, "world", pool)
+    assert labels == [s.label for s in images]
+    assert np.array_equal(x, folder)

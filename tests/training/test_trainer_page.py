@@ -1,11 +1,13 @@
-"""A trainer records two classes from the fake webcam (two different videos) on the trainer page,
-trains, and an open live page switches to the new model and shows its labels."""
+"""A trainer records two classes from the fake webcam (two different videos) on the trainer page
+(BlazePose: each sample keeps its world landmarks), trains a `world` model, and an open live page
+switches to the new model and shows its labels."""
 import contextlib
 import shutil
 
 import pytest
 
 from core.features import TRAIN_BACKBONE
+from core.tables import BLAZEPOSE33
 from tests.helpers import browser as hb
 from tests.helpers.auth import ADMIN
 from tests.helpers.paths import ROOT
@@ -19,6 +21,15 @@ def server(browser_ready, tmp_path_factory):
     srv = LiveServer(tmp_path_factory.mktemp("srv"), env={"POSECAST_MODELS_DIR": str(models)}).start()
     yield srv
     srv.stop()
+
+
+def stored_world(server, sample_id):
+    """A sample's world landmarks as the server stored them."""
+    import json
+    import sqlite3
+
+    with sqlite3.connect(f"{server.env['POSECAST_INSTANCE_PATH']}/posecast.db") as db:
+        return json.loads(db.execute("SELECT world FROM samples WHERE id = ?", (sample_id,)).fetchone()[0])
 
 
 def trainer_state(page, expr):
@@ -75,22 +86,34 @@ def test_record_two_classes_train_and_live_page_switches(server, playwright_sess
         record(b, "squat", 8)
         assert b.page.locator('.class-card[data-label="squat"] .thumbs img').count() >= 8
 
-        # The training choice: Quick (1 model, 60 epochs) by default; Best accuracy merges 3 models
-        # of 120 epochs, which Teachable Machine's features (tm) cannot.
+        # Recorded with BlazePose (training's default backbone), every sample keeps the pose's world
+        # landmarks: metres around the mid-hips (BlazePose's origin), not pixels.
+        ds = server.api("GET", f"/api/datasets/{trainer_state(b, 'dataset.id')}").json()
+        assert len(ds["samples"]) >= 16 and all(s["world"] for s in ds["samples"])
+        world = stored_world(server, ds["samples"][-1]["id"])
+        hips = [BLAZEPOSE33.index(n) for n in ("left_hip", "right_hip")]
+        assert len(world) == 33 and abs(sum(world[i][0] for i in hips) / 2) < 0.1 and max(map(abs, sum(world, []))) < 2
+
+        # So the run defaults to world features (as `posecast train` picks them) and says why. The
+        # training choice: Quick (world: 3 models merged, one per view, 20 epochs each; other kinds
+        # 1 model of 60) by default; Best accuracy merges 3 models of 120 epochs, which Teachable
+        # Machine's features (tm) cannot.
         form = b.page.locator("#train-form")
         value = lambda name: form.locator(f"[name={name}]").input_value()  # noqa: E731
-        assert (value("ensemble"), value("epochs")) == ("1", "60")
-        form.locator("select[name=ensemble]").select_option("3")
+        assert (value("features"), value("ensemble"), value("epochs")) == ("world", "quick", "20")
+        assert "every sample keeps BlazePose's 3-D landmarks" in b.page.locator("#features-note").inner_text()
+        form.locator("select[name=ensemble]").select_option("best")
         assert value("epochs") == "120"
         form.locator("select[name=features]").select_option("tm")
-        assert (value("ensemble"), value("epochs")) == ("1", "60")
-        form.locator("select[name=features]").select_option("keypoints")
-        form.locator("select[name=ensemble]").select_option("3")
+        assert (value("ensemble"), value("epochs")) == ("quick", "60")
+        form.locator("select[name=features]").select_option("world")
+        form.locator("select[name=ensemble]").select_option("best")
         b.page.fill("#train-form input[name=epochs]", "10")  # 3 x 10: enough to tell two poses apart
         b.page.click("#train")
         # 18 short fits (3 models x 6 stages): seconds when idle, minutes on two busy cores.
         wait_trainer(b, "posecastTrainer.run && posecastTrainer.run.event === 'done'", 300)
-        assert trainer_state(b, "run.params.ensemble") == 3 and trainer_state(b, "run.params.epochs") == 10
+        assert trainer_state(b, "run.params") == {"features": "world", "backbone": TRAIN_BACKBONE, "ensemble": 3,
+                                                  "epochs": 10, "name": "moves"}
         assert trainer_state(b, "epochs") == 30  # each stage trains the 3 models, one after the other
         assert "(3 models merged × 10 epochs)" in b.page.locator("#run-report h3").inner_text()
         # Progress shows every fold (16 samples, each its own group: 5 folds), then the final model.
@@ -154,6 +177,9 @@ def test_upload_images_and_a_video_per_class_and_relabel(server, playwright_sess
             "() => document.querySelector('#message').textContent.startsWith('tfjs-pose_1.mp4:')", timeout=90000)
         dance = trainer_state(page, "counts.dance")
         assert dance >= 15  # a 4 s clip sampled every 200 ms
+        # images (the still-image fallback's pose included) and video frames keep their world landmarks too
+        samples = server.api("GET", f"/api/datasets/{trainer_state(page, 'dataset.id')}").json()["samples"]
+        assert len(samples) == 3 + dance and all(s["world"] for s in samples)
         # Move one tree sample to "dance".
         page.page.locator('.class-card[data-label="tree"] .thumbs select').first.select_option("dance")
         wait_trainer(page, f"posecastTrainer.counts.tree === 2 && posecastTrainer.counts.dance === {dance + 1}")

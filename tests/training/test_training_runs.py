@@ -154,3 +154,71 @@ def test_a_run_uses_the_backbone_its_samples_were_recorded_with(server):
     assert call(server, "POST", f"/api/datasets/{ds['id']}/samples", sample("tree", "posenet"))[0] == 201
     status, body = call(server, "POST", f"/api/datasets/{ds['id']}/train", {})
     assert status == 400 and "mixes samples of movenet-lightning, posenet" in body["error"]
+
+
+@pytest.fixture(scope="module")
+def blazepose(shared_data):
+    """The pose runtime's BlazePose lite, as `posecast train --backbone blazepose-lite` extracts."""
+    from training import features
+
+    if not (ROOT / "assets" / "pose").is_dir():
+        pytest.skip("assets/ not built (make test builds it)")
+    return features.load_backbone("blazepose-lite")
+
+
+def test_a_recorded_dataset_with_world_landmarks_trains_a_world_model(server, blazepose, yoga_subset):
+    """Samples posted as the trainer page sends them (the keypoints and keypoints3D of BlazePose's
+    pose) give training exactly the inputs `posecast train FOLDER` builds from the same poses, the
+    run defaults to `world` (members in threes), and the export is a world model on that backbone."""
+    import numpy as np
+
+    from server.models.train_job import load
+    from training import features
+    from training.posenet import load_image
+
+    status, ds = call(server, "POST", "/api/datasets", {"name": "studio3d"})
+    picked = [s for s in yoga_subset if s.label in ("cobra", "tree")][::8]
+    folder_rows = []
+    for s in picked:
+        poses = blazepose.estimate(load_image(s.path))
+        folder_rows.append(features.keypoints_of(poses, world=True))  # what extraction from a folder keeps
+        if not poses:
+            continue  # the page stores no sample where it sees nobody
+        pose = max(poses, key=lambda p: p.score)
+        status, body = call(server, "POST", f"/api/datasets/{ds['id']}/samples", {
+            "label": s.label, "backbone": "blazepose-lite", "width": 300, "height": 300,
+            "keypoints": [{k: p[k] for k in ("name", "x", "y", "score")} for p in pose.keypoints],
+            "keypoints3D": [{"name": p["name"], "x": x, "y": y, "z": z}
+                            for p, (x, y, z) in zip(pose.keypoints, pose.extra["world"])]})
+        assert status == 201, body
+    seen = [i for i, row in enumerate(folder_rows) if row[:, 2].any()]
+    assert len(seen) >= 8
+    instance = server.env["POSECAST_INSTANCE_PATH"]
+    x, labels, _, backbone = load(f"sqlite:///{instance}/posecast.db", ds["id"], "world", instance)
+    assert backbone == "blazepose-lite" and x.shape == (len(seen), 17, 6)
+    assert np.array_equal(x, np.stack([folder_rows[i] for i in seen]))
+    assert np.array_equal(features.matrix("world", x), features.matrix("world", np.stack(folder_rows))[seen])
+    assert labels == [picked[i].label for i in seen]
+
+    listener = Listener(server)
+    try:  # no features asked: world, since every sample keeps its world landmarks
+        status, run = call(server, "POST", f"/api/datasets/{ds['id']}/train", {"epochs": 2, "ensemble": 3})
+        assert status == 202 and run["params"]["features"] == "world", run
+        assert listener.done.wait(240), listener.events[-3:]
+        assert listener.of("train_progress", "done"), listener.of("train_progress", "error")
+    finally:
+        listener.client.disconnect()
+    time.sleep(1)  # the run is recorded right after its last event
+    record = call(server, "GET", f"/api/runs/{run['id']}")[1]
+    model = next(m for m in call(server, "GET", "/api/models")[1]["models"] if m["id"] == record["model_id"])
+    assert (model["features"], model["backbone"]) == ("world", "blazepose-lite")
+
+    # One sample without them (recorded before they were kept): world is refused with the count.
+    status, _ = call(server, "POST", f"/api/datasets/{ds['id']}/samples", {
+        "label": "tree", "backbone": "blazepose-lite", "width": 300, "height": 300,
+        "keypoints": [{k: p[k] for k in ("name", "x", "y", "score")} for p in pose.keypoints]})
+    assert status == 201
+    status, body = call(server, "POST", f"/api/datasets/{ds['id']}/train", {"features": "world", "ensemble": 3})
+    assert status == 400 and f"1 of {len(seen) + 1} sample(s) have none" in body["error"]
+    with pytest.raises(ValueError, match=f"1 of {len(seen) + 1} sample"):
+        load(f"sqlite:///{instance}/posecast.db", ds["id"], "world", instance)

@@ -1,14 +1,15 @@
 // Runs in the pose worker (pose-service.js): a camera's frames straight off its track, from a
 // MediaStreamTrackProcessor's readable the page transferred (loop.js startTrackLoop). Every frame is
 // read as it comes and only the newest is kept (the others are closed at once, so a faster camera
-// costs nothing beyond its capture); whenever the model is free the newest is taken, as a copy, read
-// and estimated, and its result goes back with it (watchTrack).
+// costs nothing beyond its capture); whenever the model is free the newest is taken, read and
+// estimated, and its result goes back with it (watchTrack).
 import { createFrameReader } from './frame-pixels.js';
 
-// The loop on a track's frames: frames (readFrames) gives them read; estimate(pixels,
-// timestampMs) -> a promise of {poses, spans, ...} (null once the watch is over); onResult(result
-// with scale, index and spans {idle, read, ...}, frame) owns the frame; onFailure(err) once, if it
-// fails. -> {stop()}.
+// The loop on a track's frames: frames (readFrames) gives them read ({frame, index, capturedAt,
+// pixels, scale, timestampMs, readMs}); estimate(pixels, timestampMs) -> a promise of {poses,
+// spans, ...} (null once the watch is over); onResult(result with scale, index and spans {idle,
+// age: from the frame's capture to its estimate, read, tensor, model}, frame) owns the frame;
+// onFailure(err) once, if it fails. -> {stop()}.
 export function watchTrack(frames, { estimate, onResult, onFailure }) {
   let stopped = false;
   const stop = () => { stopped = true; frames.stop(); };
@@ -17,12 +18,13 @@ export function watchTrack(frames, { estimate, onResult, onFailure }) {
     for (;;) {
       const taken = await frames.next();
       if (!taken) return;
-      const { frame, index, pixels, scale, timestampMs, readMs } = taken;
-      const idle = performance.now() - free - readMs;
+      const { frame, index, capturedAt, pixels, scale, timestampMs, readMs } = taken;
+      // idle: waiting for a frame
+      const spans = { idle: performance.now() - free - readMs, age: performance.now() - capturedAt, read: readMs };
       let result = null;
       try {
         const out = stopped ? null : await estimate(pixels, timestampMs);
-        result = out && { ...out, scale, index, spans: { idle, read: readMs, ...out.spans } };
+        result = out && { ...out, scale, index, spans: { ...spans, ...out.spans } };
       } finally {
         if (!result || stopped) frame.close();
       }
@@ -35,9 +37,9 @@ export function watchTrack(frames, { estimate, onResult, onFailure }) {
   return { stop };
 }
 
-// A stream's newest frame read here, shrunk (frame-pixels.js), when next() asks: {frame, index,
-// pixels, scale, timestampMs, readMs}, or null once stopped.
-export function readFrames(readable) {
+// A stream's newest frame read on this thread, shrunk (frame-pixels.js), when next() asks, or null
+// once stopped; canvas: drawn on a canvas rather than read from its planes.
+export function readFrames(readable, { canvas = false } = {}) {
   const pump = createFramePump(readable);
   const read = createFrameReader();
   return {
@@ -45,22 +47,29 @@ export function readFrames(readable) {
       const taken = await pump.next();
       if (!taken) return null;
       const t0 = performance.now();
-      return { ...taken, ...read(taken.frame), readMs: performance.now() - t0 };
+      const pixels = read(taken.frame, canvas ? null : taken.planes);
+      return { ...taken, ...pixels, readMs: performance.now() - t0 };
     },
     stop: () => pump.stop(),
   };
 }
 
-// The newest frame read off the stream; next() takes it as a copy. Why a copy: a camera lends a
-// consumer only a few frames at a time (Chromium 156's stopped delivering to a worker that held two
-// open), so the frame the page shows until the next result and the one being estimated would
-// starve the track. Copied (allocationSize() bytes, 0.5 MB for 576 x 576 I420; 0.7 ms) the
-// camera's frame is closed at once.
+// The newest frame read off the stream; next() takes it as a copy ({frame, planes, index,
+// capturedAt: when it was captured, on this thread's clock}). Why a copy: a camera lends a consumer
+// only a few frames at a time (Chromium 156's stopped delivering to a worker that held two open),
+// so the frame the page shows until the next result and the one being estimated would starve the
+// track. Copied (allocationSize() bytes, 0.5 MB for 576 x 576 I420; 0.7 ms) the camera's frame is
+// closed at once.
 function createFramePump(readable) {
   const reader = readable.getReader();
   let newest = null; // {frame: VideoFrame, index}, not yet taken
   let read = 0; // frames read off the track so far (the index of the newest)
   let last = -Infinity; // the timestamp of the newest frame read: a frame never comes twice
+  // A frame's timestamp (its capture, on the camera's clock, ms) less when it was read here, the
+  // largest yet: the camera's clock against this thread's, off by the quickest delivery seen (a
+  // millisecond or two, once a frame came promptly; taken from the camera's first two frames
+  // alone, under load, an age once came out at -10 ms)
+  let ahead = -Infinity;
   let wake = null; // next()'s resolve while it waits
   let stopped = false;
 
@@ -71,6 +80,7 @@ function createFramePump(readable) {
       if (done || stopped) { frame?.close(); break; }
       if (frame.timestamp <= last) { frame.close(); continue; }
       last = frame.timestamp;
+      ahead = Math.max(ahead, frame.timestamp / 1000 - performance.now());
       read += 1;
       newest?.frame.close();
       newest = { frame, index: read };
@@ -79,15 +89,15 @@ function createFramePump(readable) {
   })().catch(() => {}).finally(() => { stopped = true; settle(); });
 
   return {
-    // -> the newest frame not yet taken {frame, index} (waiting for one), or null once stopped; the
-    // caller owns the frame (a copy).
+    // -> the newest frame not yet taken (waiting for one), or null once stopped; the caller owns
+    // the frame (a copy).
     async next() {
       while (!newest && !stopped) await new Promise((resolve) => { wake = resolve; });
       const taken = stopped ? null : newest;
       newest = null;
       if (!taken) return null;
       try {
-        return { frame: await copyOf(taken.frame), index: taken.index };
+        return { ...taken, capturedAt: taken.frame.timestamp / 1000 - ahead, ...await copyOf(taken.frame) };
       } finally {
         taken.frame.close();
       }
@@ -102,13 +112,15 @@ function createFramePump(readable) {
   };
 }
 
-// A VideoFrame with the same picture and timestamp in memory of its own.
+// A VideoFrame with the same picture and timestamp in memory of its own, and its planes ({data:
+// Uint8Array, layout}: what frame-pixels.js reads, without drawing the frame).
 async function copyOf(frame) {
-  const data = new ArrayBuffer(frame.allocationSize());
+  const data = new Uint8Array(frame.allocationSize());
   const layout = await frame.copyTo(data);
   const { width, height } = frame.visibleRect;
-  return new VideoFrame(data, {
+  const copy = new VideoFrame(data, {
     format: frame.format, codedWidth: width, codedHeight: height, layout, timestamp: frame.timestamp,
-    displayWidth: frame.displayWidth, displayHeight: frame.displayHeight, transfer: [data],
+    displayWidth: frame.displayWidth, displayHeight: frame.displayHeight, colorSpace: frame.colorSpace,
   });
+  return { frame: copy, planes: { data, layout } };
 }

@@ -81,13 +81,15 @@ export function trackLoopSupported() {
 // keeps the newest and estimates it whenever its model is free; this thread neither wakes at the
 // camera's rate nor reads pixels, it only handles results, each with its frame as `picture` (which
 // onResult then owns). frame.mediaTime is the frame's time since origin (µs on the timestamps'
-// clock, camera.js trackOrigin): the <video>'s mediaTime of the same frame.
-export function startTrackLoop(track, { origin, watch, onResult, onError }) {
+// clock, camera.js trackOrigin): the <video>'s mediaTime of the same frame. canvas: the worker
+// draws each frame to read it rather than reading its planes (frame-pixels.js; the bench compares).
+export function startTrackLoop(track, { origin, watch, onResult, onError, canvas = false }) {
   let stopped = false;
   const own = track.clone(); // stopped with the loop: that ends the processor's stream in the worker
   const { readable } = new MediaStreamTrackProcessor({ track: own });
   const stop = () => { stopped = true; own.stop(); };
   const unwatch = watch(readable, {
+    canvas,
     onResult(poses, { picture, index, latencyMs }) {
       if (stopped) { picture.close(); return; }
       const frame = { mediaTime: (picture.timestamp - origin) / 1e6, presentedFrames: index };

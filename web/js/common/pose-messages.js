@@ -10,8 +10,9 @@ export const TO_WORKER = Object.freeze({
   // readable: a MediaStreamTrackProcessor's stream of a camera's VideoFrames (transferred); the
   // worker estimates its newest frame whenever the model is free and posts each result as POSES
   // {id: this request's, poses, scale, index, frame (VideoFrame, transferred), inferences, features,
-  // spans: {idle, read, tensor, model} ms}, or {id, message} when it fails (and stops watching)
-  WATCH: 'watch', // {readable, shareTmFeatures} -> null; replaces any watch before it
+  // spans: {idle, age (from the frame's capture), read, tensor, model} ms}, or {id, message} when it
+  // fails (and stops watching); canvas: the frames drawn on a canvas to be read (frame-pixels.js)
+  WATCH: 'watch', // {readable, canvas, shareTmFeatures} -> null; replaces any watch before it
   SHARE: 'share', // {shareTmFeatures} -> null: the watch makes Teachable Machine features from now on (or not)
   UNWATCH: 'unwatch', // {watch: a WATCH request's id} -> null: stops it (its stream is cancelled)
   RESET: 'reset', // {} -> null: forget temporal state (a new source)

@@ -65,10 +65,10 @@ export async function serve(scope) {
       const features = await d.tmFeatures(frame);
       return { features, inferences: d.inferences };
     }),
-    [TO_WORKER.WATCH]({ readable, shareTmFeatures }, id) {
+    [TO_WORKER.WATCH]({ readable, canvas, shareTmFeatures }, id) {
       watching?.watch.stop();
       const current = { id, share: shareTmFeatures };
-      current.watch = watchTrack(readFrames(readable), {
+      current.watch = watchTrack(readFrames(readable, { canvas }), {
         // in the queue, so a new backbone never loads mid-estimate
         estimate: (pixels, timestampMs) => enqueue(() => (watching !== current ? null
           : estimateOn(pixels, { timestampMs, shareTmFeatures: current.share }))),

@@ -91,6 +91,10 @@ export function startPoseWorker() {
   });
 }
 
+// The spans of a track's frame from its taking to its result (the worker's idle time and the
+// frame's age are before it).
+const LATENCY_SPANS = new Set(['read', 'tensor', 'model']);
+
 // The worker's poses, in the source's pixels.
 function scaledBack(poses, [sx, sy]) {
   if (sx === 1 && sy === 1) return poses;
@@ -149,15 +153,16 @@ async function remoteDetector({ call, watch }, backbone, { multi = false } = {})
     // A camera's frames straight to the worker (loop.js startTrackLoop): readable, a
     // MediaStreamTrackProcessor's stream (transferred), is read there; onResult(poses, {picture:
     // the VideoFrame estimated (the callee owns it), index: its count on the stream, latencyMs})
-    // for each estimate, onError(err) once if it fails. -> stop().
-    watch(readable, { onResult, onError }) {
+    // for each estimate, onError(err) once if it fails; canvas: the frames drawn on a canvas to be
+    // read rather than read from their planes. -> stop().
+    watch(readable, { onResult, onError, canvas = false }) {
       watching = true;
-      const stopWatch = watch({ readable, shareTmFeatures: sharing }, [readable], (data) => {
+      const stopWatch = watch({ readable, canvas, shareTmFeatures: sharing }, [readable], (data) => {
         if (data.message !== undefined) { stop(); onError(new Error(data.message)); return; }
-        let latencyMs = 0; // from taking the frame to the result (the worker's idle time before it apart)
+        let latencyMs = 0; // from taking the frame to the result: its read in the worker, tensor, model
         for (const [name, ms] of Object.entries(data.spans)) {
           spans.add(`worker ${name}`, ms);
-          if (name !== 'idle') latencyMs += ms;
+          if (LATENCY_SPANS.has(name)) latencyMs += ms;
         }
         detector.inferences = data.inferences;
         shared = data.features;

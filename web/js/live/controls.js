@@ -3,7 +3,7 @@
 import { BACKBONES, DEFAULT_BACKBONE } from '../common/backbones.js';
 import { BACKENDS } from '../common/backend.js';
 
-const DEFAULTS = Object.freeze({ backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam', worker: true, display: 'frame', capture: 'track' });
+const DEFAULTS = Object.freeze({ backbone: DEFAULT_BACKBONE, backend: 'wasm', threshold: 0.3, mirror: true, multi: false, source: 'webcam', worker: true, display: 'frame', capture: 'track', pixels: 'planes' });
 
 export function readSettings(search = window.location.search) {
   const q = new URLSearchParams(search);
@@ -29,6 +29,9 @@ export function readSettings(search = window.location.search) {
     // them from the camera's track straight to the pose worker (live/page.js captureOf; the bench
     // compares them)
     capture: ['track', 'video'].includes(q.get('capture')) ? q.get('capture') : DEFAULTS.capture,
+    // pixels=canvas: a webcam's frames from its track are drawn on a canvas to be read instead of
+    // read from their planes (common/frame-pixels.js; the bench compares them)
+    pixels: q.get('pixels') === 'canvas' ? 'canvas' : DEFAULTS.pixels,
   };
 }
 

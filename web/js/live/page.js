@@ -76,7 +76,8 @@ export function createLivePage({ dom, settings: initial, state, stream, inferenc
     const capture = captureOf(source);
     state.set({ capture });
     if (capture === 'track') {
-      loop = startTrackLoop(source.track, { origin: source.origin, watch: detector.watch, onResult, onError });
+      loop = startTrackLoop(source.track, { origin: source.origin, watch: detector.watch, onResult, onError,
+        canvas: settings.pixels === 'canvas' });
     } else {
       loop = source.kind === 'image' ? estimateOnce(source.element, hooks)
         : startVideoLoop(source.element, { ...hooks, depth: settings.inflight ?? detector.depth ?? 1,

@@ -1,8 +1,9 @@
 // The class cards: per class its sample count, record button, upload input and the last 40
 // samples' thumbnails (delete, or move to another class). Labels are set as text, never HTML.
+// onRender(): after every render (the samples may have changed).
 import { bindRecord } from './record.js';
 
-export function createClassGrid({ list, template, store, api, sampler, uploads, preview, say }) {
+export function createClassGrid({ list, template, store, api, sampler, uploads, preview, say, onRender = () => {} }) {
   function render() {
     list.replaceChildren(...store.classes.map((label) => {
       const card = template.content.firstElementChild.cloneNode(true);
@@ -21,6 +22,7 @@ export function createClassGrid({ list, template, store, api, sampler, uploads, 
       card.querySelector('.thumbs').replaceChildren(...mine.slice(-40).map(thumbnail));
       return card;
     }));
+    onRender();
   }
 
   function thumbnail(sample) {

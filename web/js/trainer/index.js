@@ -29,7 +29,10 @@ const say = createSay($('#message'), store);
 const preview = createPreview({ dom: { video: $('#video'), overlay: $('#overlay'), stage: $('#stage'), hud: $('#hud') }, store, say });
 const sampler = createSampler({ api, store });
 const uploads = createUploads({ store, sampler, say });
-const grid = createClassGrid({ list: $('#class-list'), template: $('#class-card'), store, api, sampler, uploads, preview, say });
+// Whenever the samples change, the run form's default features follow them (runs.suggest).
+const grid = createClassGrid({
+  list: $('#class-list'), template: $('#class-card'), store, api, sampler, uploads, preview, say, onRender: () => runs.suggest(),
+});
 const explorer = createExplorer({
   button: $('#explore-button'), map: $('#explore-map'), list: $('#explore-list'), store, api, say, onChange: () => grid.render(),
 });
@@ -40,9 +43,12 @@ const datasets = createDatasets({
 });
 const models = createModels({ rows: $('#model-rows'), rollback: $('#rollback'), api, say });
 const runs = createRuns({
-  form: $('#train-form'), status: $('#train-status'), curves: $('#curves'), store, api,
+  form: $('#train-form'), status: $('#train-status'), note: $('#features-note'), curves: $('#curves'), store, api,
+  // the layout whose poses carry world landmarks (pose-tables.json world_features.layout)
+  worldBackbone: tables.backbones[store.backbone]?.layout === tables.world_features.layout,
   onModel: () => models.refresh().catch(() => {}), onDone: (run) => report.show(run),
 });
+runs.suggest();
 const imports = createImports({ input: $('#zip'), store, api, say, reload: (id) => datasets.load(id) });
 
 window.posecastTrainer = trainerView(store, { explorer, report });

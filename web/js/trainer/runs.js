@@ -5,7 +5,24 @@
 // `ensemble`) with its epochs per model: Quick (1 x 60, with feature noise: training/train.py) by default, because a Teachable
 // Machine-style trainer records, trains and tries again in a loop, and Best accuracy (3 x 120,
 // `posecast train`'s default: yoga5 0.971 against 0.943, README Training) takes about 6x as long.
+// `world` features merge one model per view (core/features.py VIEWS), so their Quick is 3 models
+// of a third of the epochs: on 150 samples of yoga5 0.930 against keypoints' 0.903, at 1.1-2.7x
+// the time (README, The trainer page).
+// Features default to `world` where it can be had, as `posecast train` chooses (core/features.py
+// default_features): every sample keeps BlazePose's world landmarks; `keypoints` otherwise.
 import { drawCurves } from './curves.js';
+
+const WORLD = 'world';
+const CHOICES = Object.freeze({
+  quick: { ensemble: 1, epochs: 60, [WORLD]: { ensemble: 3, epochs: 20 } },
+  best: { ensemble: 3, epochs: 120 },
+});
+
+// The {ensemble, epochs} a choice ('quick' | 'best') means for a feature kind.
+export function choiceOf(choice, features) {
+  const { ensemble, epochs, ...byKind } = CHOICES[choice];
+  return byKind[features] ?? { ensemble, epochs };
+}
 
 // "3 models merged x 120 epochs" for a run's params or a model's `training` ({ensemble, epochs}).
 export function trainingText(training) {
@@ -14,19 +31,55 @@ export function trainingText(training) {
   return `${n === 1 ? '1 model' : `${n} models merged`} × ${training.epochs} epochs`;
 }
 
+// The features a run defaults to, and why: world when every sample keeps BlazePose's world
+// landmarks (an empty dataset: when this page's backbone gives them), keypoints otherwise.
+// worldBackbone: whether the page's backbone gives world landmarks.
+export function defaultFeatures(samples, worldBackbone) {
+  const lacking = samples.filter((s) => !s.world).length;
+  if (!samples.length && !worldBackbone) {
+    return { features: 'keypoints', why: 'this backbone gives no 3-D landmarks (world features need BlazePose)' };
+  }
+  if (lacking) {
+    return {
+      features: 'keypoints',
+      why: `${lacking} of ${samples.length} sample${samples.length === 1 ? '' : 's'} have no 3-D landmarks `
+        + '(recorded with another backbone than BlazePose, or before they were kept), so world features cannot train',
+    };
+  }
+  const why = samples.length ? "every sample keeps BlazePose's 3-D landmarks"
+    : 'BlazePose keeps 3-D landmarks with every sample';
+  return { features: WORLD, why: `${why}: world features (the most accurate)` };
+}
+
 // onDone(run): a finished run {id, params, metrics} (its validation and misclassified samples).
-export function createRuns({ form, status, curves, store, api, onModel, onDone }) {
+// worldBackbone: whether this page's backbone gives world landmarks (BlazePose).
+export function createRuns({ form, status, note, curves, store, api, worldBackbone, onModel, onDone }) {
   const { features, ensemble, epochs, train } = form.elements;
+  const worldOption = [...features.options].find((o) => o.value === WORLD);
+  let chosen = false; // the trainer picked the features: suggest() no longer changes them
+  const applyChoice = () => {
+    epochs.value = String(choiceOf(ensemble.value, features.value).epochs);
+  };
   // A choice sets its epochs per model (still editable); merged models exist for keypoint kinds only.
-  ensemble.addEventListener('change', () => { epochs.value = ensemble.selectedOptions[0].dataset.epochs; });
-  features.addEventListener('change', () => {
+  ensemble.addEventListener('change', applyChoice);
+  const featuresChanged = () => {
     const single = features.value === 'tm';
-    for (const option of ensemble.options) option.disabled = single && option.value !== '1';
-    if (ensemble.selectedOptions[0].disabled) {
-      ensemble.value = '1';
-      ensemble.dispatchEvent(new Event('change'));
+    for (const option of ensemble.options) option.disabled = single && option.value !== 'quick';
+    if (ensemble.selectedOptions[0].disabled) ensemble.value = 'quick';
+    applyChoice();
+  };
+  features.addEventListener('change', () => { chosen = true; featuresChanged(); });
+
+  // The default features for the dataset's samples, and why (shown beside the form).
+  function suggest() {
+    const { features: kind, why } = defaultFeatures(store.samples, worldBackbone);
+    worldOption.disabled = kind !== WORLD;
+    note.textContent = `Features: ${why}.`;
+    if (features.value !== kind && (!chosen || (features.value === WORLD && worldOption.disabled))) {
+      features.value = kind;
+      featuresChanged();
     }
-  });
+  }
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -37,7 +90,7 @@ export function createRuns({ form, status, curves, store, api, onModel, onDone }
     drawCurves(curves, [], 1);
     try {
       const run = await api.train(store.dataset.id, {
-        features: features.value, ensemble: Number(ensemble.value), epochs: Number(epochs.value),
+        features: features.value, ensemble: choiceOf(ensemble.value, features.value).ensemble, epochs: Number(epochs.value),
       });
       store.run = { id: run.id, event: 'start', params: run.params };
       status.textContent = `Training (${trainingText(run.params)})…`;
@@ -72,7 +125,7 @@ export function createRuns({ form, status, curves, store, api, onModel, onDone }
     }
   }
 
-  return { showProgress };
+  return { showProgress, suggest };
 }
 
 // "fold 2/5" while cross-validating (each fold holds a group of samples out), then "final model".

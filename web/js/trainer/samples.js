@@ -1,5 +1,6 @@
 // Storing samples: a pose, where it was seen (webcam video, image or video frame), a thumbnail and,
-// for a backbone that has them, Teachable Machine's features.
+// for a backbone that has them, BlazePose's world landmarks (keypoints3D: what `world` models train
+// on) and Teachable Machine's features.
 import { float32ToBase64 } from './api.js';
 
 const sizeOf = (el) => [el.videoWidth || el.naturalWidth, el.videoHeight || el.naturalHeight];
@@ -23,9 +24,13 @@ export function createSampler({ api, store }) {
       keypoints: pose.keypoints.map(({ name, x, y, score }) => ({ name, x, y, score })),
       thumbnail: thumbnailOf(element),
     };
+    if (pose.keypoints3D) sample.keypoints3D = pose.keypoints3D.map(({ name, x, y, z }) => ({ name, x, y, z }));
     if (using.tmFeatures) sample.tm = float32ToBase64(await using.tmFeatures(element));
     const saved = await api.addSample(store.dataset.id, sample);
-    store.samples.push({ id: saved.id, label, thumbnail: `/api/samples/${saved.id}/thumbnail` });
+    store.samples.push({
+      id: saved.id, label, backbone: store.backbone, world: Boolean(sample.keypoints3D),
+      thumbnail: `/api/samples/${saved.id}/thumbnail`,
+    });
     store.recorded += 1;
   }
 
