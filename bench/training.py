@@ -42,7 +42,7 @@ DEFAULT = Augment()
 # (label, kind, augmentation, pose blocks zeroed), run on every backbone: the default first.
 RUNS = [("keypoints + aug", "keypoints", DEFAULT, ()),
         ("pose + aug", "pose", DEFAULT, ()),
-        ("world + aug", "world", DEFAULT, ())]
+        ("world + aug", "world", train.default_augment("world"), ())]  # its members K and B see the camera turned
 NO_AUG = [("keypoints, no aug", "keypoints", NONE, ()),
           ("pose, no aug", "pose", NONE, ())]
 ABLATIONS = [("pose + aug, no angles", "pose", DEFAULT, ("angles",)),

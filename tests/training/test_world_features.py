@@ -128,9 +128,9 @@ def test_world_models_learn_what_only_depth_tells_and_merge_one_member_per_view(
     kps, labels, groups = depth_only_poses()
     y = np.array([("bent", "straight").index(label) for label in labels])
     held = np.array([g == "c" for g in groups])  # a subject the models never saw
-    opts = dict(aug=train.DEFAULT_AUGMENT, epochs=20, batch_size=16, seed=0)
-    flat, _ = train.fit("keypoints", kps[~held, :, :3], y[~held], 2, members=1, **opts)
-    model, _ = train.fit("world", kps[~held], y[~held], 2, members=3, **opts)
+    opts = dict(epochs=20, batch_size=16, seed=0)
+    flat, _ = train.fit("keypoints", kps[~held, :, :3], y[~held], 2, members=1, aug=train.DEFAULT_AUGMENT, **opts)
+    model, _ = train.fit("world", kps[~held], y[~held], 2, members=3, aug=train.default_augment("world"), **opts)
     accuracy = {kind: float((train.predict(m, kind, x[held]).argmax(1) == y[held]).mean())
                 for kind, m, x in (("keypoints", flat, kps[..., :3]), ("world", model, kps))}
     print(accuracy)
