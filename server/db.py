@@ -39,7 +39,13 @@ def startup_lock(app: Flask) -> Iterator[None]:
     this; the lock covers any other way of starting several (systemd, containers, a script).
     PostgreSQL: an advisory lock (held by a connection of its own, released when it closes, also
     by a crash). SQLite: an exclusive lock on a file beside the database (one host)."""
-    engine = engine_of(app)
+    with engine_lock(engine_of(app)):
+        yield
+
+
+@contextmanager
+def engine_lock(engine: Engine) -> Iterator[None]:
+    """startup_lock for a bare engine (`posecast train --dataset` adds columns too)."""
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK_KEY})

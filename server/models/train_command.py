@@ -200,7 +200,9 @@ def _find_dataset(settings: dict, dataset: str, backbone: str | None) -> tuple[i
     from ..samples.datasets import backbone_of, datasets, samples, without_world
 
     engine = create_engine(settings["DATABASE_URL"])
-    with engine.begin() as conn:  # a database no server has opened since samples kept world landmarks
+    # a database no server has opened since samples kept world landmarks: its column is added here,
+    # under the servers' startup lock (a server starting meanwhile would add it too)
+    with db.engine_lock(engine), engine.begin() as conn:
         db.metadata.create_all(conn)
         db.ensure_column(conn, samples, "world")
         row = conn.execute(select(datasets.c.id).where(datasets.c.name == dataset)).first()

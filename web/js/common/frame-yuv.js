@@ -2,7 +2,16 @@
 // RGB pixels TF.js makes a tensor of, in JavaScript: no canvas. Bilinear, as drawImage shrinks.
 
 // [Kr, Kb] of the colour matrices a camera frame may name (VideoColorSpace.matrix).
-const MATRICES = Object.freeze({ bt709: [0.2126, 0.0722], smpte170m: [0.299, 0.114], bt470bg: [0.299, 0.114] });
+const MATRICES = Object.freeze({
+  bt709: Object.freeze([0.2126, 0.0722]), smpte170m: Object.freeze([0.299, 0.114]),
+  bt470bg: Object.freeze([0.299, 0.114]), 'bt2020-ncl': Object.freeze([0.2627, 0.0593]),
+});
+
+// Whether readI420 knows a frame's colour matrix (none named: BT.601, what cameras mostly send);
+// a frame naming another is drawn instead, as the browser knows every matrix.
+export function knowsColours(colorSpace) {
+  return !colorSpace?.matrix || Object.hasOwn(MATRICES, colorSpace.matrix);
+}
 
 // For each output position along an axis of n -> m samples: the two source indices and the
 // weight of the second (pixel centres aligned, as drawImage samples).

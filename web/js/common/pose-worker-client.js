@@ -93,7 +93,7 @@ export function startPoseWorker() {
 
 // The spans of a track's frame from its taking to its result (the worker's idle time and the
 // frame's age are before it).
-const LATENCY_SPANS = new Set(['read', 'tensor', 'model']);
+const LATENCY_SPANS = Object.freeze(['read', 'tensor', 'model']);
 
 // The worker's poses, in the source's pixels.
 function scaledBack(poses, [sx, sy]) {
@@ -162,7 +162,7 @@ async function remoteDetector({ call, watch }, backbone, { multi = false } = {})
         let latencyMs = 0; // from taking the frame to the result: its read in the worker, tensor, model
         for (const [name, ms] of Object.entries(data.spans)) {
           spans.add(`worker ${name}`, ms);
-          if (LATENCY_SPANS.has(name)) latencyMs += ms;
+          if (LATENCY_SPANS.includes(name)) latencyMs += ms;
         }
         detector.inferences = data.inferences;
         shared = data.features;

@@ -39,7 +39,7 @@ const explorer = createExplorer({
 const report = createRunReport({ element: $('#run-report'), store, api, say, onChange: () => grid.render() });
 const datasets = createDatasets({
   datasetForm: $('#dataset-form'), classForm: $('#class-form'), store, api, grid, say,
-  onLoad: () => { explorer.clear(); report.latest().catch(() => {}); },
+  onLoad: () => { explorer.clear(); runs.datasetChanged(); report.latest().catch(() => {}); },
 });
 const models = createModels({ rows: $('#model-rows'), rollback: $('#rollback'), api, say });
 const runs = createRuns({

@@ -125,7 +125,13 @@ export function createRuns({ form, status, note, curves, store, api, worldBackbo
     }
   }
 
-  return { showProgress, suggest };
+  // Another dataset: a choice made for the last one no longer holds.
+  function datasetChanged() {
+    chosen = false;
+    suggest();
+  }
+
+  return { showProgress, suggest, datasetChanged };
 }
 
 // "fold 2/5" while cross-validating (each fold holds a group of samples out), then "final model".
