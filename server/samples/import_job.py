@@ -51,22 +51,23 @@ def pose_of(estimator, image, backbone: str) -> dict:
         return {"keypoints": [{"name": name, "x": 0.0, "y": 0.0, "score": 0.0} for name in names],
                 **({"keypoints3D": [[0.0, 0.0, 0.0]] * len(names)} if world else {})}
     pose = max(poses, key=lambda p: p.score)
-    # World landmarks the sample check would refuse (a misread pose flung metres away) are left out:
-    # that one sample then has none, rather than the whole zip being refused for it.
-    landmarks = pose.extra.get("world") if world else None
-    if landmarks is not None and not _plausible(landmarks):
-        landmarks = None
-    return {"keypoints": [{"name": k["name"], "x": k["x"], "y": k["y"], "score": k["score"]} for k in pose.keypoints],
-            **({"keypoints3D": landmarks} if landmarks is not None else {})}
+    keypoints = [{"name": k["name"], "x": k["x"], "y": k["y"], "score": k["score"]} for k in pose.keypoints]
+    landmarks = _checked(pose.extra.get("world"), backbone, keypoints) if world else None
+    return {"keypoints": keypoints, **({"keypoints3D": landmarks} if landmarks is not None else {})}
 
 
-def _plausible(landmarks) -> bool:
-    import numpy as np
+def _checked(landmarks, backbone: str, keypoints: list[dict]):
+    """The world landmarks as the sample check takes them, or None where it would refuse them (a
+    misread pose flung metres away): that one sample then has none, rather than the whole zip
+    being refused for it."""
+    from core.checks import Invalid
+    from core.samples import world_landmarks
 
-    from core.samples import MAX_WORLD_METRES
-
-    values = np.asarray(landmarks, dtype=float)
-    return bool(np.isfinite(values).all() and (np.abs(values) <= MAX_WORLD_METRES).all())
+    try:
+        return world_landmarks(None if landmarks is None else [list(map(float, p)) for p in landmarks],
+                               backbone, keypoints)
+    except (Invalid, TypeError, ValueError):
+        return None
 
 
 def main(argv=None) -> int:
