@@ -35,17 +35,32 @@ def test_frames_cross_at_most_320_px_long(playwright_session, live_server):
         page.wait_for("posecast.status === 'ready'")
         scales = page.page.evaluate("""async () => {
           const { frameScale } = await import('/js/common/frame-pixels.js');
-          return [frameScale(576, 576), frameScale(640, 480), frameScale(1280, 720), frameScale(240, 320), frameScale(300, 200)];
+          return [frameScale(576, 576), frameScale(640, 480), frameScale(1280, 720), frameScale(240, 320), frameScale(300, 200),
+                  frameScale(480, 360)];
         }""")
-        assert scales == [320 / 576, 0.5, 0.25, 1, 1]
+        assert scales == [0.5, 0.5, 0.25, 1, 1, 320 / 480]
 
 
 # A camera frame read both ways: drawn shrunk on a canvas (frame-pixels.js, as a <video>'s frames
 # are read) and from its I420 planes in JavaScript (frame-yuv.js, as the pose worker reads the
-# frames from a camera's track).
+# frames from a camera's track): at the reader's size (exactly half: 2 x 2 blocks of luma, chroma
+# as it is) and at 320 x 320 (bilinear: the path for every other size).
 READ_BOTH_WAYS_JS = """async () => {
   const { createFrameReader } = await import('/js/common/frame-pixels.js');
   const { readI420 } = await import('/js/common/frame-yuv.js');
+  const compare = (drawn, planes) => {
+    let sum = 0; let worst = 0;
+    for (let j = 0; j < drawn.length; j += 1) {
+      const d = Math.abs(drawn[j] - planes[j]);
+      sum += d; worst = Math.max(worst, d);
+    }
+    return { mean: sum / drawn.length, worst };
+  };
+  const drawnAt = (frame, size) => {
+    const ctx = new OffscreenCanvas(size, size).getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(frame, 0, 0, size, size);
+    return ctx.getImageData(0, 0, size, size).data.filter((_, i) => i % 4 !== 3);
+  };
   const stream = await navigator.mediaDevices.getUserMedia({ video: true });
   const [track] = stream.getVideoTracks();
   const reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
@@ -56,15 +71,12 @@ READ_BOTH_WAYS_JS = """async () => {
     const layout = await frame.copyTo(data);
     const drawn = createFrameReader()(frame);
     const planes = createFrameReader()(frame, { data, layout });
-    const yuv = readI420(data, layout, 576, 576, 320, 320, frame.colorSpace);
-    let sum = 0; let worst = 0; let same = true;
-    for (let j = 0; j < drawn.pixels.data.length; j += 1) {
-      const d = Math.abs(drawn.pixels.data[j] - planes.pixels.data[j]);
-      sum += d; worst = Math.max(worst, d);
-      same &&= yuv[j] === planes.pixels.data[j];
-    }
-    out.push({ format: frame.format, size: [planes.pixels.width, planes.pixels.height], scale: planes.scale,
-               drawnScale: drawn.scale, mean: sum / drawn.pixels.data.length, worst, readFromPlanes: same });
+    const { width, height } = planes.pixels;
+    const yuv = readI420(data, layout, 576, 576, width, height, frame.colorSpace);
+    const at320 = compare(drawnAt(frame, 320), readI420(data, layout, 576, 576, 320, 320, frame.colorSpace));
+    out.push({ format: frame.format, size: [width, height], scale: planes.scale, drawnScale: drawn.scale,
+               ...compare(drawn.pixels.data, planes.pixels.data),
+               readFromPlanes: yuv.every((v, j) => v === planes.pixels.data[j]), at320 });
     frame.close();
   }
   track.stop();
@@ -78,11 +90,12 @@ def test_camera_planes_read_as_the_canvas_reads_them(playwright_session, live_se
         page = hb.open_page(browser, f"{live_server.url}/?source=none&backbone=posenet&worker=0", grant_camera=True)
         page.wait_for("posecast.status === 'ready'")
         for frame in page.page.evaluate(READ_BOTH_WAYS_JS):
-            assert frame["format"] == "I420" and frame["size"] == [320, 320], frame
-            assert frame["scale"] == frame["drawnScale"] and frame["readFromPlanes"], frame
-            # measured 0.47 levels on average (the canvas rounds its own way); with BT.709's colour
-            # matrix instead of BT.601's 7.6, with full range instead of limited 1.9
+            assert frame["format"] == "I420" and frame["size"] == [288, 288], frame
+            assert frame["scale"] == frame["drawnScale"] == [2, 2] and frame["readFromPlanes"], frame
+            # measured 0.47 levels on average at 320 (the canvas rounds its own way); with BT.709's
+            # colour matrix instead of BT.601's 7.6, with full range instead of limited 1.9
             assert frame["mean"] < 1.0, frame
+            assert frame["at320"]["mean"] < 1.0, frame
         assert page.errors == []
 
 

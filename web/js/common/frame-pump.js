@@ -46,20 +46,27 @@ export function readFrames(readable, { canvas = false } = {}) {
     async next() {
       const taken = await pump.next();
       if (!taken) return null;
-      const t0 = performance.now();
-      const pixels = read(taken.frame, canvas ? null : taken.planes);
-      return { ...taken, ...pixels, readMs: performance.now() - t0 };
+      try {
+        const planes = await planesOf(taken.frame);
+        const t0 = performance.now();
+        const pixels = read(taken.frame, canvas ? null : planes);
+        const readMs = performance.now() - t0;
+        // built after the read: the copy takes the planes' memory over (transferred, not copied)
+        return { ...taken, frame: frameOf(taken.frame, planes), ...pixels, readMs };
+      } finally {
+        taken.frame.close();
+      }
     },
     stop: () => pump.stop(),
   };
 }
 
-// The newest frame read off the stream; next() takes it as a copy ({frame, planes, index,
-// capturedAt: when it was captured, on this thread's clock}). Why a copy: a camera lends a consumer
-// only a few frames at a time (Chromium 156's stopped delivering to a worker that held two open),
-// so the frame the page shows until the next result and the one being estimated would starve the
-// track. Copied (allocationSize() bytes, 0.5 MB for 576 x 576 I420; 0.7 ms) the camera's frame is
-// closed at once.
+// The newest frame read off the stream; next() takes it ({frame, index, capturedAt: when it was
+// captured, on this thread's clock}) and the caller closes it once its planes are copied out
+// (readFrames). Why a copy: a camera lends a consumer only a few frames at a time (Chromium 156's
+// stopped delivering to a worker that held two open), so the frame the page shows until the next
+// result and the one being estimated would starve the track. Copied (allocationSize() bytes, 0.5 MB
+// for 576 x 576 I420) the camera's frame is closed at once.
 function createFramePump(readable) {
   const reader = readable.getReader();
   let newest = null; // {frame: VideoFrame, index}, not yet taken
@@ -90,17 +97,12 @@ function createFramePump(readable) {
 
   return {
     // -> the newest frame not yet taken (waiting for one), or null once stopped; the caller owns
-    // the frame (a copy).
+    // the frame (the camera's: close it soon).
     async next() {
       while (!newest && !stopped) await new Promise((resolve) => { wake = resolve; });
       const taken = stopped ? null : newest;
       newest = null;
-      if (!taken) return null;
-      try {
-        return { ...taken, capturedAt: taken.frame.timestamp / 1000 - ahead, ...await copyOf(taken.frame) };
-      } finally {
-        taken.frame.close();
-      }
+      return taken && { ...taken, capturedAt: taken.frame.timestamp / 1000 - ahead };
     },
     stop() {
       stopped = true;
@@ -112,15 +114,21 @@ function createFramePump(readable) {
   };
 }
 
-// A VideoFrame with the same picture and timestamp in memory of its own, and its planes ({data:
-// Uint8Array, layout}: what frame-pixels.js reads, without drawing the frame).
-async function copyOf(frame) {
+// A frame's planes ({data: Uint8Array, layout}) in memory of their own: what frame-pixels.js reads
+// without drawing the frame, and what frameOf makes a frame of.
+async function planesOf(frame) {
   const data = new Uint8Array(frame.allocationSize());
-  const layout = await frame.copyTo(data);
+  return { data, layout: await frame.copyTo(data) };
+}
+
+// A VideoFrame of frame's planes (planesOf), with its picture, timestamp and colours; the planes'
+// memory is transferred to it (detached here: read them first), as a second copy cost the worker
+// ~0.5 ms per frame.
+function frameOf(frame, { data, layout }) {
   const { width, height } = frame.visibleRect;
-  const copy = new VideoFrame(data, {
+  return new VideoFrame(data, {
     format: frame.format, codedWidth: width, codedHeight: height, layout, timestamp: frame.timestamp,
     displayWidth: frame.displayWidth, displayHeight: frame.displayHeight, colorSpace: frame.colorSpace,
+    transfer: [data.buffer],
   });
-  return { frame: copy, planes: { data, layout } };
 }

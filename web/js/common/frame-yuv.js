@@ -28,19 +28,37 @@ function taps(n, m) {
   return { i0, i1, f };
 }
 
-// data: the planes (Uint8Array), layout: copyTo's [{offset, stride}] for Y, U, V; w x h the frame's
-// visible size, out: width x height; colorSpace: the frame's. -> Int32Array (RGB, row by row).
-export function readI420(data, layout, w, h, width, height, colorSpace) {
+// The conversion's constants for a frame's colour space: the matrix's [Kr, Kb] (none named:
+// BT.601, what cameras mostly send) and its range (limited unless it says full).
+function coefficients(colorSpace) {
   const [kr, kb] = MATRICES[colorSpace?.matrix] ?? MATRICES.smpte170m;
   const kg = 1 - kr - kb;
   const full = colorSpace?.fullRange === true;
-  const ys = full ? 1 : 255 / 219;
   const cs = full ? 1 : 255 / 224;
-  const y0 = full ? 0 : 16;
-  const crR = 2 * (1 - kr) * cs;
-  const cbB = 2 * (1 - kb) * cs;
-  const cbG = (2 * (1 - kb) * kb / kg) * cs;
-  const crG = (2 * (1 - kr) * kr / kg) * cs;
+  return {
+    y0: full ? 0 : 16, ys: full ? 1 : 255 / 219,
+    crR: 2 * (1 - kr) * cs, cbB: 2 * (1 - kb) * cs, cbG: (2 * (1 - kb) * kb / kg) * cs, crG: (2 * (1 - kr) * kr / kg) * cs,
+  };
+}
+
+// One pixel's RGB from its luma (0-255 scaled) and chroma (centred on 0) into out at o, rounded and
+// clamped as a Uint8ClampedArray stores (but for halves: up, not to even); by hand, as a clamping
+// store per channel cost 0.4 ms more per frame.
+function store(out, o, luma, cb, cr, crR, cbG, crG, cbB) {
+  const r = luma + crR * cr + 0.5;
+  const g = luma - cbG * cb - crG * cr + 0.5;
+  const b = luma + cbB * cb + 0.5;
+  out[o] = r <= 0 ? 0 : r >= 255 ? 255 : r | 0;
+  out[o + 1] = g <= 0 ? 0 : g >= 255 ? 255 : g | 0;
+  out[o + 2] = b <= 0 ? 0 : b >= 255 ? 255 : b | 0;
+}
+
+// data: the planes (Uint8Array), layout: copyTo's [{offset, stride}] for Y, U, V; w x h the frame's
+// visible size, out: width x height; colorSpace: the frame's. -> Int32Array (RGB, row by row).
+export function readI420(data, layout, w, h, width, height, colorSpace) {
+  const k = coefficients(colorSpace);
+  if (w === 2 * width && h === 2 * height) return readHalf(data, layout, width, height, k);
+  const { y0, ys, crR, cbG, crG, cbB } = k;
   const [Y, U, V] = layout;
   const cw = (w + 1) >> 1;
   const ch = (h + 1) >> 1;
@@ -49,7 +67,6 @@ export function readI420(data, layout, w, h, width, height, colorSpace) {
   const cx = taps(cw, width);
   const cy = taps(ch, height);
   const out = new Int32Array(width * height * 3);
-  const clamped = new Uint8ClampedArray(3); // rounds and clamps as it stores
   let o = 0;
   for (let j = 0; j < height; j += 1) {
     const ya = Y.offset + ly.i0[j] * Y.stride;
@@ -66,7 +83,6 @@ export function readI420(data, layout, w, h, width, height, colorSpace) {
       const fx = lx.f[i];
       const top = data[ya + x0] + (data[ya + x1] - data[ya + x0]) * fx;
       const bottom = data[yb + x0] + (data[yb + x1] - data[yb + x0]) * fx;
-      const luma = (top + (bottom - top) * fy - y0) * ys;
       const c0 = cx.i0[i];
       const c1 = cx.i1[i];
       const gx = cx.f[i];
@@ -74,14 +90,28 @@ export function readI420(data, layout, w, h, width, height, colorSpace) {
       const ubm = data[ub + c0] + (data[ub + c1] - data[ub + c0]) * gx;
       const vt = data[va + c0] + (data[va + c1] - data[va + c0]) * gx;
       const vbm = data[vb + c0] + (data[vb + c1] - data[vb + c0]) * gx;
-      const cb = ut + (ubm - ut) * gy - 128;
-      const cr = vt + (vbm - vt) * gy - 128;
-      clamped[0] = luma + crR * cr;
-      clamped[1] = luma - cbG * cb - crG * cr;
-      clamped[2] = luma + cbB * cb;
-      out[o] = clamped[0];
-      out[o + 1] = clamped[1];
-      out[o + 2] = clamped[2];
+      store(out, o, (top + (bottom - top) * fy - y0) * ys, ut + (ubm - ut) * gy - 128, vt + (vbm - vt) * gy - 128, crR, cbG, crG, cbB);
+      o += 3;
+    }
+  }
+  return out;
+}
+
+// A frame read at exactly half its size (640 x 480 -> 320 x 240, most webcams' default): bilinear
+// then samples midway between two rows and columns, so each pixel is the mean of a 2 x 2 block of
+// luma, and the chroma planes are already at that size (0.7 against 2.0 ms for 576 x 576 in Node).
+function readHalf(data, layout, width, height, { y0, ys, crR, cbG, crG, cbB }) {
+  const [Y, U, V] = layout;
+  const out = new Int32Array(width * height * 3);
+  let o = 0;
+  for (let j = 0; j < height; j += 1) {
+    const ya = Y.offset + 2 * j * Y.stride;
+    const yb = ya + Y.stride;
+    const ua = U.offset + j * U.stride;
+    const va = V.offset + j * V.stride;
+    for (let i = 0, x = 0; i < width; i += 1, x += 2) {
+      const luma = ((data[ya + x] + data[ya + x + 1] + data[yb + x] + data[yb + x + 1]) * 0.25 - y0) * ys;
+      store(out, o, luma, data[ua + i] - 128, data[va + i] - 128, crR, cbG, crG, cbB);
       o += 3;
     }
   }
