@@ -44,10 +44,11 @@ def test_frames_cross_at_most_320_px_long(playwright_session, live_server):
 # A camera frame read both ways: drawn shrunk on a canvas (frame-pixels.js, as a <video>'s frames
 # are read) and from its I420 planes in JavaScript (frame-yuv.js, as the pose worker reads the
 # frames from a camera's track): at the reader's size (exactly half: 2 x 2 blocks of luma, chroma
-# as it is) and at 320 x 320 (bilinear: the path for every other size).
+# as it is) and at 320 x 320 (bilinear: the path for every other size); and the same frame as NV12
+# (one plane of U, V pairs, as many Windows and macOS webcams send it), made of its planes.
 READ_BOTH_WAYS_JS = """async () => {
   const { createFrameReader } = await import('/js/common/frame-pixels.js');
-  const { readI420 } = await import('/js/common/frame-yuv.js');
+  const { readPlanes } = await import('/js/common/frame-yuv.js');
   const compare = (drawn, planes) => {
     let sum = 0; let worst = 0;
     for (let j = 0; j < drawn.length; j += 1) {
@@ -55,6 +56,22 @@ READ_BOTH_WAYS_JS = """async () => {
       sum += d; worst = Math.max(worst, d);
     }
     return { mean: sum / drawn.length, worst };
+  };
+  // frame's I420 planes as an NV12 frame: {frame, data, layout}
+  const asNV12 = (frame, data, [Y, U, V]) => {
+    const [w, h] = [frame.codedWidth, frame.codedHeight];
+    const nv12 = new Uint8Array(w * h + w * (h / 2));
+    for (let j = 0; j < h; j += 1) nv12.set(data.subarray(Y.offset + j * Y.stride, Y.offset + j * Y.stride + w), j * w);
+    for (let j = 0; j < h / 2; j += 1) {
+      for (let i = 0; i < w / 2; i += 1) {
+        nv12[w * h + j * w + 2 * i] = data[U.offset + j * U.stride + i];
+        nv12[w * h + j * w + 2 * i + 1] = data[V.offset + j * V.stride + i];
+      }
+    }
+    const layout = [{ offset: 0, stride: w }, { offset: w * h, stride: w }];
+    const copy = new VideoFrame(nv12, { format: 'NV12', codedWidth: w, codedHeight: h, layout,
+                                        timestamp: frame.timestamp, colorSpace: frame.colorSpace });
+    return { frame: copy, data: nv12, layout };
   };
   const drawnAt = (frame, size) => {
     const ctx = new OffscreenCanvas(size, size).getContext('2d', { willReadFrequently: true });
@@ -72,11 +89,18 @@ READ_BOTH_WAYS_JS = """async () => {
     const drawn = createFrameReader()(frame);
     const planes = createFrameReader()(frame, { data, layout });
     const { width, height } = planes.pixels;
-    const yuv = readI420(data, layout, 576, 576, width, height, frame.colorSpace);
-    const at320 = compare(drawnAt(frame, 320), readI420(data, layout, 576, 576, 320, 320, frame.colorSpace));
+    const yuv = readPlanes('I420', data, layout, 576, 576, width, height, frame.colorSpace);
+    const at320 = readPlanes('I420', data, layout, 576, 576, 320, 320, frame.colorSpace);
+    const nv12 = asNV12(frame, data, layout);
+    const nv12Read = createFrameReader()(nv12.frame, nv12);
+    const nv12At320 = readPlanes('NV12', nv12.data, nv12.layout, 576, 576, 320, 320, frame.colorSpace);
     out.push({ format: frame.format, size: [width, height], scale: planes.scale, drawnScale: drawn.scale,
                ...compare(drawn.pixels.data, planes.pixels.data),
-               readFromPlanes: yuv.every((v, j) => v === planes.pixels.data[j]), at320 });
+               readFromPlanes: yuv.every((v, j) => v === planes.pixels.data[j]),
+               at320: compare(drawnAt(frame, 320), at320),
+               nv12: compare(createFrameReader()(nv12.frame).pixels.data, nv12Read.pixels.data),
+               nv12SameAsI420: nv12Read.pixels.data.every((v, j) => v === yuv[j]) && nv12At320.every((v, j) => v === at320[j]) });
+    nv12.frame.close();
     frame.close();
   }
   track.stop();
@@ -96,6 +120,9 @@ def test_camera_planes_read_as_the_canvas_reads_them(playwright_session, live_se
             # colour matrix instead of BT.601's 7.6, with full range instead of limited 1.9
             assert frame["mean"] < 1.0, frame
             assert frame["at320"]["mean"] < 1.0, frame
+            # NV12: the same samples give the same pixels (the test fails if U and V swap), as the
+            # browser draws that frame
+            assert frame["nv12SameAsI420"] and frame["nv12"]["mean"] < 1.0, frame
         assert page.errors == []
 
 

@@ -6,7 +6,7 @@
 // worker instead (an ImageBitmap made here, drawn and read back there) cost the worker 1.5-1.8 ms
 // of CPU per frame, which on two cores is what the loop runs short of (README "Performance").
 
-import { knowsColours, readI420 } from './frame-yuv.js';
+import { knowsColours, readPlanes, readsFormat } from './frame-yuv.js';
 
 // Video frames are read at most this long on their long side (320 x 240 for a 640 x 480 webcam):
 // the models look at 192-257 px anyway, and agreement with golden keypoints, frame by frame, stayed
@@ -41,9 +41,9 @@ function describe(source) {
 // [sx, sy] (the factors back to the source's pixels), timestampMs (a video's time; the keypoint
 // filter of pose-detection needs it, a still image has none)}. Synchronous: the loop reads a frame
 // in the task of its requestVideoFrameCallback, so the pixels are the frame it records. planes: a
-// VideoFrame's, copied out (frame-pump.js), read without drawing the frame when they are I420 in
-// a colour matrix frame-yuv.js knows (2.2 against 3.0 ms on the same 60 frames under load; idle,
-// in the loop, 2.3-2.5 against 4.8-6.6 ms; the same pixels to half a level on average).
+// VideoFrame's, copied out (frame-pump.js), read without drawing the frame when they are I420 or
+// NV12 in a colour matrix frame-yuv.js knows (idle, in the loop, 1.1 against 6.1-6.7 ms at half
+// size; the same pixels to half a level on average).
 export function createFrameReader() {
   let ctx = null; // a canvas of the last frame's size, kept: a new one per frame costs more
   return function read(source, planes = null) {
@@ -53,9 +53,9 @@ export function createFrameReader() {
     const height = Math.round(k * h);
     const scale = [w / width, h / height];
     // copyTo's planes hold the visible rectangle: read as they are when it is shown unscaled
-    if (planes && source.format === 'I420' && knowsColours(source.colorSpace)
+    if (planes && readsFormat(source.format) && knowsColours(source.colorSpace)
         && source.visibleRect.width === w && source.visibleRect.height === h) {
-      const data = readI420(planes.data, planes.layout, w, h, width, height, source.colorSpace);
+      const data = readPlanes(source.format, planes.data, planes.layout, w, h, width, height, source.colorSpace);
       return { pixels: { data, width, height }, scale, timestampMs };
     }
     if (ctx?.canvas.width !== width || ctx?.canvas.height !== height) {

@@ -1,5 +1,6 @@
-// A camera frame's I420 planes (as VideoFrame.copyTo gives them) shrunk and converted to the int32
-// RGB pixels TF.js makes a tensor of, in JavaScript: no canvas. Bilinear, as drawImage shrinks.
+// A camera frame's planes (as VideoFrame.copyTo gives them: I420, or NV12, what many Windows and
+// macOS webcams send) shrunk and converted to the int32 RGB pixels TF.js makes a tensor of, in
+// JavaScript: no canvas. Bilinear, as drawImage shrinks.
 
 // [Kr, Kb] of the colour matrices a camera frame may name (VideoColorSpace.matrix).
 const MATRICES = Object.freeze({
@@ -7,23 +8,37 @@ const MATRICES = Object.freeze({
   bt470bg: Object.freeze([0.299, 0.114]), 'bt2020-ncl': Object.freeze([0.2627, 0.0593]),
 });
 
-// Whether readI420 knows a frame's colour matrix (none named: BT.601, what cameras mostly send);
+// Where a format keeps its chroma samples, from copyTo's layout: I420 has a U and a V plane; NV12
+// one plane of U, V pairs. -> {Y, U, V: {offset, stride}, step: from one sample to the next in a row}
+const CHROMA = Object.freeze({
+  I420: ([Y, U, V]) => ({ Y, U, V, step: 1 }),
+  NV12: ([Y, UV]) => ({ Y, U: UV, V: { offset: UV.offset + 1, stride: UV.stride }, step: 2 }),
+});
+
+// Whether readPlanes reads a frame's pixel format (others are drawn).
+export function readsFormat(format) {
+  return Object.hasOwn(CHROMA, format);
+}
+
+// Whether readPlanes knows a frame's colour matrix (none named: BT.601, what cameras mostly send);
 // a frame naming another is drawn instead, as the browser knows every matrix.
 export function knowsColours(colorSpace) {
   return !colorSpace?.matrix || Object.hasOwn(MATRICES, colorSpace.matrix);
 }
 
-// For each output position along an axis of n -> m samples: the two source indices and the
-// weight of the second (pixel centres aligned, as drawImage samples).
-function taps(n, m) {
+// For each output position along an axis of n -> m samples: the two source indices (times step,
+// the samples' spacing in memory) and the weight of the second (pixel centres aligned, as drawImage
+// samples).
+function taps(n, m, step = 1) {
   const i0 = new Int32Array(m);
   const i1 = new Int32Array(m);
   const f = new Float32Array(m);
   for (let i = 0; i < m; i += 1) {
     const s = Math.min(n - 1, Math.max(0, ((i + 0.5) * n) / m - 0.5));
-    i0[i] = Math.floor(s);
-    i1[i] = Math.min(n - 1, i0[i] + 1);
-    f[i] = s - i0[i];
+    const a = Math.floor(s);
+    i0[i] = a * step;
+    i1[i] = Math.min(n - 1, a + 1) * step;
+    f[i] = s - a;
   }
   return { i0, i1, f };
 }
@@ -53,18 +68,20 @@ function store(out, o, luma, cb, cr, crR, cbG, crG, cbB) {
   out[o + 2] = b <= 0 ? 0 : b >= 255 ? 255 : b | 0;
 }
 
-// data: the planes (Uint8Array), layout: copyTo's [{offset, stride}] for Y, U, V; w x h the frame's
-// visible size, out: width x height; colorSpace: the frame's. -> Int32Array (RGB, row by row).
-export function readI420(data, layout, w, h, width, height, colorSpace) {
+// format: readsFormat's; data: the planes (Uint8Array), layout: copyTo's [{offset, stride}] per
+// plane; w x h the frame's visible size, out: width x height; colorSpace: the frame's.
+// -> Int32Array (RGB, row by row).
+export function readPlanes(format, data, layout, w, h, width, height, colorSpace) {
   const k = coefficients(colorSpace);
-  if (w === 2 * width && h === 2 * height) return readHalf(data, layout, width, height, k);
+  const planes = CHROMA[format](layout);
+  if (w === 2 * width && h === 2 * height) return readHalf(data, planes, width, height, k);
   const { y0, ys, crR, cbG, crG, cbB } = k;
-  const [Y, U, V] = layout;
+  const { Y, U, V, step } = planes;
   const cw = (w + 1) >> 1;
   const ch = (h + 1) >> 1;
   const lx = taps(w, width);
   const ly = taps(h, height);
-  const cx = taps(cw, width);
+  const cx = taps(cw, width, step);
   const cy = taps(ch, height);
   const out = new Int32Array(width * height * 3);
   let o = 0;
@@ -100,8 +117,7 @@ export function readI420(data, layout, w, h, width, height, colorSpace) {
 // A frame read at exactly half its size (640 x 480 -> 320 x 240, most webcams' default): bilinear
 // then samples midway between two rows and columns, so each pixel is the mean of a 2 x 2 block of
 // luma, and the chroma planes are already at that size (0.7 against 2.0 ms for 576 x 576 in Node).
-function readHalf(data, layout, width, height, { y0, ys, crR, cbG, crG, cbB }) {
-  const [Y, U, V] = layout;
+function readHalf(data, { Y, U, V, step }, width, height, { y0, ys, crR, cbG, crG, cbB }) {
   const out = new Int32Array(width * height * 3);
   let o = 0;
   for (let j = 0; j < height; j += 1) {
@@ -109,9 +125,9 @@ function readHalf(data, layout, width, height, { y0, ys, crR, cbG, crG, cbB }) {
     const yb = ya + Y.stride;
     const ua = U.offset + j * U.stride;
     const va = V.offset + j * V.stride;
-    for (let i = 0, x = 0; i < width; i += 1, x += 2) {
+    for (let x = 0, c = 0; x < 2 * width; x += 2, c += step) {
       const luma = ((data[ya + x] + data[ya + x + 1] + data[yb + x] + data[yb + x + 1]) * 0.25 - y0) * ys;
-      store(out, o, luma, data[ua + i] - 128, data[va + i] - 128, crR, cbG, crG, cbB);
+      store(out, o, luma, data[ua + c] - 128, data[va + c] - 128, crR, cbG, crG, cbB);
       o += 3;
     }
   }
