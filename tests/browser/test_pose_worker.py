@@ -57,7 +57,7 @@ READ_BOTH_WAYS_JS = """async () => {
     }
     return { mean: sum / drawn.length, worst };
   };
-  // frame's I420 planes as an NV12 frame: {frame, data, layout}
+  // frame's I420 planes as an NV12 frame: {frame, data, layout} (576 x 576: even sides)
   const asNV12 = (frame, data, [Y, U, V]) => {
     const [w, h] = [frame.codedWidth, frame.codedHeight];
     const nv12 = new Uint8Array(w * h + w * (h / 2));

@@ -18,7 +18,9 @@ export const FRAME_MAX_SIDE = 320;
 // against 4.4 at 320 for MoveNet Lightning, 6.3 against 6.2 for BlazePose lite, 11.2 for PoseNet).
 const FRAME_HALF_MIN_SIDE = 256;
 
-// The scale a frame of width x height is read at: its long side at most FRAME_MAX_SIDE.
+// The scale a frame of width x height is read at: exactly half where that makes its long side
+// FRAME_HALF_MIN_SIDE to FRAME_MAX_SIDE long (512-640 px frames), else its long side at most
+// FRAME_MAX_SIDE.
 export function frameScale(width, height) {
   const half = Math.max(width, height) / 2;
   if (half <= FRAME_MAX_SIDE && half >= FRAME_HALF_MIN_SIDE) return 0.5;

@@ -46,6 +46,7 @@ export function readFrames(readable, { canvas = false } = {}) {
     async next() {
       const taken = await pump.next();
       if (!taken) return null;
+      // the camera's frame stays open through the read (~1 ms), as the copy is built after it
       try {
         const planes = await planesOf(taken.frame);
         const t0 = performance.now();
@@ -62,11 +63,12 @@ export function readFrames(readable, { canvas = false } = {}) {
 }
 
 // The newest frame read off the stream; next() takes it ({frame, index, capturedAt: when it was
-// captured, on this thread's clock}) and the caller closes it once its planes are copied out
-// (readFrames). Why a copy: a camera lends a consumer only a few frames at a time (Chromium 156's
-// stopped delivering to a worker that held two open), so the frame the page shows until the next
-// result and the one being estimated would starve the track. Copied (allocationSize() bytes, 0.5 MB
-// for 576 x 576 I420) the camera's frame is closed at once.
+// captured, on this thread's clock}) and the caller closes it once it is read and copied
+// (readFrames: ~1.7 ms idle; drawn, ?pixels=canvas, ~6 ms). Why a copy: a camera lends a consumer
+// only a few frames at a time (Chromium 156's stopped delivering to a worker that held two open
+// through estimates), so the frame the page shows until the next result and the one being
+// estimated would starve the track. Copied (allocationSize() bytes, 0.5 MB for 576 x 576 I420) the
+// camera's frame is closed before the estimate.
 function createFramePump(readable) {
   const reader = readable.getReader();
   let newest = null; // {frame: VideoFrame, index}, not yet taken
@@ -93,7 +95,12 @@ function createFramePump(readable) {
       newest = { frame, index: read };
       settle();
     }
-  })().catch(() => {}).finally(() => { stopped = true; settle(); });
+  })().catch(() => {}).finally(() => {
+    stopped = true;
+    newest?.frame.close(); // the stream ended (the track stopped, the camera went) with one not taken
+    newest = null;
+    settle();
+  });
 
   return {
     // -> the newest frame not yet taken (waiting for one), or null once stopped; the caller owns

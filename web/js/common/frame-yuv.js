@@ -52,7 +52,8 @@ function coefficients(colorSpace) {
   const cs = full ? 1 : 255 / 224;
   return {
     y0: full ? 0 : 16, ys: full ? 1 : 255 / 219,
-    crR: 2 * (1 - kr) * cs, cbB: 2 * (1 - kb) * cs, cbG: (2 * (1 - kb) * kb / kg) * cs, crG: (2 * (1 - kr) * kr / kg) * cs,
+    crR: 2 * (1 - kr) * cs, cbB: 2 * (1 - kb) * cs,
+    cbG: (2 * (1 - kb) * kb / kg) * cs, crG: (2 * (1 - kr) * kr / kg) * cs,
   };
 }
 
@@ -107,7 +108,8 @@ export function readPlanes(format, data, layout, w, h, width, height, colorSpace
       const ubm = data[ub + c0] + (data[ub + c1] - data[ub + c0]) * gx;
       const vt = data[va + c0] + (data[va + c1] - data[va + c0]) * gx;
       const vbm = data[vb + c0] + (data[vb + c1] - data[vb + c0]) * gx;
-      store(out, o, (top + (bottom - top) * fy - y0) * ys, ut + (ubm - ut) * gy - 128, vt + (vbm - vt) * gy - 128, crR, cbG, crG, cbB);
+      const luma = (top + (bottom - top) * fy - y0) * ys;
+      store(out, o, luma, ut + (ubm - ut) * gy - 128, vt + (vbm - vt) * gy - 128, crR, cbG, crG, cbB);
       o += 3;
     }
   }
