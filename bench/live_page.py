@@ -5,7 +5,7 @@ and the time to first pose, in headless Chromium with a fake webcam, all in one 
     make bench            # or: .venv/bin/python -m bench.live_page --backbones posenet --fps 30
 
 Bare rate: the backbone's estimate() back to back on one prepared input tensor (a camera frame
-read once, as the loop reads it: shrunk to at most 320 px on its long side), in the pose worker as
+read once, as the loop reads it: shrunk to at most 320 px on its long side, 288 x 288 here), in the pose worker as
 the page runs it: the model with its pre- and post-processing, no capture, no video, no drawing.
 Raw rate: on the page's thread, estimate() back to back on the page's <video> showing the webcam
 (the model plus reading each frame; what the page's loop did before the worker).
