@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify
-from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Table, UniqueConstraint,
+from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Integer, String, Table, UniqueConstraint,
                         delete, insert, select)
 
 from core.checks import NAME
@@ -34,9 +34,6 @@ activations = Table(
     Column("id", Integer, primary_key=True),
     Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
-    # True: made at start-up for POSECAST_DEFAULT_MODEL, chosen by nobody; False: an operator's
-    # activation or rollback, or a training run's; NULL: made before the column existed
-    Column("by_default", Boolean),
 )
 
 bp = Blueprint("registry", __name__, url_prefix="/api/models")
@@ -74,33 +71,18 @@ def scan(app) -> int:
 
 
 def start(app) -> None:
-    """Register every export on disk; activate the default model while nobody has chosen one, so
-    a newer default (a newer bundled version, or POSECAST_DEFAULT_MODEL changed) reaches an install
-    that kept the one it was given, and never overrides a choice."""
+    """Register every export on disk; activate the default model when none has been yet."""
     scan(app)
     default = app.config.get("DEFAULT_MODEL")
     with db.engine_of(app).begin() as conn:
-        db.ensure_column(conn, activations, "by_default")
-        name, _, version = (default or "").partition("/")  # NAME (its newest version) or NAME/VERSION
-        if not name or _chosen(conn, name):
-            return
-        query = select(models.c.id).where(models.c.name == name)
-        if version:
-            query = query.where(models.c.version == int(version))
-        row = conn.execute(query.order_by(models.c.version.desc())).first()
-        active = active_model(conn)
-        if row and (active is None or active.id != row.id):
-            activate_in(conn, row.id, by_default=True)
-
-
-def _chosen(conn, default_name: str) -> bool:
-    """Whether anyone chose a model: an activation not made for the default. One made before
-    activations said so counts as the default's when it was the first and of the default's name
-    (what start-up made then), so installs from before follow a newer default too."""
-    history = conn.execute(select(activations.c.by_default, models.c.name)
-                           .join(models, models.c.id == activations.c.model_id).order_by(activations.c.id)).all()
-    return any(not (row.by_default or (row.by_default is None and i == 0 and row.name == default_name))
-               for i, row in enumerate(history))
+        if default and conn.execute(select(activations.c.id).limit(1)).first() is None:
+            name, _, version = default.partition("/")  # NAME (its newest version) or NAME/VERSION
+            query = select(models.c.id).where(models.c.name == name)
+            if version:
+                query = query.where(models.c.version == int(version))
+            row = conn.execute(query.order_by(models.c.version.desc())).first()
+            if row:
+                conn.execute(insert(activations).values(model_id=row.id, at=_now()))
 
 
 def backbone_of(features: str, meta: dict) -> str:
@@ -159,11 +141,11 @@ def get_active():
     return jsonify(as_json(row)) if row else _error(404, "no model is active")
 
 
-def activate_in(conn, model_id: int, *, by_default: bool = False) -> None:
-    """Record an activation (someone's choice unless by_default); announce_active() tells the
-    pages once the transaction has committed (told before, a page connecting meanwhile, here or on
-    another worker, could read the old one and never hear of the new)."""
-    conn.execute(insert(activations).values(model_id=model_id, at=_now(), by_default=by_default))
+def activate_in(conn, model_id: int) -> None:
+    """Record an activation; announce_active() tells the pages once the transaction has committed
+    (told before, a page connecting meanwhile, here or on another worker, could read the old one
+    and never hear of the new)."""
+    conn.execute(insert(activations).values(model_id=model_id, at=_now()))
 
 
 def announce_active() -> None:

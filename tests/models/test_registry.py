@@ -61,50 +61,6 @@ def test_the_default_model_may_name_a_version(tmp_path, models_dir):
             create_app({**config, "DEFAULT_MODEL": bad})
 
 
-def active_after_restart(tmp_path, models_dir, **config):
-    """A server process started anew on the same database and models folder: its active model."""
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "ASYNC_MODE": "threading",
-                      "MODELS_DIR": str(models_dir), **ADMIN_CONFIG, **config})
-    active = login(app.test_client(), *ADMIN).get("/api/models/active").get_json()
-    return active["name"], active["version"]
-
-
-def test_the_default_follows_a_newer_version_until_someone_chooses(tmp_path, models_dir, client):
-    """A newer bundled default (or POSECAST_DEFAULT_MODEL changed) reaches an install nobody chose
-    a model on; an activation or a rollback is a choice the next start-up keeps."""
-    assert active_after_restart(tmp_path, models_dir) == ("yoga5", 2)
-    shutil.copytree(DEFAULT, models_dir / "yoga5" / "3")
-    assert active_after_restart(tmp_path, models_dir) == ("yoga5", 3)
-    assert active_after_restart(tmp_path, models_dir, DEFAULT_MODEL="yoga5/1") == ("yoga5", 1)
-    assert active_after_restart(tmp_path, models_dir) == ("yoga5", 3)
-
-    r = client.post("/api/models/rollback")  # to yoga5/1: the version before
-    assert r.status_code == 200 and r.get_json()["version"] == 1
-    shutil.copytree(DEFAULT, models_dir / "yoga5" / "4")
-    assert active_after_restart(tmp_path, models_dir) == ("yoga5", 1)
-    posture = by_name(client)[("posture", 1)]["id"]
-    assert client.post(f"/api/models/{posture}/activate").status_code == 200
-    assert active_after_restart(tmp_path, models_dir, DEFAULT_MODEL="yoga5/4") == ("posture", 1)
-
-
-@pytest.mark.parametrize("choices, expected", [(0, ("yoga5", 3)), (1, ("posture", 1))])
-def test_databases_from_before_follow_the_default_unless_a_choice_was_made(app, tmp_path, models_dir, client,
-                                                                            choices, expected):
-    """Activations made before they recorded who made them: the first, of the default's name, was
-    start-up's; any later one was a choice."""
-    from sqlalchemy import update
-
-    from server import db
-    from server.models.registry import activations
-
-    for _ in range(choices):
-        assert client.post(f"/api/models/{by_name(client)[('posture', 1)]['id']}/activate").status_code == 200
-    with app.app_context(), db.engine().begin() as conn:
-        conn.execute(update(activations).values(by_default=None))
-    shutil.copytree(DEFAULT, models_dir / "yoga5" / "3")
-    assert active_after_restart(tmp_path, models_dir) == expected
-
-
 def test_live_page_gets_the_active_model_on_connect_and_on_every_change(app, client):
     page = socketio.test_client(app, namespace="/live")
     received = page.get_received("/live")
