@@ -39,9 +39,7 @@ SETTINGS = {
     "ASSET_MAX_AGE": ("POSECAST_ASSET_MAX_AGE", "86400", int),
     "LOG_LEVEL": ("POSECAST_LOG_LEVEL", "INFO", str),
     "CLIENT_LOG_MAX_BYTES": ("POSECAST_CLIENT_LOG_MAX_BYTES", "8192", int),
-    # the bundled default, by version: a release that ships a newer one names it here, and
-    # start-up activates it on installs where nobody chose a model (models/registry.py start)
-    "DEFAULT_MODEL": ("POSECAST_DEFAULT_MODEL", "yoga5/9", str),
+    "DEFAULT_MODEL": ("POSECAST_DEFAULT_MODEL", "yoga5", str),
     "SAMPLE_MAX_BYTES": ("POSECAST_SAMPLE_MAX_BYTES", str(256 * 1024), int),
     "UPLOAD_MAX_BYTES": ("POSECAST_UPLOAD_MAX_BYTES", str(200 * 1024 * 1024), int),
     "LIVE_LOGIN": ("POSECAST_LIVE_LOGIN", "0", flag),

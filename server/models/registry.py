@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Integer, String, Table, UniqueConstraint,
-                        delete, insert, inspect, select, update)
+                        delete, insert, select)
 
 from core.checks import NAME
 from core.clock import utcnow as _now
@@ -34,9 +34,6 @@ activations = Table(
     Column("id", Integer, primary_key=True),
     Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
-    # start-up's activations: the POSECAST_DEFAULT_MODEL they were made for; NULL: someone chose
-    # (an operator's activation or rollback, a training run's)
-    Column("default_for", String(80)),
 )
 
 bp = Blueprint("registry", __name__, url_prefix="/api/models")
@@ -74,42 +71,18 @@ def scan(app) -> int:
 
 
 def start(app) -> None:
-    """Register every export on disk; activate the default model (POSECAST_DEFAULT_MODEL) when
-    none is active yet, or when the default changed (a release that ships a newer one, an operator
-    naming another) and nobody chose a model since start-up last activated one. A newer version
-    trained under the default's name is only registered: the default says what runs."""
+    """Register every export on disk; activate the default model when none has been yet."""
     scan(app)
     default = app.config.get("DEFAULT_MODEL")
     with db.engine_of(app).begin() as conn:
-        _add_default_for(conn, default)
-        last = conn.execute(select(activations.c.default_for).order_by(activations.c.id.desc()).limit(1)).first()
-        if not default or (last and last.default_for in (None, default)):
-            return
-        name, _, version = default.partition("/")  # NAME (its newest version) or NAME/VERSION
-        newest = select(models.c.id, models.c.version).where(models.c.name == name).order_by(models.c.version.desc())
-        row = conn.execute(newest.where(models.c.version == int(version)) if version else newest).first()
-        if row is None and version:  # a models folder of its own, without that version
-            row = conn.execute(newest).first()
+        if default and conn.execute(select(activations.c.id).limit(1)).first() is None:
+            name, _, version = default.partition("/")  # NAME (its newest version) or NAME/VERSION
+            query = select(models.c.id).where(models.c.name == name)
+            if version:
+                query = query.where(models.c.version == int(version))
+            row = conn.execute(query.order_by(models.c.version.desc())).first()
             if row:
-                app.logger.warning("default model %s is not in MODELS_DIR: activating %s/%s, the newest",
-                                   default, name, row.version)
-        if row:
-            activate_in(conn, row.id, default_for=default)
-
-
-def _add_default_for(conn, default: str | None) -> None:
-    """Give a database from before start-up's activations were marked its `default_for` column,
-    marking the one activation start-up made then: the first, of the default's name (a name was
-    the default then), when nobody activated another since (so an install that kept the default
-    it was given gets the next)."""
-    if "default_for" in {c["name"] for c in inspect(conn).get_columns(activations.name)}:
-        return
-    db.ensure_column(conn, activations, "default_for")
-    history = conn.execute(select(activations.c.id, models.c.name)
-                           .join(models, models.c.id == activations.c.model_id).order_by(activations.c.id)).all()
-    name = (default or "").partition("/")[0]
-    if len(history) == 1 and history[0].name == name:
-        conn.execute(update(activations).where(activations.c.id == history[0].id).values(default_for=name))
+                conn.execute(insert(activations).values(model_id=row.id, at=_now()))
 
 
 def backbone_of(features: str, meta: dict) -> str:
@@ -168,12 +141,11 @@ def get_active():
     return jsonify(as_json(row)) if row else _error(404, "no model is active")
 
 
-def activate_in(conn, model_id: int, *, default_for: str | None = None) -> None:
-    """Record an activation (someone's choice; start-up's for the default it names: default_for);
-    announce_active() tells the pages once the transaction has committed (told before, a page
-    connecting meanwhile, here or on another worker, could read the old one and never hear of the
-    new)."""
-    conn.execute(insert(activations).values(model_id=model_id, at=_now(), default_for=default_for))
+def activate_in(conn, model_id: int) -> None:
+    """Record an activation; announce_active() tells the pages once the transaction has committed
+    (told before, a page connecting meanwhile, here or on another worker, could read the old one
+    and never hear of the new)."""
+    conn.execute(insert(activations).values(model_id=model_id, at=_now()))
 
 
 def announce_active() -> None:

