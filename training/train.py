@@ -55,7 +55,9 @@ def member_augment(kind: str, aug: Augment, member: int) -> Augment:
 def turned_views(kind: str, aug: Augment) -> dict:
     """For the report: the views whose members see the camera turned, if aug turns it."""
     turns = TURNED_VIEWS.get(kind)
-    return {} if turns is None or not (aug.view_pitch_deg or aug.view_yaw_deg) else {"turned_views": [list(v) for v, t in zip(VIEWS[kind], turns) if t]}
+    if turns is None or not (aug.view_pitch_deg or aug.view_yaw_deg):
+        return {}
+    return {"turned_views": [list(v) for v, t in zip(VIEWS[kind], turns) if t]}
 
 
 def default_recipe(members: int) -> Recipe:

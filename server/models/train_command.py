@@ -197,14 +197,14 @@ def _find_dataset(settings: dict, dataset: str, backbone: str | None) -> tuple[i
     from sqlalchemy import create_engine, select
 
     from .. import db
-    from ..samples.datasets import backbone_of, datasets, samples, without_world
+    from ..samples.datasets import add_columns, backbone_of, datasets, without_world
 
     engine = create_engine(settings["DATABASE_URL"])
     # a database no server has opened since samples kept world landmarks: its column is added here,
     # under the servers' startup lock (a server starting meanwhile would add it too)
     with db.engine_lock(engine), engine.begin() as conn:
         db.metadata.create_all(conn)
-        db.ensure_column(conn, samples, "world")
+        add_columns(conn)
         row = conn.execute(select(datasets.c.id).where(datasets.c.name == dataset)).first()
         if row is None:
             raise ValueError(f"no dataset named {dataset!r} in {settings['DATABASE_URL']}")

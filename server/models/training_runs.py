@@ -75,7 +75,8 @@ def start(dataset_id: int):
     chiral = [check_label(c, "chiral class") for c in chiral]
     if not isinstance(epochs, int) or isinstance(epochs, bool) or not 1 <= epochs <= 500:
         raise Invalid("epochs must be a whole number from 1 to 500")
-    problem = ensemble_problem(features or DEFAULT_KIND, ensemble)  # before the dataset's default is known
+    # a default chosen below (default_features) keeps to this rule for its own kind
+    problem = ensemble_problem(features or DEFAULT_KIND, ensemble)
     if problem:
         raise Invalid(problem)
     with db.engine().begin() as conn:
@@ -92,7 +93,7 @@ def start(dataset_id: int):
         backbone = backbone_of(conn, dataset_id, backbone)
         lacking, total = without_world(conn, dataset_id)
         features = features or default_features(backbone, ensemble, world_landmarks=not lacking)
-        problem = recorded_problem(features, backbone, lacking, total) or ensemble_problem(features, ensemble)
+        problem = recorded_problem(features, backbone, lacking, total)  # the ensemble was checked with the body
         if problem:
             raise Invalid(problem)
         if conn.execute(select(runs.c.id).where(runs.c.status == "running")).first():

@@ -171,7 +171,13 @@ def thumbnail(sample_id: int):
 def start(app) -> None:
     """Databases made before samples kept world landmarks get the column (NULL: none)."""
     with db.engine_of(app).begin() as conn:
-        db.ensure_column(conn, samples, "world")
+        add_columns(conn)
+
+
+def add_columns(conn) -> None:
+    """The columns samples gained since a database was made (server start-up, `posecast train
+    --dataset` on a database no server has opened since)."""
+    db.ensure_column(conn, samples, "world")
 
 
 def without_world(conn, dataset_id: int) -> tuple[int, int]:

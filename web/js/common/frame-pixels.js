@@ -44,8 +44,8 @@ function describe(source) {
 // filter of pose-detection needs it, a still image has none)}. Synchronous: the loop reads a frame
 // in the task of its requestVideoFrameCallback, so the pixels are the frame it records. planes: a
 // VideoFrame's, copied out (frame-pump.js), read without drawing the frame when they are I420 or
-// NV12 in a colour matrix frame-yuv.js knows (idle, in the loop, 1.1 against 6.1-6.7 ms at half
-// size; the same pixels to half a level on average).
+// NV12 in a colour matrix frame-yuv.js knows (idle, in the loop, 1.1 against 4.2-6.7 ms drawn, at
+// half size; the same pixels to half a level on average).
 export function createFrameReader() {
   let ctx = null; // a canvas of the last frame's size, kept: a new one per frame costs more
   return function read(source, planes = null) {

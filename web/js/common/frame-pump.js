@@ -64,11 +64,11 @@ export function readFrames(readable, { canvas = false } = {}) {
 
 // The newest frame read off the stream; next() takes it ({frame, index, capturedAt: when it was
 // captured, on this thread's clock}) and the caller closes it once it is read and copied
-// (readFrames: ~1.7 ms idle; drawn, ?pixels=canvas, ~6 ms). Why a copy: a camera lends a consumer
-// only a few frames at a time (Chromium 156's stopped delivering to a worker that held two open
-// through estimates), so the frame the page shows until the next result and the one being
-// estimated would starve the track. Copied (allocationSize() bytes, 0.5 MB for 576 x 576 I420) the
-// camera's frame is closed before the estimate.
+// (readFrames: the planes' copy and their read, ~1.6 ms idle; drawn, ?pixels=canvas, 4-7 ms).
+// Why a copy: a camera lends a consumer only a few frames at a time (Chromium 156's stopped
+// delivering to a worker that held two open through estimates), so the frame the page shows until
+// the next result and the one being estimated would starve the track. Copied (allocationSize()
+// bytes, 0.5 MB for 576 x 576 I420) the camera's frame is closed before the estimate.
 function createFramePump(readable) {
   const reader = readable.getReader();
   let newest = null; // {frame: VideoFrame, index}, not yet taken
